@@ -1,0 +1,54 @@
+# opsledger - plain Makefile + pkg-config (see ../shared/STYLE.md §6).
+PKGS     := libmicrohttpd jansson sqlite3 libpq libsodium libcurl
+CC       ?= cc
+SAN      ?=
+OPT      ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(OPT) -Wall -Wextra -Werror -Wformat=2 -Wshadow \
+            -Wno-missing-field-initializers -Isrc -Ibuild $(shell pkg-config --cflags $(PKGS)) $(SAN)
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+LDFLAGS  += $(SAN)
+BUILD    := build
+
+LIB_SRC  := $(filter-out src/main.c,$(wildcard src/core/*.c src/records/*.c src/auth/*.c \
+            src/modules/*.c src/api/*.c src/cli/*.c src/*.c))
+LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/migrations.o
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all clean test unit api check pgtest
+all: opsledger
+
+opsledger: $(LIB_OBJ) $(BUILD)/main.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: src/%.c $(wildcard src/*/*.h) | $(BUILD)/migrations.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Migrations are embedded in the binary so a deployed server needs no extra files.
+$(BUILD)/migrations.c: scripts/embed-migrations.sh $(wildcard migrations/*/*.sql)
+	@mkdir -p $(BUILD)
+	sh scripts/embed-migrations.sh migrations > $@
+$(BUILD)/migrations.o: $(BUILD)/migrations.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJ) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+api: opsledger
+	node --test --test-concurrency=1 tests/api/
+
+# The whole suite: unit tests, then the black-box API tests (SQLite; PostgreSQL too when
+# OPSLEDGER_TEST_PG is set, see scripts/test-all.sh).
+test: unit api
+
+check:
+	$(MAKE) clean
+	$(MAKE) SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" test
+
+clean:
+	rm -rf $(BUILD) opsledger
