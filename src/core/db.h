@@ -34,7 +34,12 @@ typedef struct {
 } ol_val_t;
 
 #define OL_VINT(x) ((ol_val_t){.t = OL_V_INT, .i = (long long)(x)})
-#define OL_VTEXT(x) ((ol_val_t){.t = (x) ? OL_V_TEXT : OL_V_NULL, .s = (x)})
+static inline ol_val_t ol_vtext(const char *s)
+{
+    ol_val_t v = {.t = s ? OL_V_TEXT : OL_V_NULL, .i = 0, .s = s};
+    return v;
+}
+#define OL_VTEXT(x) ol_vtext(x)
 #define OL_VNULL ((ol_val_t){.t = OL_V_NULL})
 
 typedef struct {

@@ -1,0 +1,260 @@
+/* core/http.c - the HTTP server over libmicrohttpd: bounded requests, per-request arenas,
+ * problem+json errors, and suspension of a request while its write commits. */
+#include "core/http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/json.h"
+#include "core/log.h"
+#include "core/metrics.h"
+
+struct ol_http {
+    struct MHD_Daemon *d;
+    ol_http_opts_t o;
+    int port;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+const char *ol_req_header(ol_req_t *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *ol_req_cookie(ol_req_t *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
+}
+
+const char *ol_req_query(ol_req_t *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+typedef struct {
+    ol_query_fn fn;
+    void *arg;
+} iter_t;
+
+static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                              const char *value)
+{
+    (void)kind;
+    iter_t *it = cls;
+    return it->fn(it->arg, key, value ? value : "") ? MHD_NO : MHD_YES;
+}
+
+void ol_req_query_each(ol_req_t *r, ol_query_fn fn, void *arg)
+{
+    iter_t it = {fn, arg};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, on_arg, &it);
+}
+
+void ol_reply(ol_req_t *r, int status, const char *content_type, const char *body, size_t len)
+{
+    if (r->resp)
+        MHD_destroy_response(r->resp);
+    r->resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(r->resp, "Content-Type", content_type);
+    MHD_add_response_header(r->resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r->resp, "Cache-Control", "no-store");
+    if (r->tls)
+        MHD_add_response_header(r->resp, "Strict-Transport-Security", "max-age=31536000");
+    r->status = status;
+    r->replied = 1;
+}
+
+void ol_reply_header(ol_req_t *r, const char *name, const char *value)
+{
+    if (r->resp)
+        MHD_add_response_header(r->resp, name, value);
+}
+
+void ol_reply_json(ol_req_t *r, int status, const json_t *v)
+{
+    char *s = ol_json_dump(v);
+    ol_reply(r, status, "application/json; charset=utf-8", s, strlen(s));
+    free(s);
+}
+
+void ol_reply_problem(ol_req_t *r, int status, const char *title, const char *detail,
+                      const json_t *errors)
+{
+    json_t *p = json_object();
+    json_object_set_new(p, "type", json_string("about:blank"));
+    json_object_set_new(p, "title", json_string(title));
+    json_object_set_new(p, "status", json_integer(status));
+    if (detail)
+        json_object_set_new(p, "detail", json_string(detail));
+    json_object_set_new(p, "instance", json_string(r->path));
+    if (errors)
+        json_object_set(p, "errors", (json_t *)errors);
+    char *s = ol_json_dump(p);
+    ol_reply(r, status, "application/problem+json; charset=utf-8", s, strlen(s));
+    free(s);
+    json_decref(p);
+}
+
+void ol_req_suspend(ol_req_t *r, void (*on_resume)(ol_req_t *r))
+{
+    r->on_resume = on_resume;
+    r->suspended = 1;
+    MHD_suspend_connection(r->conn);
+}
+
+void ol_req_resume(ol_req_t *r)
+{
+    MHD_resume_connection(r->conn);
+}
+
+static enum MHD_Result queue(ol_req_t *r)
+{
+    if (!r->replied)
+        ol_reply_problem(r, 500, "Internal Server Error", "the handler sent no reply", NULL);
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, r->resp);
+    MHD_destroy_response(r->resp);
+    r->resp = NULL;
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    ol_http_t *h = cls;
+    ol_req_t *r = *con_cls;
+    if (!r) {
+        r = ol_xcalloc(1, sizeof(*r));
+        ol_arena_init(&r->arena);
+        ol_buf_init(&r->in);
+        r->conn = conn;
+        r->app = h->o.app;
+        r->method = method;
+        r->path = url;
+        r->route = "unmatched";
+        r->t_start = now_s();
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (ci && ci->client_addr) {
+            const struct sockaddr *sa = ci->client_addr;
+            if (sa->sa_family == AF_INET)
+                inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->client_ip,
+                          sizeof r->client_ip);
+            else if (sa->sa_family == AF_INET6)
+                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->client_ip,
+                          sizeof r->client_ip);
+        }
+        *con_cls = r;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > h->o.max_body)
+            r->too_big = 1;
+        return MHD_YES;
+    }
+    if (r->suspended) {
+        /* Resumed: the write committed (or failed); the continuation replies. */
+        r->suspended = 0;
+        r->on_resume(r);
+        return queue(r);
+    }
+    if (*upload_data_size) {
+        if (!r->too_big && r->in.len + *upload_data_size <= h->o.max_body)
+            ol_buf_append(&r->in, upload_data, *upload_data_size);
+        else
+            r->too_big = 1;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (r->too_big) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "the request body exceeds the limit of %zu bytes",
+                 h->o.max_body);
+        ol_reply_problem(r, 413, "Content Too Large", detail, NULL);
+        return queue(r);
+    }
+    r->body = r->in.p ? r->in.p : "";
+    r->body_len = r->in.len;
+    h->o.handler(r);
+    if (r->suspended && !r->replied)
+        return MHD_YES;
+    return queue(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    ol_req_t *r = *con_cls;
+    if (!r)
+        return;
+    ol_metrics_request(r->method, r->route, r->status ? r->status : 499, now_s() - r->t_start);
+    if (r->resp)
+        MHD_destroy_response(r->resp);
+    ol_buf_clear(&r->in);
+    ol_arena_clear(&r->arena);
+    free(r);
+    *con_cls = NULL;
+}
+
+int ol_http_start(const ol_http_opts_t *o, ol_http_t **out, char *err, size_t errlen)
+{
+    ol_http_t *h = ol_xcalloc(1, sizeof(*h));
+    h->o = *o;
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)o->port);
+    if (inet_pton(AF_INET, o->address, &sa.sin_addr) != 1) {
+        snprintf(err, errlen, "listen address '%s' is not an IPv4 address", o->address);
+        free(h);
+        return -1;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->max_header,
+                            MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s,
+                            MHD_OPTION_CONNECTION_LIMIT, 4096u,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+                            MHD_OPTION_END);
+    if (!h->d) {
+        snprintf(err, errlen, "cannot listen on %s:%d (address in use or not permitted)",
+                 o->address, o->port);
+        free(h);
+        return -1;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = di ? di->port : o->port;
+    *out = h;
+    return 0;
+}
+
+int ol_http_port(const ol_http_t *h)
+{
+    return h->port;
+}
+
+void ol_http_stop(ol_http_t *h)
+{
+    if (!h)
+        return;
+    MHD_stop_daemon(h->d);
+    free(h);
+}

@@ -1,0 +1,21 @@
+/* core/json.h - bounded JSON parsing and serialisation over jansson. */
+#ifndef OL_JSON_H
+#define OL_JSON_H
+#include <jansson.h>
+#include <stddef.h>
+
+/* Parses text of len bytes, refusing nesting deeper than max_depth before jansson sees it.
+ * Returns 0 and a new reference in *out, or -OL_EINVAL with a message in err. */
+int ol_json_parse(const char *text, size_t len, int max_depth, json_t **out, char *err,
+                  size_t errlen);
+
+/* Compact UTF-8 serialisation; caller frees with free(). */
+char *ol_json_dump(const json_t *v);
+
+/* Counts the nesting depth of a JSON text without parsing it (strings are skipped). */
+int ol_json_depth(const char *text, size_t len);
+
+/* Length of a UTF-8 string in code points (field limits are in characters, not bytes). */
+size_t ol_utf8_len(const char *s);
+
+#endif

@@ -1,0 +1,85 @@
+/* core/metrics.c - request counters and latency histograms in Prometheus text format.
+ *
+ * THREAD SAFETY: one mutex guards the table; the table is bounded (routes are static patterns,
+ * never raw URLs), so memory cannot grow with traffic. */
+#include "core/metrics.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#define MAX_SERIES 256
+static const double buckets[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5};
+#define NB (sizeof buckets / sizeof buckets[0])
+
+typedef struct {
+    const char *method, *route;
+    int status;
+    unsigned long long count;
+} counter_t;
+
+typedef struct {
+    const char *route;
+    unsigned long long b[NB + 1], count;
+    double sum;
+} hist_t;
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static counter_t counters[MAX_SERIES];
+static int ncounters;
+static hist_t hists[MAX_SERIES];
+static int nhists;
+
+void ol_metrics_request(const char *method, const char *route, int status, double seconds)
+{
+    pthread_mutex_lock(&mu);
+    int i;
+    for (i = 0; i < ncounters; i++)
+        if (counters[i].status == status && counters[i].route == route &&
+            strcmp(counters[i].method, method) == 0)
+            break;
+    if (i == ncounters && ncounters < MAX_SERIES)
+        counters[ncounters++] = (counter_t){method, route, status, 0};
+    if (i < ncounters)
+        counters[i].count++;
+    for (i = 0; i < nhists; i++)
+        if (hists[i].route == route)
+            break;
+    if (i == nhists && nhists < MAX_SERIES)
+        hists[nhists++] = (hist_t){.route = route};
+    if (i < nhists) {
+        size_t b = 0;
+        while (b < NB && seconds > buckets[b])
+            b++;
+        hists[i].b[b]++;
+        hists[i].count++;
+        hists[i].sum += seconds;
+    }
+    pthread_mutex_unlock(&mu);
+}
+
+void ol_metrics_render(ol_buf_t *b)
+{
+    pthread_mutex_lock(&mu);
+    ol_buf_puts(b, "# HELP opsledger_http_requests_total HTTP requests by route and status.\n"
+                   "# TYPE opsledger_http_requests_total counter\n");
+    for (int i = 0; i < ncounters; i++)
+        ol_buf_printf(b, "opsledger_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n",
+                      counters[i].method, counters[i].route, counters[i].status, counters[i].count);
+    ol_buf_puts(b, "# HELP opsledger_http_request_duration_seconds Request latency by route.\n"
+                   "# TYPE opsledger_http_request_duration_seconds histogram\n");
+    for (int i = 0; i < nhists; i++) {
+        unsigned long long cum = 0;
+        for (size_t k = 0; k < NB; k++) {
+            cum += hists[i].b[k];
+            ol_buf_printf(b, "opsledger_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+                          hists[i].route, buckets[k], cum);
+        }
+        ol_buf_printf(b, "opsledger_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+                      hists[i].route, hists[i].count);
+        ol_buf_printf(b, "opsledger_http_request_duration_seconds_sum{route=\"%s\"} %g\n",
+                      hists[i].route, hists[i].sum);
+        ol_buf_printf(b, "opsledger_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
+                      hists[i].route, hists[i].count);
+    }
+    pthread_mutex_unlock(&mu);
+}

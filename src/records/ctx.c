@@ -1,0 +1,49 @@
+/* records/ctx.c - the operation context and the clock. */
+#include "records/ctx.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+void ol_ctx_init(ol_ctx_t *c, ol_db_t *db, const char *user, const char *const *roles)
+{
+    *c = (ol_ctx_t){.db = db, .user = user, .roles = roles, .lang = "en", .via = "api",
+                    .ip = "", .status = 200};
+    c->errors = json_array();
+}
+
+void ol_ctx_clear(ol_ctx_t *c)
+{
+    json_decref(c->result);
+    json_decref(c->errors);
+    c->result = c->errors = NULL;
+}
+
+int ol_ctx_fail(ol_ctx_t *c, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->detail, sizeof c->detail, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int ol_write_run(ol_db_t *db, ol_write_t *w)
+{
+    int rc = ol_db_write(db, w->fn, w->arg);
+    if (w->free_arg)
+        w->free_arg(w->arg);
+    return rc;
+}
+
+const char *ol_now_iso(char *buf)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000) % 1000);
+    return buf;
+}

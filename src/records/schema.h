@@ -1,0 +1,118 @@
+/* records/schema.h - how a record type is declared: fields, states, transitions, permissions.
+ *
+ * A module declares one static const ol_record_type_t and registers it at start-up; the engine
+ * derives validation, storage, workflow, listing, search, the API and the OpenAPI document from
+ * it, with no per-type code (DESIGN.md, REQUIREMENTS.md P1, P2). */
+#ifndef OL_SCHEMA_H
+#define OL_SCHEMA_H
+#include <jansson.h>
+#include <stddef.h>
+
+typedef enum {
+    OL_F_STRING,   /* one line of text; min/max in characters */
+    OL_F_TEXT,     /* multi-line text; min/max in characters */
+    OL_F_INT,      /* integer; min/max inclusive */
+    OL_F_BOOL,
+    OL_F_ENUM,     /* one of values[] */
+    OL_F_DATETIME, /* ISO 8601 UTC "2026-11-22T10:00:00Z" */
+    OL_F_TAGS,     /* array of short strings; max = most items */
+    OL_F_USER,     /* a username */
+} ol_ftype_t;
+
+enum {
+    OL_FIELD_REQUIRED = 1 << 0,   /* must be present and non-empty on create */
+    OL_FIELD_SEARCHABLE = 1 << 1, /* indexed for full-text search */
+    OL_FIELD_FILTERABLE = 1 << 2, /* may be used in list filters */
+    OL_FIELD_READONLY = 1 << 3,   /* set only by transitions or the engine */
+    OL_FIELD_SORTABLE = 1 << 4,
+};
+
+typedef struct {
+    const char *name;            /* JSON name; title, priority, owner and group are shared columns */
+    ol_ftype_t type;
+    unsigned flags;
+    long long min, max;          /* see ol_ftype_t; 0,0 = the engine's defaults */
+    const char *const *values;   /* OL_F_ENUM: NULL-terminated */
+    const char *default_json;    /* JSON text applied on create when absent, or NULL */
+    const char *label_en, *label_zh;
+} ol_field_t;
+
+/* What a guard sees. record holds every field after the transition's own input is applied. */
+typedef struct {
+    const json_t *record;
+    const char *actor;
+    const char *reason;
+} ol_guard_ctx_t;
+
+/* A guard returns 0 to allow, or a negative OL_E* code with a message for the user in msg. */
+typedef int (*ol_guard_fn)(const ol_guard_ctx_t *g, char *msg, size_t msglen);
+
+typedef struct {
+    const char *name;             /* URL segment: /transitions/{name} */
+    const char *const *from;      /* NULL-terminated states */
+    const char *to;
+    const char *const *roles;     /* who may take it; NULL = anyone who may update the record */
+    const char *const *requires;  /* fields that must be non-empty afterwards, or NULL */
+    int reason_required;
+    ol_guard_fn guard;            /* or NULL */
+    const char *label_en, *label_zh;
+} ol_transition_t;
+
+/* Role lists are NULL-terminated; "*" means every authenticated user. "admin" may do anything. */
+typedef struct {
+    const char *const *read, *const *create, *const *update, *const *comment;
+} ol_perms_t;
+
+typedef struct ol_record_type {
+    const char *name;        /* "article": stored in records.type */
+    const char *path;        /* "articles": /api/v1/{path} */
+    const char *prefix;      /* "KB": numbers are KB-000001 */
+    const char *label_en, *label_zh;
+    const ol_field_t *fields;
+    size_t nfields;
+    const char *const *states;    /* NULL-terminated; the first is the initial state */
+    const ol_transition_t *transitions;
+    size_t ntransitions;
+    ol_perms_t perms;
+} ol_record_type_t;
+
+/* ---- registry -------------------------------------------------------------------------------- */
+
+/* Checks a declaration and adds it. Returns 0, or -OL_EINVAL with the reason in err. Must be
+ * called before the server starts; the registry is read-only afterwards. */
+int ol_schema_register(const ol_record_type_t *t, char *err, size_t errlen);
+void ol_schema_register_all(void); /* every module of the product; aborts on a bad declaration */
+const ol_record_type_t *ol_schema_by_path(const char *path);
+const ol_record_type_t *ol_schema_by_name(const char *name);
+size_t ol_schema_count(void);
+const ol_record_type_t *ol_schema_at(size_t i);
+
+const ol_field_t *ol_schema_field(const ol_record_type_t *t, const char *name);
+const ol_transition_t *ol_schema_transition(const ol_record_type_t *t, const char *name);
+int ol_schema_state_valid(const ol_record_type_t *t, const char *state);
+/* The shared column a field maps to ("grp" for group), or NULL when it lives in data. */
+const char *ol_schema_column(const char *field);
+int ol_roles_allow(const char *const *allowed, const char *const *held);
+
+/* ---- validation ------------------------------------------------------------------------------ */
+
+/* Validates input (a JSON object from a client) against t. On create, required fields and
+ * defaults apply. Errors are appended to errors as {"field","code","message"} in lang ("en" or
+ * "zh-CN"). Returns the number of errors. */
+int ol_schema_validate(const ol_record_type_t *t, const json_t *input, int creating,
+                       const char *lang, json_t *errors);
+/* Adds defaults for absent fields to rec (create). */
+void ol_schema_apply_defaults(const ol_record_type_t *t, json_t *rec);
+/* Checks that every required field (and extra, NULL-terminated) is present and non-empty. */
+int ol_schema_check_required(const ol_record_type_t *t, const json_t *rec,
+                             const char *const *extra, const char *lang, json_t *errors);
+/* Appends {"field","code","message"}; the message comes from the catalogue in messages.c with
+ * arg in place of its one %s. */
+void ol_schema_add_error(json_t *errors, const char *field, const char *code, const char *lang,
+                         const char *arg);
+/* A message of the catalogue in lang, with arg in place of %s; written into buf. */
+const char *ol_msg(const char *code, const char *lang, const char *arg, char *buf, size_t len);
+/* Picks "zh-CN" or "en" from an Accept-Language header (default en). */
+const char *ol_lang_pick(const char *accept_language);
+
+#endif
