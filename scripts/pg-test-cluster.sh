@@ -33,8 +33,10 @@ as_owner() {
 
 pg_bindir() {
     local d
-    d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-    [ -n "$d" ] && [ -x "$d/initdb" ] || die "no PostgreSQL server found in /usr/lib/postgresql/*/bin"
+    d=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    if [ ! -x "$d/initdb" ]; then
+        die "no PostgreSQL server found in /usr/lib/postgresql/*/bin"
+    fi
     echo "$d"
 }
 
@@ -47,7 +49,9 @@ url_for() {
 }
 
 cluster_port() {
-    [ -f "$1/$MARKER" ] && [ -f "$1/port" ] || die "$1 holds no cluster made by this script"
+    if [ ! -f "$1/$MARKER" ] || [ ! -f "$1/port" ]; then
+        die "$1 holds no cluster made by this script"
+    fi
     cat "$1/port"
 }
 
@@ -113,7 +117,8 @@ cmd_stop() {
     [ -e "$dir" ] || return 0
     [ -f "$dir/$MARKER" ] || die "$dir holds no cluster made by this script; not removing it"
     bin=$(pg_bindir)
-    if [ -f "$dir/data/postmaster.pid" ]; then
+    # pg_ctl status fails when no server runs (never started, or crashed): then only remove.
+    if [ -f "$dir/data/PG_VERSION" ] && as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
         as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >&2 || die "pg_ctl stop failed"
     fi
     rm -rf -- "$dir"

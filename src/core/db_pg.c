@@ -10,6 +10,7 @@
  * must not nest ol_db_read()/ol_db_write() on the same db: every level holds a connection, and a
  * full pool of nested callers would wait for each other. */
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,8 @@
 /* A pooled connection. conn comes first so an ol_conn_t* handed to callbacks converts back. */
 typedef struct {
     ol_conn_t conn;
-    int last_rc; /* the error of the last failed statement, kept for COMMIT of an aborted tx */
+    int first_rc;             /* the first error since the connection was borrowed */
+    char first_errmsg[512];   /* its message: later statements of an aborted tx only say so */
 } pg_conn_t;
 
 typedef struct {
@@ -157,7 +159,10 @@ static int set_err(pg_conn_t *pc, const PGresult *res)
             snprintf(c->errmsg, sizeof c->errmsg, "PostgreSQL error without a message");
         rc = PQstatus(h) == CONNECTION_OK ? -OL_EINTERNAL : -OL_EUNAVAILABLE;
     }
-    pc->last_rc = rc;
+    if (!pc->first_rc) {
+        pc->first_rc = rc;
+        memcpy(pc->first_errmsg, c->errmsg, sizeof pc->first_errmsg);
+    }
     return rc;
 }
 
@@ -215,13 +220,20 @@ static int connect_one(ol_db_t *db, const char *url, const char *safe_url, pg_co
 }
 
 /* Makes sure a connection taken from the pool is usable. An idle connection whose server went
- * away still reports CONNECTION_OK until libpq reads from its socket; PQconsumeInput() does so
- * without blocking, so a restart of the server is noticed here instead of failing a query. */
+ * away still reports CONNECTION_OK until libpq reads from its socket. When the socket is
+ * readable, PQconsumeInput() takes what is there without blocking: first the server's goodbye
+ * (FATAL, passed to on_notice), then the end of the stream, which marks the connection bad. So a
+ * restarted server or a terminated backend is noticed here instead of failing a query. */
 static int ensure_conn(pg_impl_t *s, pg_conn_t *pc)
 {
     PGconn *h = pc->conn.handle;
-    if (PQstatus(h) == CONNECTION_OK)
-        (void)PQconsumeInput(h); /* a failure shows up in PQstatus below */
+    for (int i = 0; i < 4 && PQstatus(h) == CONNECTION_OK; i++) {
+        struct pollfd pfd = {.fd = PQsocket(h), .events = POLLIN};
+        if (pfd.fd < 0 || poll(&pfd, 1, 0) <= 0)
+            break;
+        if (!PQconsumeInput(h))
+            break; /* libpq marked the connection bad */
+    }
     if (PQstatus(h) == CONNECTION_OK)
         return 0;
     PQreset(h);
@@ -230,7 +242,6 @@ static int ensure_conn(pg_impl_t *s, pg_conn_t *pc)
         copy_oneline(msg, sizeof msg, PQerrorMessage(h));
         snprintf(pc->conn.errmsg, sizeof pc->conn.errmsg,
                  "PostgreSQL at %s is unreachable: %s", s->safe_url, msg);
-        ol_log(OL_LOG_ERROR, "%s", pc->conn.errmsg);
         return -OL_EUNAVAILABLE;
     }
     ol_log(OL_LOG_INFO, "postgresql: reconnected to %s", s->safe_url);
@@ -250,7 +261,7 @@ static pg_conn_t *pool_get(ol_db_t *db, pg_impl_t *s)
     pthread_mutex_unlock(&s->pool_mu);
     pg_conn_t *pc = &s->conns[i];
     pc->conn.errmsg[0] = 0;
-    pc->last_rc = 0;
+    pc->first_rc = 0;
     return pc;
 }
 
@@ -328,15 +339,18 @@ static void pg_write_async(ol_db_t *db, ol_db_fn fn, void *arg, ol_db_done_fn do
 {
     pg_impl_t *s = db->impl;
     pg_conn_t *pc = pool_get(db, s);
-    uint64_t t0 = now_us();
     int rc = ensure_conn(s, pc);
+    uint64_t t0 = now_us(); /* like SQLite: BEGIN to COMMIT, without a reconnect */
     if (rc == 0)
         rc = run_cmd(pc, "BEGIN");
     if (rc == 0) {
         rc = fn(&pc->conn, arg);
         if (rc == 0 && PQtransactionStatus(pc->conn.handle) == PQTRANS_INERROR) {
-            /* The callback ignored a failed statement; COMMIT would silently roll back. */
-            rc = pc->last_rc ? pc->last_rc : -OL_EINTERNAL;
+            /* The callback ignored a failed statement: the transaction is aborted and COMMIT
+             * would quietly roll it back. Report the error that aborted it. */
+            rc = pc->first_rc ? pc->first_rc : -OL_EINTERNAL;
+            if (pc->first_rc)
+                memcpy(pc->conn.errmsg, pc->first_errmsg, sizeof pc->conn.errmsg);
         }
         if (rc == 0) {
             rc = run_cmd(pc, "COMMIT");

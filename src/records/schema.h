@@ -81,7 +81,6 @@ typedef struct ol_record_type {
 /* Checks a declaration and adds it. Returns 0, or -OL_EINVAL with the reason in err. Must be
  * called before the server starts; the registry is read-only afterwards. */
 int ol_schema_register(const ol_record_type_t *t, char *err, size_t errlen);
-void ol_schema_register_all(void); /* every module of the product; aborts on a bad declaration */
 const ol_record_type_t *ol_schema_by_path(const char *path);
 const ol_record_type_t *ol_schema_by_name(const char *name);
 size_t ol_schema_count(void);

@@ -1,0 +1,47 @@
+/* api/api.h - the HTTP API: routing, authentication, and thin handlers over the engine. */
+#ifndef OL_API_H
+#define OL_API_H
+#include "auth/auth.h"
+#include "core/config.h"
+#include "core/db.h"
+#include "core/http.h"
+#include "records/ctx.h"
+
+typedef struct {
+    ol_db_t *db;
+    const ol_config_t *cfg;
+    int max_json_depth;
+    int tls;
+    const char *version;
+} ol_app_t;
+
+/* The ol_http_opts_t handler: every request enters here. */
+void ol_api_handle(ol_req_t *r);
+
+/* ---- shared by the handler files ---------------------------------------------------------- */
+
+/* Per-request state of an authenticated API call (lives in the request arena). */
+typedef struct {
+    ol_app_t *app;
+    ol_principal_t who;
+    ol_ctx_t ctx;
+    ol_write_t write;
+    int write_rc;
+    void (*reply)(ol_req_t *r); /* builds the reply once the write is done */
+} ol_call_t;
+
+/* Replies with the engine's error: status from the error table, detail and field errors. */
+void ol_api_reply_error(ol_req_t *r, int rc, const ol_ctx_t *c);
+/* Parses the body as a JSON object (415/400 on failure, already replied); NULL on failure. */
+json_t *ol_api_body_or_reply(ol_req_t *r, ol_call_t *call);
+/* Runs call->write durably, without holding the thread on SQLite; then call->reply(r). */
+void ol_api_run_write(ol_req_t *r, ol_call_t *call, void (*reply)(ol_req_t *r));
+
+void ol_api_records(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+void ol_api_search(ol_req_t *r, ol_call_t *call);
+void ol_api_session(ol_req_t *r, ol_app_t *app);
+void ol_api_me(ol_req_t *r, ol_call_t *call);
+void ol_api_tokens(ol_req_t *r, ol_call_t *call);
+void ol_api_users(ol_req_t *r, ol_call_t *call);
+
+#endif

@@ -1,0 +1,277 @@
+/* api/router.c - every request enters here: limits, routing, authentication and CSRF checks,
+ * all in one place before any handler runs (DESIGN.md Security). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/metrics.h"
+#include "records/audit.h"
+#include "records/openapi.h"
+#include "records/schema.h"
+
+#define MAX_SEGMENTS 8
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 428: return "Precondition Required";
+    case 503: return "Service Unavailable";
+    case 507: return "Insufficient Storage";
+    default: return "Internal Server Error";
+    }
+}
+
+void ol_api_reply_error(ol_req_t *r, int rc, const ol_ctx_t *c)
+{
+    int status = ol_err_http_status(rc);
+    const char *detail = c && c->detail[0] ? c->detail : ol_strerror(rc);
+    const json_t *errors = c && c->errors && json_array_size(c->errors) ? c->errors : NULL;
+    ol_reply_problem(r, status, reason_phrase(status), detail, errors);
+    if (status == 503)
+        ol_reply_header(r, "Retry-After", "1");
+}
+
+json_t *ol_api_body_or_reply(ol_req_t *r, ol_call_t *call)
+{
+    const char *ct = ol_req_header(r, "Content-Type");
+    if (!ct || strncmp(ct, "application/json", 16) != 0) {
+        ol_reply_problem(r, 415, reason_phrase(415), "send the body as application/json", NULL);
+        return NULL;
+    }
+    json_t *v;
+    char err[256];
+    if (ol_json_parse(r->body, r->body_len, call->app->max_json_depth, &v, err, sizeof err)) {
+        ol_reply_problem(r, 400, reason_phrase(400), err, NULL);
+        return NULL;
+    }
+    if (!json_is_object(v)) {
+        json_decref(v);
+        ol_reply_problem(r, 400, reason_phrase(400), "the body must be a JSON object", NULL);
+        return NULL;
+    }
+    return v;
+}
+
+/* ---- durable writes without a blocked thread ------------------------------------------------ */
+
+static void on_write_done(int rc, void *arg)
+{
+    ol_req_t *r = arg;
+    ol_call_t *call = r->user;
+    call->write_rc = rc;
+    if (call->write.free_arg)
+        call->write.free_arg(call->write.arg);
+    call->write.free_arg = NULL;
+    if (ol_db_async_writes(call->app->db))
+        ol_req_resume(r);
+}
+
+static void on_resume(ol_req_t *r)
+{
+    ol_call_t *call = r->user;
+    call->reply(r);
+    ol_ctx_clear(&call->ctx);
+    r->user = NULL;
+}
+
+void ol_api_run_write(ol_req_t *r, ol_call_t *call, void (*reply)(ol_req_t *r))
+{
+    call->reply = reply;
+    if (ol_db_async_writes(call->app->db)) {
+        /* Suspend first: the writer thread may finish before this function returns. */
+        ol_req_suspend(r, on_resume);
+        ol_db_write_async(call->app->db, call->write.fn, call->write.arg, on_write_done, r);
+    } else {
+        ol_db_write_async(call->app->db, call->write.fn, call->write.arg, on_write_done, r);
+        reply(r);
+    }
+}
+
+/* ---- unauthenticated routes ------------------------------------------------------------------ */
+
+typedef struct {
+    ol_app_t *app;
+    int ok;
+} ready_t;
+
+static int ready_fn(ol_conn_t *c, void *arg)
+{
+    ready_t *rd = arg;
+    rd->ok = ol_db_exec(c, "SELECT 1", NULL, 0, NULL) == 0;
+    return 0;
+}
+
+static void metrics(ol_req_t *r, ol_app_t *app)
+{
+    ol_buf_t b;
+    ol_buf_init(&b);
+    ol_metrics_render(&b);
+    ol_db_stats_t st;
+    ol_db_stats(app->db, &st);
+    ol_buf_printf(&b, "# HELP opsledger_db_commits_total Database transactions committed.\n"
+                      "# TYPE opsledger_db_commits_total counter\nopsledger_db_commits_total %llu\n"
+                      "# HELP opsledger_db_write_jobs_total Write requests by result.\n"
+                      "# TYPE opsledger_db_write_jobs_total counter\n"
+                      "opsledger_db_write_jobs_total{result=\"ok\"} %llu\n"
+                      "opsledger_db_write_jobs_total{result=\"failed\"} %llu\n"
+                      "# HELP opsledger_db_writer_queue_depth Writes waiting for the writer.\n"
+                      "# TYPE opsledger_db_writer_queue_depth gauge\n"
+                      "opsledger_db_writer_queue_depth %d\n"
+                      "# HELP opsledger_db_commit_duration_seconds Time of one (group) commit.\n"
+                      "# TYPE opsledger_db_commit_duration_seconds histogram\n",
+                  (unsigned long long)st.commits, (unsigned long long)st.committed_jobs,
+                  (unsigned long long)st.failed_jobs, st.queue_depth);
+    unsigned long long cum = 0;
+    for (int i = 0; i < 11; i++) {
+        cum += st.commit_us_buckets[i];
+        ol_buf_printf(&b, "opsledger_db_commit_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                      ol_db_commit_bucket_ms[i] / 1000.0, cum);
+    }
+    cum += st.commit_us_buckets[11];
+    ol_buf_printf(&b, "opsledger_db_commit_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+                      "opsledger_db_commit_duration_seconds_sum %g\n"
+                      "opsledger_db_commit_duration_seconds_count %llu\n",
+                  cum, (double)st.commit_us_total / 1e6, (unsigned long long)st.commits);
+    ol_reply(r, 200, "text/plain; version=0.0.4", b.p, b.len);
+    ol_buf_clear(&b);
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------ */
+
+static int is_write(const char *method)
+{
+    return strcmp(method, "GET") && strcmp(method, "HEAD") && strcmp(method, "OPTIONS");
+}
+
+static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
+{
+    ol_call_t *call = ol_arena_alloc(&r->arena, sizeof(*call));
+    memset(call, 0, sizeof(*call));
+    call->app = app;
+    r->user = call;
+
+    const char *authz = ol_req_header(r, "Authorization");
+    const char *bearer = NULL;
+    if (authz) {
+        if (strncasecmp(authz, "Bearer ", 7) != 0) {
+            ol_reply_problem(r, 401, reason_phrase(401), "use 'Authorization: Bearer TOKEN'", NULL);
+            ol_reply_header(r, "WWW-Authenticate", "Bearer");
+            return;
+        }
+        bearer = authz + 7;
+    }
+    const char *cookie = bearer ? NULL : ol_req_cookie(r, "ol_session");
+    int rc = ol_authenticate(app->db, bearer, cookie, &r->arena, &call->who);
+    if (rc) {
+        ol_reply_problem(r, rc == -OL_EUNAUTH ? 401 : 503, reason_phrase(rc == -OL_EUNAUTH ? 401 : 503),
+                         rc == -OL_EUNAUTH ? "log in or send a valid API token" : "database unavailable",
+                         NULL);
+        if (rc == -OL_EUNAUTH)
+            ol_reply_header(r, "WWW-Authenticate", "Bearer");
+        return;
+    }
+    if (call->who.via_session && is_write(r->method)) {
+        const char *csrf = ol_req_header(r, "X-CSRF-Token");
+        if (!csrf || strcmp(csrf, call->who.csrf) != 0) {
+            ol_reply_problem(r, 403, reason_phrase(403),
+                             "browser writes need the X-CSRF-Token header from the login answer",
+                             NULL);
+            return;
+        }
+    }
+    ol_ctx_init(&call->ctx, app->db, call->who.username, call->who.roles);
+    call->ctx.ip = r->client_ip;
+    call->ctx.lang = ol_lang_pick(ol_req_header(r, "Accept-Language"));
+    /* The context's JSON is released when the request's arena goes; see ol_api_handle. */
+
+    if (nseg == 3 && !strcmp(seg[2], "openapi.json")) {
+        r->route = "/api/v1/openapi.json";
+        json_t *doc = ol_openapi_document(app->version);
+        ol_reply_json(r, 200, doc);
+        json_decref(doc);
+    } else if (nseg == 3 && !strcmp(seg[2], "search")) {
+        r->route = "/api/v1/search";
+        ol_api_search(r, call);
+    } else if (nseg == 3 && !strcmp(seg[2], "session")) {
+        r->route = "/api/v1/session";
+        ol_api_me(r, call);
+    } else if (nseg == 3 && !strcmp(seg[2], "tokens")) {
+        r->route = "/api/v1/tokens";
+        ol_api_tokens(r, call);
+    } else if (nseg == 3 && !strcmp(seg[2], "users")) {
+        r->route = "/api/v1/users";
+        ol_api_users(r, call);
+    } else {
+        ol_api_records(r, call, seg, nseg);
+    }
+}
+
+static void release_call(ol_req_t *r)
+{
+    ol_call_t *call = r->user;
+    if (call && !r->suspended) {
+        ol_ctx_clear(&call->ctx);
+        r->user = NULL;
+    }
+}
+
+void ol_api_handle(ol_req_t *r)
+{
+    ol_app_t *app = r->app;
+    char *path = ol_arena_strdup(&r->arena, r->path);
+    char *seg[MAX_SEGMENTS + 1];
+    int nseg = 0;
+    for (char *save = NULL, *p = strtok_r(path, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+        if (nseg == MAX_SEGMENTS) {
+            ol_reply_problem(r, 404, reason_phrase(404), "no such resource", NULL);
+            return;
+        }
+        seg[nseg++] = p;
+    }
+
+    if (nseg == 1 && !strcmp(seg[0], "healthz")) {
+        r->route = "/healthz";
+        ol_reply(r, 200, "application/json", "{\"status\":\"up\"}", 15);
+        return;
+    }
+    if (nseg == 1 && !strcmp(seg[0], "readyz")) {
+        r->route = "/readyz";
+        ready_t rd = {app, 0};
+        ol_db_read(app->db, ready_fn, &rd);
+        if (rd.ok)
+            ol_reply(r, 200, "application/json", "{\"status\":\"ready\"}", 18);
+        else
+            ol_reply_problem(r, 503, reason_phrase(503), "the database is not reachable", NULL);
+        return;
+    }
+    if (nseg == 1 && !strcmp(seg[0], "metrics")) {
+        r->route = "/metrics";
+        metrics(r, app);
+        return;
+    }
+    if (nseg < 3 || strcmp(seg[0], "api") || strcmp(seg[1], "v1")) {
+        ol_reply_problem(r, 404, reason_phrase(404), "no such resource", NULL);
+        return;
+    }
+    if (nseg == 3 && !strcmp(seg[2], "session") &&
+        (!strcmp(r->method, "POST") || !strcmp(r->method, "DELETE"))) {
+        r->route = "/api/v1/session";
+        ol_api_session(r, app);
+        return;
+    }
+    authenticated(r, app, seg, nseg);
+    release_call(r);
+}

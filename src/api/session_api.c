@@ -1,0 +1,170 @@
+/* api/session_api.c - log in and out, who am I, API tokens and (for administrators) users. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "records/schema.h"
+
+static const char *const none[] = {NULL};
+
+void ol_api_session(ol_req_t *r, ol_app_t *app)
+{
+    ol_ctx_t c;
+    ol_ctx_init(&c, app->db, NULL, none);
+    c.ip = r->client_ip;
+    c.lang = ol_lang_pick(ol_req_header(r, "Accept-Language"));
+    if (!strcmp(r->method, "DELETE")) {
+        const char *cookie = ol_req_cookie(r, "ol_session");
+        ol_principal_t who;
+        if (!cookie || ol_authenticate(app->db, NULL, cookie, &r->arena, &who)) {
+            ol_reply_problem(r, 401, "Unauthorized", "no session to end", NULL);
+        } else {
+            c.user = who.username;
+            ol_logout(&c, cookie);
+            ol_reply(r, 204, "application/json", "", 0);
+            ol_reply_header(r, "Set-Cookie", "ol_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+        }
+        ol_ctx_clear(&c);
+        return;
+    }
+    ol_call_t call = {.app = app};
+    json_t *body = ol_api_body_or_reply(r, &call);
+    if (!body) {
+        ol_ctx_clear(&c);
+        return;
+    }
+    const char *user = json_string_value(json_object_get(body, "username"));
+    const char *pass = json_string_value(json_object_get(body, "password"));
+    if (!user || !*user)
+        ol_schema_add_error(c.errors, "username", "required", c.lang, NULL);
+    if (!pass || !*pass)
+        ol_schema_add_error(c.errors, "password", "required", c.lang, NULL);
+    if (json_array_size(c.errors)) {
+        ol_ctx_fail(&c, -OL_EINVAL, "user name and password are required");
+        ol_api_reply_error(r, -OL_EINVAL, &c);
+    } else {
+        char token[96], csrf[96];
+        int rc = ol_login(&c, user, pass, token, csrf);
+        if (rc) {
+            ol_api_reply_error(r, rc, &c);
+        } else {
+            json_t *out = json_pack("{sssss{si}}", "username", user, "csrf_token", csrf, "session",
+                                    "expires_in_hours", ol_auth_policy.session_hours);
+            ol_reply_json(r, 200, out);
+            json_decref(out);
+            char cookie[256];
+            snprintf(cookie, sizeof cookie, "ol_session=%s; Path=/; Max-Age=%d; HttpOnly; "
+                     "SameSite=Strict%s", token, ol_auth_policy.session_hours * 3600,
+                     app->tls ? "; Secure" : "");
+            ol_reply_header(r, "Set-Cookie", cookie);
+        }
+    }
+    json_decref(body);
+    ol_ctx_clear(&c);
+}
+
+void ol_api_me(ol_req_t *r, ol_call_t *call)
+{
+    if (strcmp(r->method, "GET")) {
+        ol_reply_problem(r, 405, "Method Not Allowed", "use GET, POST or DELETE", NULL);
+        return;
+    }
+    json_t *roles = json_array();
+    for (const char *const *s = call->who.roles; *s; s++)
+        json_array_append_new(roles, json_string(*s));
+    json_t *out = json_pack("{sssosb}", "username", call->who.username, "roles", roles,
+                            "via_session", call->who.via_session);
+    if (call->who.via_session)
+        json_object_set_new(out, "csrf_token", json_string(call->who.csrf));
+    ol_reply_json(r, 200, out);
+    json_decref(out);
+}
+
+void ol_api_tokens(ol_req_t *r, ol_call_t *call)
+{
+    if (strcmp(r->method, "POST")) {
+        ol_reply_problem(r, 405, "Method Not Allowed", "use POST", NULL);
+        return;
+    }
+    json_t *body = ol_api_body_or_reply(r, call);
+    if (!body)
+        return;
+    ol_ctx_t *c = &call->ctx;
+    const char *name = json_string_value(json_object_get(body, "name"));
+    json_t *days = json_object_get(body, "days");
+    if (!name || !*name || strlen(name) > 100)
+        ol_schema_add_error(c->errors, "name", "required", c->lang, NULL);
+    if (days && (!json_is_integer(days) || json_integer_value(days) < 0 ||
+                 json_integer_value(days) > 3650))
+        ol_schema_add_error(c->errors, "days", "too_large", c->lang, "3650");
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v) if (strcmp(key, "name") && strcmp(key, "days"))
+        ol_schema_add_error(c->errors, key, "unknown", c->lang, NULL);
+    int rc = json_array_size(c->errors) ? ol_ctx_fail(c, -OL_EINVAL, "the token request is invalid") : 0;
+    char token[96];
+    if (rc == 0)
+        rc = ol_token_create(c, call->who.username, name, days ? (int)json_integer_value(days) : 0,
+                             token);
+    if (rc) {
+        ol_api_reply_error(r, rc, c);
+    } else {
+        json_t *out = json_pack("{ssss}", "name", name, "token", token);
+        ol_reply_json(r, 201, out);
+        json_decref(out);
+    }
+    json_decref(body);
+}
+
+void ol_api_users(ol_req_t *r, ol_call_t *call)
+{
+    static const char *const admins[] = {"admin", NULL};
+    ol_ctx_t *c = &call->ctx;
+    if (strcmp(r->method, "POST")) {
+        ol_reply_problem(r, 405, "Method Not Allowed", "use POST", NULL);
+        return;
+    }
+    if (!ol_roles_allow(admins, c->roles)) {
+        ol_ctx_fail(c, -OL_EFORBIDDEN, "only administrators manage users");
+        ol_api_reply_error(r, -OL_EFORBIDDEN, c);
+        return;
+    }
+    json_t *body = ol_api_body_or_reply(r, call);
+    if (!body)
+        return;
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v) if (strcmp(key, "username") && strcmp(key, "password") &&
+                                          strcmp(key, "display_name") && strcmp(key, "roles"))
+        ol_schema_add_error(c->errors, key, "unknown", c->lang, NULL);
+    json_t *roles = json_object_get(body, "roles");
+    const char *list[OL_MAX_ROLES + 1] = {NULL};
+    if (roles && (!json_is_array(roles) || json_array_size(roles) > OL_MAX_ROLES)) {
+        ol_schema_add_error(c->errors, "roles", "type_tags", c->lang, NULL);
+    } else if (roles) {
+        size_t i;
+        json_array_foreach(roles, i, v) {
+            if (!json_is_string(v)) {
+                ol_schema_add_error(c->errors, "roles", "type_tags", c->lang, NULL);
+                break;
+            }
+            list[i] = json_string_value(v);
+        }
+    }
+    int rc = json_array_size(c->errors) ? ol_ctx_fail(c, -OL_EINVAL, "the user is invalid") : 0;
+    const char *user = json_string_value(json_object_get(body, "username"));
+    if (rc == 0)
+        rc = ol_user_create(c, user, json_string_value(json_object_get(body, "display_name")),
+                            json_string_value(json_object_get(body, "password")), list);
+    if (rc) {
+        ol_api_reply_error(r, rc, c);
+    } else {
+        json_t *out = json_pack("{sssO}", "username", user, "roles", roles ? roles : json_array());
+        ol_reply_json(r, 201, out);
+        json_decref(out);
+    }
+    json_decref(body);
+}

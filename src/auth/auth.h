@@ -1,0 +1,55 @@
+/* auth/auth.h - accounts, password hashes (argon2id), sessions with CSRF tokens, API tokens.
+ * The full identity model (policy S1-S4, MFA, LDAP) builds on this. */
+#ifndef OL_AUTH_H
+#define OL_AUTH_H
+#include <stddef.h>
+
+#include "core/db.h"
+#include "core/mem.h"
+#include "records/ctx.h"
+
+#define OL_MAX_ROLES 32
+
+typedef struct {
+    long long id;
+    char username[65];
+    const char *roles[OL_MAX_ROLES + 1]; /* NULL-terminated; strings in the arena given */
+    int via_session;                     /* authenticated by cookie: writes need CSRF */
+    char csrf[64];
+} ol_principal_t;
+
+typedef struct {
+    int min_length;           /* S1: 8 */
+    int min_length_privileged;/* S1: 12 (admin) */
+    int min_classes;          /* S1: 3 of upper/lower/digit/special */
+    int session_hours;        /* idle sessions end after this */
+} ol_auth_policy_t;
+
+extern ol_auth_policy_t ol_auth_policy;
+
+/* Checks a password against the policy; returns NULL or the reason (static text, in en). */
+const char *ol_password_problem(const char *password, const char *username, int privileged);
+
+/* Creates a user. roles is NULL-terminated. Returns 0, -OL_EINVAL (reason in c->detail and
+ * c->errors) or -OL_ECONFLICT when the name is taken. Audited. */
+int ol_user_create(ol_ctx_t *c, const char *username, const char *display_name,
+                   const char *password, const char *const *roles);
+
+/* Verifies a password; on success creates a session. token and csrf receive new secrets
+ * (>= 64 bytes each). Audits success and failure. Returns 0 or -OL_EUNAUTH. */
+int ol_login(ol_ctx_t *c, const char *username, const char *password, char *token, char *csrf);
+int ol_logout(ol_ctx_t *c, const char *session_token);
+
+/* Creates an API token for a user; the secret is shown once (token >= 64 bytes). */
+int ol_token_create(ol_ctx_t *c, const char *username, const char *name, int days,
+                    char *token);
+
+/* Resolves a bearer token or a session cookie to a principal; role strings are allocated in
+ * arena. Returns 0 or -OL_EUNAUTH. */
+int ol_authenticate(ol_db_t *db, const char *bearer, const char *session, ol_arena_t *arena,
+                    ol_principal_t *out);
+
+/* Hex SHA-256 of a secret (what the database stores instead of the secret). out >= 65. */
+void ol_secret_hash(const char *secret, char *out);
+
+#endif

@@ -1,0 +1,226 @@
+/* core/config.c - settings from defaults, a config file, the environment and flags. */
+#include "core/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+
+static const char *const keys[] = {
+#define XX(key, def, desc) #key,
+    OL_CONFIG_MAP(XX)
+#undef XX
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+static const char **slot(ol_config_t *cfg, const char *key)
+{
+    const char **slots = (const char **)cfg;
+    char norm[64];
+    size_t i;
+    for (i = 0; key[i] && i < sizeof norm - 1; i++)
+        norm[i] = key[i] == '-' ? '_' : key[i];
+    norm[i] = 0;
+    for (size_t k = 0; k < NKEYS; k++)
+        if (!strcmp(keys[k], norm))
+            return &slots[k];
+    return NULL;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = 0;
+    return s;
+}
+
+static int load_file(ol_config_t *cfg, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[4096];
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (!*s || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
+            fclose(f);
+            return -1;
+        }
+        *eq = 0;
+        const char **p = slot(cfg, trim(s));
+        if (!p) {
+            snprintf(err, errlen, "%s:%d: unknown setting '%s'", path, lineno, trim(s));
+            fclose(f);
+            return -1;
+        }
+        *p = ol_xstrdup(trim(eq + 1));
+    }
+    fclose(f);
+    return 0;
+}
+
+int ol_config_load(ol_config_t *cfg, int *argc, char **argv, char *err, size_t errlen)
+{
+#define XX(key, def, desc) cfg->key = def;
+    OL_CONFIG_MAP(XX)
+#undef XX
+    /* --config first, so the file sits below the environment and the other flags. */
+    const char *file = getenv("OPSLEDGER_CONFIG");
+    for (int i = 1; i < *argc; i++) {
+        if (!strcmp(argv[i], "--config") && i + 1 < *argc)
+            file = argv[i + 1];
+        else if (!strncmp(argv[i], "--config=", 9))
+            file = argv[i] + 9;
+    }
+    if (file && *file && load_file(cfg, file, err, errlen))
+        return -1;
+    for (size_t k = 0; k < NKEYS; k++) {
+        char var[80] = "OPSLEDGER_";
+        for (size_t i = 0; keys[k][i]; i++)
+            var[10 + i] = (char)toupper((unsigned char)keys[k][i]);
+        const char *v = getenv(var);
+        if (v)
+            ((const char **)cfg)[k] = v;
+    }
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0 || !strcmp(a, "--")) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        char name[64];
+        const char *eq = strchr(a, '=');
+        size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (n >= sizeof name) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        memcpy(name, a + 2, n);
+        name[n] = 0;
+        const char **p = !strcmp(name, "config") ? NULL : slot(cfg, name);
+        if (!strcmp(name, "config")) {
+            if (!eq)
+                i++;
+            continue;
+        }
+        if (!p) { /* a subcommand's own flag: leave it */
+            argv[out++] = argv[i];
+            continue;
+        }
+        if (eq) {
+            *p = eq + 1;
+        } else if (i + 1 < *argc) {
+            *p = argv[++i];
+        } else {
+            snprintf(err, errlen, "--%s needs a value", name);
+            return -1;
+        }
+    }
+    argv[out] = NULL;
+    *argc = out;
+    return 0;
+}
+
+long ol_config_int(const char *value)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || *end || end == value)
+        return -1;
+    return v;
+}
+
+const char *ol_config_db_url(const ol_config_t *cfg)
+{
+    static char derived[4200];
+    if (cfg->data && *cfg->data && (!getenv("OPSLEDGER_DB") && !strcmp(cfg->db, "sqlite:./data/opsledger.db"))) {
+        snprintf(derived, sizeof derived, "sqlite:%s/opsledger.db", cfg->data);
+        return derived;
+    }
+    return cfg->db;
+}
+
+int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
+{
+    static const struct {
+        size_t off;
+        const char *name;
+        long min, max;
+    } ints[] = {
+        {offsetof(ol_config_t, threads), "threads", 1, 256},
+        {offsetof(ol_config_t, db_readers), "db_readers", 1, 256},
+        {offsetof(ol_config_t, max_body), "max_body", 1024, 1L << 30},
+        {offsetof(ol_config_t, max_header), "max_header", 4096, 1L << 20},
+        {offsetof(ol_config_t, max_json_depth), "max_json_depth", 2, 512},
+        {offsetof(ol_config_t, request_timeout), "request_timeout", 1, 3600},
+        {offsetof(ol_config_t, session_hours), "session_hours", 1, 24 * 90},
+        {offsetof(ol_config_t, password_min_length), "password_min_length", 6, 128},
+        {offsetof(ol_config_t, password_min_length_privileged), "password_min_length_privileged", 8, 128},
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        const char *v = *(const char *const *)((const char *)cfg + ints[i].off);
+        long n = ol_config_int(v);
+        if (n < ints[i].min || n > ints[i].max) {
+            snprintf(err, errlen, "%s = '%s': must be an integer from %ld to %ld", ints[i].name,
+                     v, ints[i].min, ints[i].max);
+            return -1;
+        }
+    }
+    const char *colon = strrchr(cfg->listen, ':');
+    if (!colon || ol_config_int(colon + 1) < 0 || ol_config_int(colon + 1) > 65535) {
+        snprintf(err, errlen, "listen = '%s': use ADDRESS:PORT, e.g. 127.0.0.1:8080", cfg->listen);
+        return -1;
+    }
+    if (strcmp(cfg->sync, "full") && strcmp(cfg->sync, "normal")) {
+        snprintf(err, errlen, "sync = '%s': use full or normal", cfg->sync);
+        return -1;
+    }
+    if (strcmp(cfg->startup_check, "quick") && strcmp(cfg->startup_check, "full") &&
+        strcmp(cfg->startup_check, "none")) {
+        snprintf(err, errlen, "startup_check = '%s': use quick, full or none", cfg->startup_check);
+        return -1;
+    }
+    if (strcmp(cfg->tls, "on") && strcmp(cfg->tls, "off")) {
+        snprintf(err, errlen, "tls = '%s': use on or off", cfg->tls);
+        return -1;
+    }
+    const char *db = ol_config_db_url(cfg);
+    if (strncmp(db, "sqlite:", 7) && strncmp(db, "postgresql://", 13) && strncmp(db, "postgres://", 11)) {
+        snprintf(err, errlen, "db: use sqlite:PATH or postgresql://...");
+        return -1;
+    }
+    return 0;
+}
+
+void ol_config_print(const ol_config_t *cfg)
+{
+    const char *const *slots = (const char *const *)cfg;
+    for (size_t k = 0; k < NKEYS; k++) {
+        const char *v = slots[k];
+        /* Never print a password that a PostgreSQL URL may carry. */
+        if (!strcmp(keys[k], "db") && strchr(v, '@') && strstr(v, "://")) {
+            const char *at = strchr(v, '@'), *colon = strchr(strstr(v, "://") + 3, ':');
+            if (colon && colon < at) {
+                printf("%s = %.*s:***%s\n", keys[k], (int)(colon - v), v, at);
+                continue;
+            }
+        }
+        printf("%s = %s\n", keys[k], v);
+    }
+}

@@ -1,0 +1,24 @@
+/* modules/registry.c - the record types of the product, registered at start-up. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "modules/registry.h"
+
+extern const ol_record_type_t ol_kb_article_type;
+
+static const ol_record_type_t *const all[] = {&ol_kb_article_type};
+
+void ol_schema_register_all(void)
+{
+    static int done;
+    if (done)
+        return;
+    done = 1;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        char err[256];
+        if (ol_schema_register(all[i], err, sizeof err) != 0) {
+            fprintf(stderr, "opsledger: bad record type declaration: %s\n", err);
+            abort();
+        }
+    }
+}
