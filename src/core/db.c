@@ -267,7 +267,7 @@ int ol_db_schema_version(ol_db_t *db)
 {
     int v = -1;
     if (ol_db_read(db, read_version, &v))
-        return -1;
+        return -2; /* unreachable or unreadable, not "no schema" */
     return v;
 }
 
@@ -302,6 +302,11 @@ int ol_db_migrate(ol_db_t *db, int *version, char *err, size_t errlen)
 {
     int cur = ol_db_schema_version(db);
     int latest = ol_db_latest_version(db->kind);
+    if (cur == -2) {
+        snprintf(err, errlen, "cannot read the database's schema version: it is unreachable or "
+                              "damaged");
+        return -OL_EDAMAGED;
+    }
     if (cur > latest) {
         snprintf(err, errlen,
                  "the database has schema version %d but this opsledger knows only up to %d: "
@@ -326,6 +331,11 @@ int ol_db_check(ol_db_t *db, int full, char *err, size_t errlen)
 {
     int cur = ol_db_schema_version(db);
     int latest = ol_db_latest_version(db->kind);
+    if (cur == -2) {
+        snprintf(err, errlen, "cannot read the database's schema version: it is unreachable or "
+                              "damaged (restore a backup with 'opsledger restore BACKUP')");
+        return -OL_EDAMAGED;
+    }
     if (cur < 0) {
         snprintf(err, errlen, "the database has no opsledger schema: run 'opsledger init' or "
                               "'opsledger migrate' first");

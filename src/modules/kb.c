@@ -27,8 +27,6 @@ static const ol_field_t fields[] = {
     {"group", OL_F_STRING, OL_FIELD_FILTERABLE, 0, 100, NULL, NULL, "Group", "组"},
     {"review_due", OL_F_DATETIME, OL_FIELD_FILTERABLE, 0, 0, NULL, NULL, "Review due",
      "复审到期"},
-    {"views", OL_F_INT, OL_FIELD_FILTERABLE | OL_FIELD_READONLY, 0, 0, NULL, NULL, "Views",
-     "浏览次数"},
 };
 
 static const char *const st_draft[] = {"draft", NULL};

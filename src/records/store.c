@@ -283,7 +283,7 @@ static int update_job(ol_conn_t *conn, void *arg)
     ol_ctx_t *c = j->c;
     const ol_record_type_t *t = j->t;
     json_t *rec = NULL;
-    long long id;
+    long long id = 0;
     char now[32];
     ol_now_iso(now);
     int rc = load(c, conn, t, j->number, &rec, &id);

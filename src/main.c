@@ -1,0 +1,64 @@
+/* main.c - `opsledger <verb>`: load the configuration, dispatch to the subcommand. */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct {
+    const char *verb;
+    int (*fn)(ol_config_t *cfg, int argc, char **argv);
+    const char *help;
+} verbs[] = {
+    {"init", ol_cli_init, "create the database and the first administrator"},
+    {"serve", ol_cli_serve, "start the HTTP server"},
+    {"migrate", ol_cli_migrate, "apply pending schema migrations"},
+    {"config", ol_cli_config, "config check: validate and print the configuration"},
+    {"backup", ol_cli_backup, "backup FILE: online, consistent copy with a checksum (SQLite)"},
+    {"restore", ol_cli_restore, "restore FILE: verify a backup and put it in place (SQLite)"},
+    {"user", ol_cli_user, "user add NAME --role ROLE: create an account"},
+    {"token", ol_cli_token, "token create --user NAME: create an API token"},
+    {"records", ol_cli_records, "records create|get|list|update|transition|comment|link ..."},
+};
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: opsledger VERB [--config FILE] [--KEY VALUE ...]\n\n");
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        fprintf(stderr, "  %-9s %s\n", verbs[i].verb, verbs[i].help);
+    fprintf(stderr, "  %-9s %s\n\nSettings (file 'key = value', env OPSLEDGER_KEY, flag --key):\n",
+            "version", "print the version");
+#define XX(key, def, desc) fprintf(stderr, "  %-32s %s (default: %s)\n", #key, desc, def);
+    OL_CONFIG_MAP(XX)
+#undef XX
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage();
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+        printf("opsledger %s\n", OL_VERSION);
+        return 0;
+    }
+    if (sodium_init() < 0) {
+        fprintf(stderr, "opsledger: libsodium failed to initialise\n");
+        return 1;
+    }
+    ol_config_t cfg;
+    char err[512];
+    int sub_argc = argc - 1;
+    char **sub_argv = argv + 1;
+    if (ol_config_load(&cfg, &sub_argc, sub_argv, err, sizeof err)) {
+        fprintf(stderr, "opsledger: %s\n", err);
+        return 2;
+    }
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (!strcmp(verbs[i].verb, sub_argv[0]))
+            return verbs[i].fn(&cfg, sub_argc, sub_argv);
+    fprintf(stderr, "opsledger: unknown verb '%s'\n\n", sub_argv[0]);
+    usage();
+    return 2;
+}
