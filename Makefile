@@ -42,13 +42,15 @@ unit: $(UNIT_BIN)
 api: opsledger
 	node --test --test-concurrency=1 tests/api/
 
-# The whole suite: unit tests, then the black-box API tests (SQLite; PostgreSQL too when
-# OPSLEDGER_TEST_PG is set, see scripts/test-all.sh).
-test: unit api
+# The whole suite: unit and black-box API tests on SQLite, then on a throw-away PostgreSQL.
+test: opsledger
+	sh scripts/test-all.sh
 
 check:
 	$(MAKE) clean
 	$(MAKE) SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" test
+	$(MAKE) clean
+	$(MAKE)
 
 clean:
 	rm -rf $(BUILD) opsledger

@@ -1,0 +1,19 @@
+#!/bin/sh
+# test-all.sh - the whole suite: C unit tests and black-box API tests on SQLite, then the same
+# against a throw-away PostgreSQL cluster (skipped only when PostgreSQL is not installed).
+set -eu
+cd "$(dirname "$0")/.."
+make -s opsledger
+make -s unit
+node --test --test-concurrency=1 tests/api/
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    PGDIR=$(mktemp -d /tmp/opsledger-pg.XXXXXX)
+    rmdir "$PGDIR"
+    URL=$(sh scripts/pg-test-cluster.sh start "$PGDIR")
+    trap 'sh scripts/pg-test-cluster.sh stop "$PGDIR" >/dev/null 2>&1 || true' EXIT
+    echo "== PostgreSQL: $URL"
+    OPSLEDGER_TEST_PG="$URL" make -s unit
+    OPSLEDGER_TEST_PG_CLUSTER="$PGDIR" node --test --test-concurrency=1 tests/api/
+else
+    echo "== PostgreSQL is not installed: its half of the suite was skipped (scripts/install-deps.sh installs it)"
+fi
