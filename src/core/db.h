@@ -136,6 +136,7 @@ struct ol_db {
 struct ol_conn {
     ol_db_kind_t kind;
     void *handle; /* sqlite3* or PGconn* */
+    void *stmts;  /* backend's per-connection statement cache, or NULL */
     char errmsg[512];
 };
 

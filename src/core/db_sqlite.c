@@ -39,6 +39,8 @@ typedef struct {
     int nfree, nreaders;
 } sqlite_impl_t;
 
+static void close_conn(ol_conn_t *c);
+
 static int map_rc(int rc)
 {
     switch (rc & 0xff) {
@@ -216,8 +218,8 @@ static int sq_open(ol_db_t *db, const char *path, char *err, size_t errlen)
         rc = open_conn(path, 1, &db->opts, &s->readers[i], err, errlen);
         if (rc) {
             while (i-- > 0)
-                sqlite3_close(s->readers[i].handle);
-            sqlite3_close(s->writer.handle);
+                close_conn(&s->readers[i]);
+            close_conn(&s->writer);
             free(s->readers);
             free(s->reader_free);
             free(s);
@@ -243,8 +245,8 @@ static void sq_close(ol_db_t *db)
     pthread_mutex_unlock(&s->queue_mu);
     pthread_join(s->writer_thread, NULL);
     for (int i = 0; i < s->nreaders; i++)
-        sqlite3_close(s->readers[i].handle);
-    sqlite3_close(s->writer.handle);
+        close_conn(&s->readers[i]);
+    close_conn(&s->writer);
     pthread_mutex_destroy(&s->queue_mu);
     pthread_cond_destroy(&s->queue_cv);
     pthread_mutex_destroy(&s->pool_mu);
@@ -288,13 +290,73 @@ static void sq_write_async(ol_db_t *db, ol_db_fn fn, void *arg, ol_db_done_fn do
     pthread_mutex_unlock(&s->queue_mu);
 }
 
+/* ---- prepared-statement cache ---------------------------------------------------------------
+ * Each connection keeps its most recent statements, keyed by SQL text, so hot statements are
+ * parsed once. Bounded: when full, the least recently used entry is finalised. */
+
+#define STMT_CACHE 64
+
+typedef struct {
+    char *sql;
+    sqlite3_stmt *st;
+    unsigned long long used;
+} stmt_entry_t;
+
+typedef struct {
+    stmt_entry_t e[STMT_CACHE];
+    unsigned long long clock;
+} stmt_cache_t;
+
+static sqlite3_stmt *cache_get(ol_conn_t *c, const char *sql, int *rc)
+{
+    stmt_cache_t *sc = c->stmts;
+    if (!sc)
+        sc = c->stmts = ol_xcalloc(1, sizeof(*sc));
+    int victim = 0;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        if (sc->e[i].sql && !strcmp(sc->e[i].sql, sql)) {
+            sc->e[i].used = ++sc->clock;
+            *rc = SQLITE_OK;
+            return sc->e[i].st;
+        }
+        if (sc->e[i].used < sc->e[victim].used)
+            victim = i;
+    }
+    sqlite3_stmt *st = NULL;
+    *rc = sqlite3_prepare_v3(c->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (*rc != SQLITE_OK)
+        return NULL;
+    stmt_entry_t *v = &sc->e[victim];
+    sqlite3_finalize(v->st);
+    free(v->sql);
+    *v = (stmt_entry_t){ol_xstrdup(sql), st, ++sc->clock};
+    return st;
+}
+
+static void cache_clear(ol_conn_t *c)
+{
+    stmt_cache_t *sc = c->stmts;
+    if (!sc)
+        return;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        sqlite3_finalize(sc->e[i].st);
+        free(sc->e[i].sql);
+    }
+    free(sc);
+    c->stmts = NULL;
+}
+
+static void close_conn(ol_conn_t *c)
+{
+    cache_clear(c);
+    sqlite3_close(c->handle);
+}
+
 static int sq_exec(ol_conn_t *c, const char *sql, const ol_val_t *params, int n, ol_rows_t **rows)
 {
-    sqlite3_stmt *st = NULL;
-    /* The prepared-statement cache of SQLite itself is per connection; prepare_v3 with
-     * PERSISTENT keeps the parse cheap for repeated statements. */
-    int rc = sqlite3_prepare_v3(c->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-    if (rc != SQLITE_OK) {
+    int rc;
+    sqlite3_stmt *st = cache_get(c, sql, &rc);
+    if (!st) {
         set_err(c);
         return map_rc(rc);
     }
@@ -331,11 +393,13 @@ static int sq_exec(ol_conn_t *c, const char *sql, const ol_val_t *params, int n,
     }
     if (rc != SQLITE_DONE) {
         set_err(c);
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
         ol_rows_free(r);
         return map_rc(rc);
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     if (rows)
         *rows = r;
     return 0;
