@@ -133,6 +133,13 @@ int ol_config_load(ol_config_t *cfg, int *argc, char **argv, char *err, size_t e
     }
     argv[out] = NULL;
     *argc = out;
+    /* --data DIR means the database in that directory, unless a database was named too. */
+    if (cfg->data && *cfg->data && !strcmp(cfg->db, "sqlite:./data/opsledger.db")) {
+        ol_buf_t b;
+        ol_buf_init(&b);
+        ol_buf_printf(&b, "sqlite:%s/opsledger.db", cfg->data);
+        cfg->db = ol_buf_steal(&b);
+    }
     return 0;
 }
 
@@ -148,11 +155,6 @@ long ol_config_int(const char *value)
 
 const char *ol_config_db_url(const ol_config_t *cfg)
 {
-    static char derived[4200];
-    if (cfg->data && *cfg->data && (!getenv("OPSLEDGER_DB") && !strcmp(cfg->db, "sqlite:./data/opsledger.db"))) {
-        snprintf(derived, sizeof derived, "sqlite:%s/opsledger.db", cfg->data);
-        return derived;
-    }
     return cfg->db;
 }
 

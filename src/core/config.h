@@ -39,7 +39,7 @@ int ol_config_load(ol_config_t *cfg, int *argc, char **argv, char *err, size_t e
 int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen);
 /* Prints "key = value" lines, for `opsledger config check`. */
 void ol_config_print(const ol_config_t *cfg);
-/* The effective database URL (db, or derived from data). Owned by the process. */
+/* The effective database URL (db, or sqlite:DATA/opsledger.db when only data was set). */
 const char *ol_config_db_url(const ol_config_t *cfg);
 long ol_config_int(const char *value);
 
