@@ -48,7 +48,7 @@ test: opsledger
 
 check:
 	$(MAKE) clean
-	$(MAKE) SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" test
+	$(MAKE) SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g -Wno-format-truncation" test
 	$(MAKE) clean
 	$(MAKE)
 

@@ -47,7 +47,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "opsledger: libsodium failed to initialise\n");
         return 1;
     }
-    ol_config_t cfg;
+    /* Static: the settings live as long as the process (and stay reachable for LeakSanitizer). */
+    static ol_config_t cfg;
     char err[512];
     int sub_argc = argc - 1;
     char **sub_argv = argv + 1;

@@ -76,11 +76,15 @@ typedef struct {
     const ol_record_type_t *t;
     ol_query_t q;
     int rc;
+    int pass; /* 0: the cursor only; 1: everything else */
 } qparse_t;
 
 static int on_query_arg(void *arg, const char *key, const char *value)
 {
     qparse_t *p = arg;
+    /* The cursor goes first, so that an explicit sort= is always checked against its sort. */
+    if ((strcmp(key, "cursor") == 0) != (p->pass == 0))
+        return 0;
     if (ol_query_add(&p->call->ctx, p->t, &p->q, key, value))
         p->rc = -OL_EINVAL;
     return 0; /* keep going: report every bad argument at once */
@@ -92,6 +96,8 @@ static void list(ol_req_t *r, ol_call_t *call, const ol_record_type_t *t)
     p->call = call;
     p->t = t;
     ol_query_init(&p->q);
+    ol_req_query_each(r, on_query_arg, p);
+    p->pass = 1;
     ol_req_query_each(r, on_query_arg, p);
     int rc = p->rc;
     if (rc)

@@ -192,6 +192,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return queue(r);
 }
 
+/* The metrics table keeps the method after the request is gone, but MHD's copy lives in the
+ * connection's memory: hand it a static string (and a bounded set of them). */
+static const char *static_method(const char *m)
+{
+    static const char *const known[] = {"GET",    "HEAD",    "POST", "PUT",
+                                        "PATCH",  "DELETE",  "OPTIONS", NULL};
+    for (int i = 0; known[i]; i++)
+        if (!strcmp(known[i], m))
+            return known[i];
+    return "OTHER";
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -201,7 +213,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     ol_req_t *r = *con_cls;
     if (!r)
         return;
-    ol_metrics_request(r->method, r->route, r->status ? r->status : 499, now_s() - r->t_start);
+    ol_metrics_request(static_method(r->method), r->route, r->status ? r->status : 499, now_s() - r->t_start);
     if (r->resp)
         MHD_destroy_response(r->resp);
     ol_buf_clear(&r->in);

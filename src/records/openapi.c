@@ -130,20 +130,20 @@ static void add_type(json_t *paths, json_t *schemas, const ol_record_type_t *t)
         for (const char *const *s = tr->requires; s && *s; s++)
             json_array_append_new(requires, json_string(*s));
         json_array_append_new(transitions,
-                              json_pack("{sssosssosobsssss}", "name", tr->name, "from", from, "to",
+                              json_pack("{sssosssososbssss}", "name", tr->name, "from", from, "to",
                                         tr->to, "roles", roles, "requires", requires,
                                         "reason_required", tr->reason_required, "label",
                                         tr->label_en, "label_zh", tr->label_zh));
     }
     json_object_set_new(schemas, name,
-                        json_pack("{sssssssssososo}", "type", "object", "title", t->label_en,
+                        json_pack("{sssssssssssososo}", "type", "object", "title", t->label_en,
                                   "x-label-zh", t->label_zh, "x-path", t->path, "x-prefix",
                                   t->prefix, "properties", props, "x-transitions", transitions,
                                   "x-states", json_deep_copy(json_object_get(
                                                   json_object_get(props, "state"), "enum"))));
     json_object_set_new(json_object_get(schemas, name), "x-number-example",
                         json_sprintf("%s-000001", t->prefix));
-    json_object_set_new(schemas, input, json_pack("{sssosobb}", "type", "object", "properties",
+    json_object_set_new(schemas, input, json_pack("{sssososb}", "type", "object", "properties",
                                                   in_props, "required", req,
                                                   "additionalProperties", 0));
 
@@ -153,7 +153,7 @@ static void add_type(json_t *paths, json_t *schemas, const ol_record_type_t *t)
     json_array_append_new(list_params, param("sort", "query", 0, "number, title, state, priority, created_at, updated_at, state_changed_at; - for descending"));
     json_array_append_new(list_params, param("q", "query", 0, "full-text search (Chinese substrings too)"));
     json_array_append_new(list_params, param("{field}[op]", "query", 0, "filter: eq (default), ne, gt, gte, lt, lte, in (comma list)"));
-    json_t *list_schema = json_pack("{sss{s{sso}s{ss}}}", "type", "object", "properties", "items",
+    json_t *list_schema = json_pack("{sss{s{ssso}s{ss}}}", "type", "object", "properties", "items",
                                     "type", "array", "items", ref(name), "next_cursor", "type",
                                     "string");
     char list_op[96], create_op[96];

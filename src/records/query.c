@@ -130,7 +130,8 @@ static int parse_cursor(ol_ctx_t *c, ol_query_t *q, const char *v)
     q->cursor_value = ol_xstrdup(value);
     q->cursor_id = id;
     q->has_cursor = 1;
-    /* The cursor carries its sort; an explicit sort= must agree (checked in ol_rec_list). */
+    /* The cursor carries its sort; an explicit sort= must agree (checked in ol_query_add, which
+     * the API calls with the cursor first). */
     int ok = 0;
     for (size_t i = 0; i < NSHARED; i++)
         if (shared[i].sort_expr && !strcmp(shared[i].name, sort)) {

@@ -154,7 +154,7 @@ static json_t *link_row(const ol_rows_t *r, int i, long long self)
     int outgoing = ol_rows_int(r, i, 1) == self;
     const ol_link_type_t *lt = link_type(ol_rows_get(r, i, 3));
     const ol_record_type_t *other = ol_schema_by_name(ol_rows_get(r, i, 5));
-    return json_pack("{sIsssssss{sssssssss}ssss}", "id", ol_rows_int(r, i, 0), "type",
+    return json_pack("{sIsssssss{ssssssss}ssss}", "id", ol_rows_int(r, i, 0), "type",
                      ol_rows_get(r, i, 3), "direction", outgoing ? "out" : "in", "label",
                      lt ? (outgoing ? lt->name : lt->inverse) : ol_rows_get(r, i, 3), "record",
                      "number", ol_rows_get(r, i, 4), "type", other ? other->path : "",
@@ -293,7 +293,7 @@ static int link_job(ol_conn_t *conn, void *arg)
     rc = ol_audit_write(conn, c, "record.link", j->f.number, "ok", detail);
     if (rc)
         return ol_ctx_fail(c, rc, "database error: %s", ol_conn_errmsg(conn));
-    c->result = json_pack("{sIsssssssss}", "id", lid, "type", j->link_type, "source",
+    c->result = json_pack("{sIssssssssss}", "id", lid, "type", j->link_type, "source",
                           j->f.number, "target", j->target, "created_by", c->user,
                           "created_at", now);
     c->status = 201;

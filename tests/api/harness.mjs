@@ -212,6 +212,7 @@ export async function startServer({ backend = 'sqlite', users = [] } = {}) {
 
     let stderr = '';
     let child = null;
+    let died = null; // set when the server exits without being asked to
     const srv = {
         backend,
         dataDir,
@@ -230,7 +231,13 @@ export async function startServer({ backend = 'sqlite', users = [] } = {}) {
         });
         if (child.pid) live.set(child.pid, child);
         const c = child;
-        c.on('exit', () => live.delete(c.pid));
+        c.on('exit', (code, sig) => {
+            live.delete(c.pid);
+            if (!c.expectExit && srv.pid === c.pid) {
+                died = `the server (pid ${c.pid}) died unexpectedly (${sig || `exit ${code}`})`;
+                process.stderr.write(`\n==== ${died}; its stderr: ====\n${stderr.slice(-8000)}\n`);
+            }
+        });
         c.stderr.setEncoding('utf8');
         c.stderr.on('data', (d) => {
             stderr += d;
@@ -249,6 +256,7 @@ export async function startServer({ backend = 'sqlite', users = [] } = {}) {
 
     async function signalAndWait(c, sig) {
         if (!c || c.exitCode !== null || c.signalCode !== null) return;
+        c.expectExit = true;
         try {
             process.kill(c.pid, sig);
         } catch {
@@ -265,6 +273,11 @@ export async function startServer({ backend = 'sqlite', users = [] } = {}) {
     }
 
     function checkSanitizers() {
+        if (died) {
+            const msg = died;
+            died = null;
+            throw new Error(`${msg}; stderr:\n${stderr.slice(-8000)}`);
+        }
         const report = sanitizerReport(stderr);
         if (report) {
             process.stderr.write(`\n==== sanitizer report from opsledger (${backend}) ====\n${report}\n`);
