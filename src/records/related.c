@@ -224,16 +224,10 @@ int ol_rec_comment_prepare(ol_ctx_t *c, const ol_record_type_t *t, const char *n
 {
     if (!ol_rec_allowed(c, t, "comment"))
         return ol_ctx_fail(c, -OL_EFORBIDDEN, "you may not comment on %s records", t->label_en);
-    if (!json_is_object(input)) {
-        ol_schema_add_error(c->errors, "", "not_object", c->lang, NULL);
+    static const char *const keys[] = {"body", "kind", NULL};
+    ol_input_check_keys(input, keys, c->lang, c->errors);
+    if (!json_is_object(input))
         return ol_ctx_fail(c, -OL_EINVAL, "the body must be a JSON object");
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)input, key, v) {
-        if (strcmp(key, "body") && strcmp(key, "kind"))
-            ol_schema_add_error(c->errors, key, "unknown", c->lang, NULL);
-    }
     const char *body = json_string_value(json_object_get(input, "body"));
     const json_t *kind = json_object_get(input, "kind");
     if (!body || !*body)
@@ -316,16 +310,10 @@ int ol_rec_link_prepare(ol_ctx_t *c, const ol_record_type_t *t, const char *numb
 {
     if (!ol_rec_allowed(c, t, "update"))
         return ol_ctx_fail(c, -OL_EFORBIDDEN, "you may not link %s records", t->label_en);
-    if (!json_is_object(input)) {
-        ol_schema_add_error(c->errors, "", "not_object", c->lang, NULL);
+    static const char *const keys[] = {"type", "target", NULL};
+    ol_input_check_keys(input, keys, c->lang, c->errors);
+    if (!json_is_object(input))
         return ol_ctx_fail(c, -OL_EINVAL, "the body must be a JSON object");
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)input, key, v) {
-        if (strcmp(key, "type") && strcmp(key, "target"))
-            ol_schema_add_error(c->errors, key, "unknown", c->lang, NULL);
-    }
     const char *type = json_string_value(json_object_get(input, "type"));
     const char *target = json_string_value(json_object_get(input, "target"));
     if (!type || !link_type(type)) {

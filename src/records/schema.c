@@ -298,6 +298,23 @@ static int is_empty(const json_t *v)
            (json_is_array(v) && json_array_size(v) == 0);
 }
 
+int ol_input_check_keys(const json_t *input, const char *const *allowed, const char *lang,
+                        json_t *errors)
+{
+    size_t before = json_array_size(errors);
+    const char *key;
+    const json_t *v;
+    if (!json_is_object(input)) {
+        ol_schema_add_error(errors, "", "not_object", lang, NULL);
+        return 1;
+    }
+    json_object_foreach((json_t *)input, key, v) {
+        if (!in_list(allowed, key))
+            ol_schema_add_error(errors, key, "unknown", lang, NULL);
+    }
+    return (int)(json_array_size(errors) - before);
+}
+
 int ol_schema_validate(const ol_record_type_t *t, const json_t *input, int creating,
                        const char *lang, json_t *errors)
 {

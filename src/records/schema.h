@@ -105,6 +105,10 @@ void ol_schema_apply_defaults(const ol_record_type_t *t, json_t *rec);
 /* Checks that every required field (and extra, NULL-terminated) is present and non-empty. */
 int ol_schema_check_required(const ol_record_type_t *t, const json_t *rec,
                              const char *const *extra, const char *lang, json_t *errors);
+/* Checks that input is a JSON object whose keys are all in allowed (NULL-terminated); appends
+ * an error for a non-object and for each other key. Returns the number of errors added. */
+int ol_input_check_keys(const json_t *input, const char *const *allowed, const char *lang,
+                        json_t *errors);
 /* Appends {"field","code","message"}; the message comes from the catalogue in messages.c with
  * arg in place of its one %s. */
 void ol_schema_add_error(json_t *errors, const char *field, const char *code, const char *lang,

@@ -433,16 +433,9 @@ int ol_rec_transition_prepare(ol_ctx_t *c, const ol_record_type_t *t, const char
     if (!ol_rec_allowed(c, t, "update") ||
         (tr->roles && !ol_roles_allow(tr->roles, c->roles)))
         return ol_ctx_fail(c, -OL_EFORBIDDEN, "your roles do not allow the transition '%s'", name);
-    if (input && !json_is_object(input)) {
-        ol_schema_add_error(c->errors, "", "not_object", c->lang, NULL);
+    static const char *const keys[] = {"reason", "fields", NULL};
+    if (input && ol_input_check_keys(input, keys, c->lang, c->errors) && !json_is_object(input))
         return ol_ctx_fail(c, -OL_EINVAL, "the body must be a JSON object");
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)input, key, v) {
-        if (strcmp(key, "reason") && strcmp(key, "fields"))
-            ol_schema_add_error(c->errors, key, "unknown", c->lang, NULL);
-    }
     const json_t *reason = json_object_get(input, "reason");
     const json_t *fields = json_object_get(input, "fields");
     if (reason && !json_is_string(reason))
