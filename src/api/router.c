@@ -47,7 +47,8 @@ void ol_api_reply_error(ol_req_t *r, int rc, const ol_ctx_t *c)
 json_t *ol_api_body_or_reply(ol_req_t *r, ol_call_t *call)
 {
     const char *ct = ol_req_header(r, "Content-Type");
-    if (!ct || strncmp(ct, "application/json", 16) != 0) {
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+        (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
         ol_reply_problem(r, 415, reason_phrase(415), "send the body as application/json", NULL);
         return NULL;
     }
@@ -199,6 +200,11 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
 
     if (nseg == 3 && !strcmp(seg[2], "openapi.json")) {
         r->route = "/api/v1/openapi.json";
+        if (strcmp(r->method, "GET")) {
+            ol_reply_problem(r, 405, reason_phrase(405), "use GET", NULL);
+            ol_reply_header(r, "Allow", "GET");
+            return;
+        }
         json_t *doc = ol_openapi_document(app->version);
         ol_reply_json(r, 200, doc);
         json_decref(doc);

@@ -70,6 +70,7 @@ void ol_api_me(ol_req_t *r, ol_call_t *call)
 {
     if (strcmp(r->method, "GET")) {
         ol_reply_problem(r, 405, "Method Not Allowed", "use GET, POST or DELETE", NULL);
+        ol_reply_header(r, "Allow", "GET, POST, DELETE");
         return;
     }
     json_t *roles = json_array();
@@ -87,6 +88,7 @@ void ol_api_tokens(ol_req_t *r, ol_call_t *call)
 {
     if (strcmp(r->method, "POST")) {
         ol_reply_problem(r, 405, "Method Not Allowed", "use POST", NULL);
+        ol_reply_header(r, "Allow", "POST");
         return;
     }
     json_t *body = ol_api_body_or_reply(r, call);
@@ -125,6 +127,7 @@ void ol_api_users(ol_req_t *r, ol_call_t *call)
     ol_ctx_t *c = &call->ctx;
     if (strcmp(r->method, "POST")) {
         ol_reply_problem(r, 405, "Method Not Allowed", "use POST", NULL);
+        ol_reply_header(r, "Allow", "POST");
         return;
     }
     if (!ol_roles_allow(admins, c->roles)) {
@@ -162,7 +165,8 @@ void ol_api_users(ol_req_t *r, ol_call_t *call)
     if (rc) {
         ol_api_reply_error(r, rc, c);
     } else {
-        json_t *out = json_pack("{sssO}", "username", user, "roles", roles ? roles : json_array());
+        json_t *out = json_pack("{ssso}", "username", user, "roles",
+                                roles ? json_incref(roles) : json_array());
         ol_reply_json(r, 201, out);
         json_decref(out);
     }

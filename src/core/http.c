@@ -5,19 +5,26 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/json.h"
 #include "core/log.h"
 #include "core/metrics.h"
 
+/* THREAD SAFETY: stopping and busy are atomics shared by the MHD threads and ol_http_stop().
+ * A request counts in busy from the moment its handler starts until its reply is queued,
+ * suspension included; it increments busy before it reads stopping, so that either it sees
+ * stopping or ol_http_stop() sees it busy (sequentially consistent atomics). */
 struct ol_http {
     struct MHD_Daemon *d;
     ol_http_opts_t o;
     int port;
+    atomic_int stopping, busy;
 };
 
 static double now_s(void)
@@ -167,6 +174,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* Resumed: the write committed (or failed); the continuation replies. */
         r->suspended = 0;
         r->on_resume(r);
+        atomic_fetch_sub(&h->busy, 1);
         return queue(r);
     }
     if (*upload_data_size) {
@@ -186,9 +194,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     r->body = r->in.p ? r->in.p : "";
     r->body_len = r->in.len;
-    h->o.handler(r);
-    if (r->suspended && !r->replied)
-        return MHD_YES;
+    atomic_fetch_add(&h->busy, 1);
+    if (atomic_load(&h->stopping)) {
+        ol_reply_problem(r, 503, "Service Unavailable", "the server is stopping", NULL);
+        ol_reply_header(r, "Retry-After", "1");
+        ol_reply_header(r, "Connection", "close");
+    } else {
+        h->o.handler(r);
+        if (r->suspended && !r->replied)
+            return MHD_YES;
+    }
+    atomic_fetch_sub(&h->busy, 1);
     return queue(r);
 }
 
@@ -196,8 +212,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
  * connection's memory: hand it a static string (and a bounded set of them). */
 static const char *static_method(const char *m)
 {
-    static const char *const known[] = {"GET",    "HEAD",    "POST", "PUT",
-                                        "PATCH",  "DELETE",  "OPTIONS", NULL};
+    static const char *const known[] = {"GET",   "HEAD",   "POST",    "PUT",
+                                        "PATCH", "DELETE", "OPTIONS", NULL};
     for (int i = 0; known[i]; i++)
         if (!strcmp(known[i], m))
             return known[i];
@@ -207,13 +223,22 @@ static const char *static_method(const char *m)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    ol_http_t *h = cls;
     (void)conn;
     (void)toe;
     ol_req_t *r = *con_cls;
     if (!r)
         return;
-    ol_metrics_request(static_method(r->method), r->route, r->status ? r->status : 499, now_s() - r->t_start);
+    if (r->suspended) {
+        /* Resumed, but the client left before the continuation ran (MHD never ends a request
+         * while it is suspended, and ol_http_stop() waits for them): the continuation still
+         * owns state to release. Its reply goes nowhere. */
+        r->suspended = 0;
+        r->on_resume(r);
+        atomic_fetch_sub(&h->busy, 1);
+    }
+    ol_metrics_request(static_method(r->method), r->route, r->status ? r->status : 499,
+                       now_s() - r->t_start);
     if (r->resp)
         MHD_destroy_response(r->resp);
     ol_buf_clear(&r->in);
@@ -267,6 +292,19 @@ void ol_http_stop(ol_http_t *h)
 {
     if (!h)
         return;
+    /* MHD aborts the process when stopped with suspended connections, and a suspended request
+     * is a write being committed: take no new connections or requests, let the requests under
+     * way finish (bounded by the request timeout), then stop. */
+    atomic_store(&h->stopping, 1);
+    MHD_socket lsock = MHD_quiesce_daemon(h->d);
+    if (lsock != MHD_INVALID_SOCKET)
+        close(lsock);
+    struct timespec ms = {0, 1000000};
+    for (long waited = 0; atomic_load(&h->busy) > 0 && waited < (long)h->o.timeout_s * 1000;
+         waited++)
+        nanosleep(&ms, NULL);
+    if (atomic_load(&h->busy) > 0)
+        ol_log(OL_LOG_WARN, "stopping with %d requests still under way", atomic_load(&h->busy));
     MHD_stop_daemon(h->d);
     free(h);
 }

@@ -254,25 +254,32 @@ export async function startServer({ backend = 'sqlite', users = [] } = {}) {
         }
     }
 
+    /** Signals c and waits for it to exit (SIGKILL after STOP_MS). Returns a complaint about
+     * how a SIGTERM'd server ended, or null when it exited with status 0. */
     async function signalAndWait(c, sig) {
-        if (!c || c.exitCode !== null || c.signalCode !== null) return;
+        if (!c || c.exitCode !== null || c.signalCode !== null) return null;
         c.expectExit = true;
         try {
             process.kill(c.pid, sig);
         } catch {
             /* already gone */
         }
-        if (!(await waitForExit(c, STOP_MS)) && sig !== 'SIGKILL') {
-            try {
-                process.kill(c.pid, 'SIGKILL');
-            } catch {
-                /* already gone */
-            }
-            await waitForExit(c, STOP_MS);
+        if (await waitForExit(c, STOP_MS)) {
+            if (sig === 'SIGTERM' && c.exitCode !== 0)
+                return `the server (pid ${c.pid}) ended with ${c.signalCode || `exit status ${c.exitCode}`} on SIGTERM`;
+            return null;
         }
+        try {
+            process.kill(c.pid, 'SIGKILL');
+        } catch {
+            /* already gone */
+        }
+        await waitForExit(c, STOP_MS);
+        return `the server (pid ${c.pid}) did not stop within ${STOP_MS} ms of ${sig}`;
     }
 
-    function checkSanitizers() {
+    function checkSanitizers(complaint = null) {
+        if (complaint && !died) died = complaint;
         if (died) {
             const msg = died;
             died = null;
@@ -296,8 +303,7 @@ export async function startServer({ backend = 'sqlite', users = [] } = {}) {
 
     /** Stops the running server (if any) with SIGTERM and starts it again on the same store. */
     srv.restart = async () => {
-        await signalAndWait(child, 'SIGTERM');
-        checkSanitizers();
+        checkSanitizers(await signalAndWait(child, 'SIGTERM'));
         await spawnServer();
     };
 
@@ -306,9 +312,9 @@ export async function startServer({ backend = 'sqlite', users = [] } = {}) {
     srv.stop = async () => {
         if (stopped) return;
         stopped = true;
-        await signalAndWait(child, 'SIGTERM');
+        const complaint = await signalAndWait(child, 'SIGTERM');
         if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-        checkSanitizers();
+        checkSanitizers(complaint);
     };
 
     try {
