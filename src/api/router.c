@@ -2,6 +2,7 @@
  * all in one place before any handler runs (DESIGN.md Security). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -186,7 +187,8 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
     }
     if (call->who.via_session && is_write(r->method)) {
         const char *csrf = ol_req_header(r, "X-CSRF-Token");
-        if (!csrf || strcmp(csrf, call->who.csrf) != 0) {
+        size_t n = strlen(call->who.csrf);
+        if (!csrf || strlen(csrf) != n || sodium_memcmp(csrf, call->who.csrf, n) != 0) {
             ol_reply_problem(r, 403, reason_phrase(403),
                              "browser writes need the X-CSRF-Token header from the login answer",
                              NULL);
@@ -248,6 +250,29 @@ void ol_api_handle(ol_req_t *r)
         seg[nseg++] = p;
     }
 
+    int public_route = nseg == 0 || (nseg == 1 && (!strcmp(seg[0], "healthz") ||
+                                                  !strcmp(seg[0], "readyz") ||
+                                                  !strcmp(seg[0], "metrics")));
+    if (public_route && strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
+        r->route = "public";
+        ol_reply_problem(r, 405, reason_phrase(405), "this resource answers GET only", NULL);
+        ol_reply_header(r, "Allow", "GET, HEAD");
+        return;
+    }
+    if (nseg == 0) {
+        /* The entry point: where the API and its description are (the web UI comes later). */
+        r->route = "/";
+        json_t *types = json_array();
+        for (size_t i = 0; i < ol_schema_count(); i++)
+            json_array_append_new(types, json_string(ol_schema_at(i)->path));
+        json_t *idx = json_pack("{ssssssssssssso}", "name", "opsledger", "version", app->version,
+                                "api", "/api/v1/", "openapi", "/api/v1/openapi.json", "search",
+                                "/api/v1/search?q=", "login", "POST /api/v1/session", "types",
+                                types);
+        ol_reply_json(r, 200, idx);
+        json_decref(idx);
+        return;
+    }
     if (nseg == 1 && !strcmp(seg[0], "healthz")) {
         r->route = "/healthz";
         ol_reply(r, 200, "application/json", "{\"status\":\"up\"}", 15);
@@ -272,8 +297,7 @@ void ol_api_handle(ol_req_t *r)
         ol_reply_problem(r, 404, reason_phrase(404), "no such resource", NULL);
         return;
     }
-    if (nseg == 3 && !strcmp(seg[2], "session") &&
-        (!strcmp(r->method, "POST") || !strcmp(r->method, "DELETE"))) {
+    if (nseg == 3 && !strcmp(seg[2], "session") && !strcmp(r->method, "POST")) {
         r->route = "/api/v1/session";
         ol_api_session(r, app);
         return;

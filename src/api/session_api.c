@@ -16,20 +16,6 @@ void ol_api_session(ol_req_t *r, ol_app_t *app)
     ol_ctx_init(&c, app->db, NULL, none);
     c.ip = r->client_ip;
     c.lang = ol_lang_pick(ol_req_header(r, "Accept-Language"));
-    if (!strcmp(r->method, "DELETE")) {
-        const char *cookie = ol_req_cookie(r, "ol_session");
-        ol_principal_t who;
-        if (!cookie || ol_authenticate(app->db, NULL, cookie, &r->arena, &who)) {
-            ol_reply_problem(r, 401, "Unauthorized", "no session to end", NULL);
-        } else {
-            c.user = who.username;
-            ol_logout(&c, cookie);
-            ol_reply(r, 204, "application/json", "", 0);
-            ol_reply_header(r, "Set-Cookie", "ol_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
-        }
-        ol_ctx_clear(&c);
-        return;
-    }
     ol_call_t call = {.app = app};
     json_t *body = ol_api_body_or_reply(r, &call);
     if (!body) {
@@ -66,8 +52,31 @@ void ol_api_session(ol_req_t *r, ol_app_t *app)
     ol_ctx_clear(&c);
 }
 
+/* DELETE /api/v1/session: ends the browser session. It is authenticated like every other write,
+ * so a cookie session must send its CSRF token (no cross-site logout). */
+static void logout(ol_req_t *r, ol_call_t *call)
+{
+    const char *cookie = ol_req_cookie(r, "ol_session");
+    if (!call->who.via_session || !cookie) {
+        ol_reply_problem(r, 400, "Bad Request", "there is no browser session to end: API tokens "
+                                                "are revoked, not logged out", NULL);
+        return;
+    }
+    int rc = ol_logout(&call->ctx, cookie);
+    if (rc) {
+        ol_api_reply_error(r, rc, &call->ctx);
+        return;
+    }
+    ol_reply(r, 204, "application/json", "", 0);
+    ol_reply_header(r, "Set-Cookie", "ol_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+}
+
 void ol_api_me(ol_req_t *r, ol_call_t *call)
 {
+    if (!strcmp(r->method, "DELETE")) {
+        logout(r, call);
+        return;
+    }
     if (strcmp(r->method, "GET")) {
         ol_reply_problem(r, 405, "Method Not Allowed", "use GET, POST or DELETE", NULL);
         ol_reply_header(r, "Allow", "GET, POST, DELETE");

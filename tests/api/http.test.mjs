@@ -98,6 +98,18 @@ for (const backend of backends()) {
             assert.equal(res.json.status, 'ready');
         });
 
+        test('http-2.1.1 / lists the API entry points and the declared types; public routes are GET only', async () => {
+            let res = await api('GET', '/', { token: null });
+            assert.equal(res.status, 200, res.text);
+            assert.equal(res.json.openapi, '/api/v1/openapi.json');
+            assert.deepEqual(res.json.types, ['articles']);
+            for (const path of ['/', '/healthz', '/readyz', '/metrics']) {
+                res = await api('POST', path, { token: null, body: {} });
+                assertProblem(res, 405);
+                assert.equal(res.headers.get('allow'), 'GET, HEAD');
+            }
+        });
+
         test('http-2.2 /metrics is Prometheus text with requests, queue depth and commit latency', async () => {
             await api('GET', '/api/v1/articles/KB-000001');
             await api('PATCH', '/api/v1/articles/KB-000001', { body: { title: 'x' } }); // 428
@@ -362,8 +374,15 @@ for (const backend of backends()) {
             assert.equal(await count(), before + 1);
         });
 
-        test('http-4.5 logout invalidates the cookie', async () => {
+        test('http-4.5 logout needs the CSRF token, then invalidates the cookie', async () => {
             let res = await api('DELETE', '/api/v1/session', { token: null, headers: { Cookie: cookie } });
+            assertProblem(res, 403);
+            res = await api('GET', '/api/v1/session', { token: null, headers: { Cookie: cookie } });
+            assert.equal(res.status, 200, 'a refused logout leaves the session alive');
+            res = await api('DELETE', '/api/v1/session', {
+                token: null,
+                headers: { Cookie: cookie, 'X-CSRF-Token': csrf },
+            });
             assert.equal(res.status, 204, res.text);
             assert.match(res.headers.get('set-cookie') || '', /Max-Age=0/);
             res = await api('GET', '/api/v1/articles', { token: null, headers: { Cookie: cookie } });
@@ -374,7 +393,10 @@ for (const backend of backends()) {
                 headers: { Cookie: cookie, 'X-CSRF-Token': csrf },
             });
             assertProblem(res, 401);
-            res = await api('DELETE', '/api/v1/session', { token: null, headers: { Cookie: cookie } });
+            res = await api('DELETE', '/api/v1/session', {
+                token: null,
+                headers: { Cookie: cookie, 'X-CSRF-Token': csrf },
+            });
             assertProblem(res, 401);
         });
 
