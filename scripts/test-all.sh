@@ -9,8 +9,8 @@ node --test --test-concurrency=1 tests/api/
 if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     PGDIR=$(mktemp -d /tmp/opsledger-pg.XXXXXX)
     rmdir "$PGDIR"
-    URL=$(sh scripts/pg-test-cluster.sh start "$PGDIR")
-    trap 'sh scripts/pg-test-cluster.sh stop "$PGDIR" >/dev/null 2>&1 || true' EXIT
+    URL=$(bash scripts/pg-test-cluster.sh start "$PGDIR")
+    trap 'bash scripts/pg-test-cluster.sh stop "$PGDIR" >/dev/null 2>&1 || true' EXIT
     echo "== PostgreSQL: $URL"
     OPSLEDGER_TEST_PG="$URL" make -s unit
     OPSLEDGER_TEST_PG_CLUSTER="$PGDIR" node --test --test-concurrency=1 tests/api/
