@@ -67,14 +67,45 @@ static int parse_int(const char *s, long long *out)
 }
 
 /* Checks one filter value against the declared field's type. */
-static int check_value(ol_ctx_t *c, const char *key, const ol_field_t *f, const char *v)
+/* A time or the start of one ("2026", "2026-11-22", "2026-11-22T10:00:00Z"): times are stored
+ * as ISO 8601 UTC text, so a prefix compares correctly in ranges. */
+static int valid_time_prefix(const char *v)
+{
+    static const char pattern[] = "dddd-dd-ddTdd:dd:dd";
+    size_t n = strlen(v);
+    if (n < 4 || n > 30)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i < sizeof pattern - 1) {
+            if (pattern[i] == 'd' ? !isdigit((unsigned char)v[i]) : v[i] != pattern[i])
+                return 0;
+        } else if (!(isdigit((unsigned char)v[i]) || v[i] == '.' || v[i] == 'Z')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int is_time_column(const char *column)
+{
+    return column && strstr(column, "_at") != NULL;
+}
+
+static int check_value(ol_ctx_t *c, const char *key, const ol_field_t *f, const char *column,
+                       const char *v)
 {
     long long n;
     if (strlen(v) > 500)
         return bad(c, key, "value is longer than 500 bytes");
+    if (is_time_column(column) && !valid_time_prefix(v))
+        return bad(c, key, "value must be a UTC time like 2026-11-22T10:00:00Z (or its start)");
     if (!f)
         return 0;
     switch (f->type) {
+    case OL_F_DATETIME:
+        if (!valid_time_prefix(v))
+            return bad(c, key, "value must be a UTC time like 2026-11-22T10:00:00Z (or its start)");
+        break;
     case OL_F_INT:
         if (parse_int(v, &n))
             return bad(c, key, "value must be an integer");
@@ -251,7 +282,7 @@ int ol_query_add(ol_ctx_t *c, const ol_record_type_t *t, ol_query_t *q, const ch
     if (op == OL_OP_IN) {
         char *copy = ol_xstrdup(value), *save = NULL;
         for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
-            if (f.nvalues == OL_QUERY_MAX_IN || check_value(c, key, f.field, p)) {
+            if (f.nvalues == OL_QUERY_MAX_IN || check_value(c, key, f.field, f.column, p)) {
                 for (int k = 0; k < f.nvalues; k++)
                     free(f.values[k]);
                 free(copy);
@@ -264,7 +295,7 @@ int ol_query_add(ol_ctx_t *c, const ol_record_type_t *t, ol_query_t *q, const ch
         if (!f.nvalues)
             return bad(c, key, "[in] needs at least one value");
     } else {
-        if (check_value(c, key, f.field, value))
+        if (check_value(c, key, f.field, f.column, value))
             return -OL_EINVAL;
         f.values[f.nvalues++] = ol_xstrdup(value);
     }

@@ -338,8 +338,11 @@ static void query_6_1_parsing(void **state)
     assert_int_equal(add(&q, &c, "cursor", "not-a-cursor"), -OL_EINVAL);
     assert_int_equal(add(&q, &c, "tags[gt]", "a"), -OL_EINVAL);
     assert_int_equal(add(&q, &c, "state; DROP TABLE records", "x"), -OL_EINVAL);
-    assert_int_equal((int)json_array_size(c.errors), 10);
-    assert_int_equal(q.nfilters, 4);
+    assert_int_equal(add(&q, &c, "created_at[gt]", "yesterday"), -OL_EINVAL);
+    assert_int_equal(add(&q, &c, "review_due[lt]", "2026-13"), 0); /* a prefix: compared as text */
+    assert_int_equal(add(&q, &c, "review_due[lt]", "2026/12/01"), -OL_EINVAL);
+    assert_int_equal((int)json_array_size(c.errors), 12);
+    assert_int_equal(q.nfilters, 5);
     ol_query_clear(&q);
     ol_ctx_clear(&c);
 }
