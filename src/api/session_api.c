@@ -111,10 +111,8 @@ void ol_api_tokens(ol_req_t *r, ol_call_t *call)
     if (days && (!json_is_integer(days) || json_integer_value(days) < 0 ||
                  json_integer_value(days) > 3650))
         ol_schema_add_error(c->errors, "days", "too_large", c->lang, "3650");
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v) if (strcmp(key, "name") && strcmp(key, "days"))
-        ol_schema_add_error(c->errors, key, "unknown", c->lang, NULL);
+    static const char *const keys[] = {"name", "days", NULL};
+    ol_input_check_keys(body, keys, c->lang, c->errors);
     int rc = json_array_size(c->errors) ? ol_ctx_fail(c, -OL_EINVAL, "the token request is invalid") : 0;
     char token[96];
     if (rc == 0)
@@ -147,11 +145,9 @@ void ol_api_users(ol_req_t *r, ol_call_t *call)
     json_t *body = ol_api_body_or_reply(r, call);
     if (!body)
         return;
-    const char *key;
+    static const char *const keys[] = {"username", "password", "display_name", "roles", NULL};
     json_t *v;
-    json_object_foreach(body, key, v) if (strcmp(key, "username") && strcmp(key, "password") &&
-                                          strcmp(key, "display_name") && strcmp(key, "roles"))
-        ol_schema_add_error(c->errors, key, "unknown", c->lang, NULL);
+    ol_input_check_keys(body, keys, c->lang, c->errors);
     json_t *roles = json_object_get(body, "roles");
     const char *list[OL_MAX_ROLES + 1] = {NULL};
     if (roles && (!json_is_array(roles) || json_array_size(roles) > OL_MAX_ROLES)) {
