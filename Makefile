@@ -15,7 +15,7 @@ LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/migrations.o
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all clean test unit api check pgtest
+.PHONY: all clean test unit api check bench torture fuzz
 all: opsledger
 
 opsledger: $(LIB_OBJ) $(BUILD)/main.o
@@ -51,6 +51,19 @@ check:
 	$(MAKE) SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g -Wno-format-truncation" test
 	$(MAKE) clean
 	$(MAKE)
+
+# Benchmarks over HTTP, side by side with the ceiling and the peer; appends to bench/RESULTS.md.
+bench: opsledger
+	bash bench/run.sh
+
+# The long durability and robustness runs (make test runs the short ones).
+torture: opsledger
+	OPSLEDGER_TORTURE=1 node --test --test-concurrency=1 tests/torture/
+
+# libFuzzer targets (clang, ASan+UBSan); FUZZ_SECONDS per target, corpus in tests/fuzz/corpus.
+FUZZ_SECONDS ?= 300
+fuzz:
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD) opsledger

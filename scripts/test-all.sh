@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 make -s opsledger
 make -s unit
 node --test --test-concurrency=1 tests/api/
+if [ -f tests/fuzz/run.sh ] && command -v clang >/dev/null 2>&1; then
+    bash tests/fuzz/run.sh "${OPSLEDGER_FUZZ_SECONDS:-15}"   # a short run; `make fuzz` runs long
+fi
 if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     PGDIR=$(mktemp -d /tmp/opsledger-pg.XXXXXX)
     rmdir "$PGDIR"
