@@ -527,6 +527,11 @@ static int keep_old(const char *target, char **kept)
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
     *kept = xfmt("%s.before-restore-%s", target, stamp);
+    /* A second restore within the same second must not fail or overwrite the first copy. */
+    for (int i = 2; i < 1000 && access(*kept, F_OK) == 0; i++) {
+        free(*kept);
+        *kept = xfmt("%s.before-restore-%s-%d", target, stamp, i);
+    }
     if (link(target, *kept) == 0)
         return 0;
     if (errno != EEXIST && rename(target, *kept) == 0)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -12,7 +13,31 @@
 #include "core/log.h"
 #include "modules/registry.h"
 
+#define RESERVED_FDS 128 /* descriptors kept for the database, logs and MHD's own */
+
 static volatile sig_atomic_t stop;
+
+/* Every connection is a descriptor: raises the soft RLIMIT_NOFILE (up to the hard limit) so
+ * that want connections fit, like Redis's adjustOpenFilesLimit. Returns how many fit. */
+static unsigned fit_connections(unsigned want)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)want + RESERVED_FDS;
+    if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= need)
+        return want;
+    rlim_t cur = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+    if (rl.rlim_cur > cur && setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        cur = rl.rlim_cur;
+    if (cur >= need)
+        return want;
+    unsigned fit = cur > RESERVED_FDS + 16 ? (unsigned)(cur - RESERVED_FDS) : 16;
+    ol_log(OL_LOG_WARN,
+           "max_connections = %u needs %llu open files but the limit is %llu: serving %u "
+           "connections at most (raise the limit, e.g. LimitNOFILE= in the systemd unit)",
+           want, (unsigned long long)need, (unsigned long long)cur, fit);
+    return fit;
+}
 
 static void on_signal(int sig)
 {
@@ -57,6 +82,7 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
         .max_body = (size_t)ol_config_int(cfg->max_body),
         .max_header = (size_t)ol_config_int(cfg->max_header),
         .timeout_s = (unsigned)ol_config_int(cfg->request_timeout),
+        .max_conns = fit_connections((unsigned)ol_config_int(cfg->max_connections)),
         .handler = ol_api_handle,
         .app = &app,
     };

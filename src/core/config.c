@@ -40,7 +40,17 @@ static char *trim(char *s)
     return s;
 }
 
-static int load_file(ol_config_t *cfg, const char *path, char *err, size_t errlen)
+/* Forgets the value in *p, freeing it when this load allocated it (a line the file repeats, or
+ * a file value that the environment or a flag overrides); returns the slot's index. */
+static size_t release(ol_config_t *cfg, char **owned, const char **p)
+{
+    size_t k = (size_t)(p - (const char **)cfg);
+    free(owned[k]);
+    owned[k] = NULL;
+    return k;
+}
+
+static int load_file(ol_config_t *cfg, char **owned, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -67,7 +77,8 @@ static int load_file(ol_config_t *cfg, const char *path, char *err, size_t errle
             fclose(f);
             return -1;
         }
-        *p = ol_xstrdup(trim(eq + 1));
+        size_t k = release(cfg, owned, p);
+        *p = owned[k] = ol_xstrdup(trim(eq + 1));
     }
     fclose(f);
     return 0;
@@ -78,6 +89,8 @@ int ol_config_load(ol_config_t *cfg, int *argc, char **argv, char *err, size_t e
 #define XX(key, def, desc) cfg->key = def;
     OL_CONFIG_MAP(XX)
 #undef XX
+    /* What this load allocated, by slot; whatever is left in cfg is owned by the process. */
+    char *owned[NKEYS] = {0};
     /* --config first, so the file sits below the environment and the other flags. */
     const char *file = getenv("OPSLEDGER_CONFIG");
     for (int i = 1; i < *argc; i++) {
@@ -86,15 +99,17 @@ int ol_config_load(ol_config_t *cfg, int *argc, char **argv, char *err, size_t e
         else if (!strncmp(argv[i], "--config=", 9))
             file = argv[i] + 9;
     }
-    if (file && *file && load_file(cfg, file, err, errlen))
+    if (file && *file && load_file(cfg, owned, file, err, errlen))
         return -1;
     for (size_t k = 0; k < NKEYS; k++) {
         char var[80] = "OPSLEDGER_";
         for (size_t i = 0; keys[k][i]; i++)
             var[10 + i] = (char)toupper((unsigned char)keys[k][i]);
         const char *v = getenv(var);
-        if (v)
+        if (v) {
+            release(cfg, owned, &((const char **)cfg)[k]);
             ((const char **)cfg)[k] = v;
+        }
     }
     int out = 1;
     for (int i = 1; i < *argc; i++) {
@@ -123,8 +138,10 @@ int ol_config_load(ol_config_t *cfg, int *argc, char **argv, char *err, size_t e
             continue;
         }
         if (eq) {
+            release(cfg, owned, p);
             *p = eq + 1;
         } else if (i + 1 < *argc) {
+            release(cfg, owned, p);
             *p = argv[++i];
         } else {
             snprintf(err, errlen, "--%s needs a value", name);
@@ -138,6 +155,7 @@ int ol_config_load(ol_config_t *cfg, int *argc, char **argv, char *err, size_t e
         ol_buf_t b;
         ol_buf_init(&b);
         ol_buf_printf(&b, "sqlite:%s/opsledger.db", cfg->data);
+        release(cfg, owned, &cfg->db);
         cfg->db = ol_buf_steal(&b);
     }
     return 0;
@@ -171,6 +189,7 @@ int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
         {offsetof(ol_config_t, max_header), "max_header", 4096, 1L << 20},
         {offsetof(ol_config_t, max_json_depth), "max_json_depth", 2, 512},
         {offsetof(ol_config_t, request_timeout), "request_timeout", 1, 3600},
+        {offsetof(ol_config_t, max_connections), "max_connections", 16, 1000000},
         {offsetof(ol_config_t, session_hours), "session_hours", 1, 24 * 90},
         {offsetof(ol_config_t, password_min_length), "password_min_length", 6, 128},
         {offsetof(ol_config_t, password_min_length_privileged), "password_min_length_privileged", 8, 128},

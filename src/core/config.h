@@ -17,6 +17,7 @@
     XX(max_header, "32768", "connection memory for request headers in bytes (431 above)")    \
     XX(max_json_depth, "32", "deepest JSON nesting accepted (400 above)")                    \
     XX(request_timeout, "30", "seconds an idle or slow connection is kept")                  \
+    XX(max_connections, "16384", "concurrent client connections (more wait to be accepted)") \
     XX(startup_check, "quick", "integrity check at start: quick, full or none")              \
     XX(session_hours, "8", "hours a browser session lasts")                                  \
     XX(password_min_length, "8", "S1: minimum password length")                              \

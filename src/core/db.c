@@ -17,6 +17,7 @@ void ol_db_opts_default(ol_db_opts_t *o)
     o->synchronous_full = 1;
     o->max_batch = 512;
     o->busy_timeout_ms = 5000;
+    o->check_wal = 1;
 }
 
 int ol_db_open(const char *url, const ol_db_opts_t *opts, ol_db_t **out, char *err, size_t errlen)

@@ -47,6 +47,7 @@ typedef struct {
     int synchronous_full; /* SQLite: 1 = synchronous=FULL (default), 0 = NORMAL */
     int max_batch;        /* SQLite group commit: most callbacks per transaction */
     int busy_timeout_ms;  /* SQLite busy timeout; PostgreSQL: connect timeout */
+    int check_wal;        /* SQLite: refuse a write-ahead log that lost committed frames */
 } ol_db_opts_t;
 
 void ol_db_opts_default(ol_db_opts_t *o);
@@ -146,5 +147,9 @@ void ol__rows_set_colname(ol_rows_t *r, int col, const char *name);
 void ol__rows_add_row(ol_rows_t *r);
 void ol__rows_set(ol_rows_t *r, int col, const char *value, size_t len); /* in the last row */
 void ol__db_record_commit(ol_db_t *db, uint64_t us, int jobs, int failed);
+/* Before the first SQLite connection of this process opens path: when no process has it open
+ * and its -shm index (left by a crash) says frames were committed that the -wal file no longer
+ * holds intact, returns -OL_EDAMAGED with the problem and the remedy in err; otherwise 0. */
+int ol__sqlite_wal_check(const char *path, char *err, size_t errlen);
 
 #endif

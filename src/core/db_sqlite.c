@@ -41,6 +41,10 @@ typedef struct {
 
 static void close_conn(ol_conn_t *c);
 
+/* SQLite databases this process has open (atomic). The log check opens and closes the -shm
+ * file, which would drop the POSIX locks of a connection this process already holds on it. */
+static int open_dbs;
+
 static int map_rc(int rc)
 {
     switch (rc & 0xff) {
@@ -205,8 +209,13 @@ static void *writer_main(void *arg)
 
 static int sq_open(ol_db_t *db, const char *path, char *err, size_t errlen)
 {
+    int rc = 0;
+    if (db->opts.check_wal && __atomic_load_n(&open_dbs, __ATOMIC_SEQ_CST) == 0)
+        rc = ol__sqlite_wal_check(path, err, errlen);
+    if (rc)
+        return rc;
     sqlite_impl_t *s = ol_xcalloc(1, sizeof(*s));
-    int rc = open_conn(path, 0, &db->opts, &s->writer, err, errlen);
+    rc = open_conn(path, 0, &db->opts, &s->writer, err, errlen);
     if (rc) {
         free(s);
         return rc;
@@ -233,6 +242,7 @@ static int sq_open(ol_db_t *db, const char *path, char *err, size_t errlen)
     pthread_cond_init(&s->pool_cv, NULL);
     db->impl = s;
     pthread_create(&s->writer_thread, NULL, writer_main, db);
+    __atomic_add_fetch(&open_dbs, 1, __ATOMIC_SEQ_CST);
     return 0;
 }
 
@@ -254,6 +264,7 @@ static void sq_close(ol_db_t *db)
     free(s->readers);
     free(s->reader_free);
     free(s);
+    __atomic_sub_fetch(&open_dbs, 1, __ATOMIC_SEQ_CST);
 }
 
 static int sq_read(ol_db_t *db, ol_db_fn fn, void *arg)

@@ -17,7 +17,7 @@
     XX(PRECONDREQ, 428, "If-Match header required")                                    \
     XX(INTERNAL, 500, "internal error")                                                \
     XX(UNAVAILABLE, 503, "service unavailable")                                        \
-    XX(NOSPACE, 507, "insufficient storage")                                           \
+    XX(NOSPACE, 507, "the disk holding the database is full; nothing was written")     \
     XX(DAMAGED, 500, "database damaged")                                               \
     XX(TOONEW, 500, "database schema is newer than this server")
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,7 +105,8 @@ void ol_reply_problem(ol_req_t *r, int status, const char *title, const char *de
     json_object_set_new(p, "status", json_integer(status));
     if (detail)
         json_object_set_new(p, "detail", json_string(detail));
-    json_object_set_new(p, "instance", json_string(r->path));
+    if (ol_utf8_valid(r->path))
+        json_object_set_new(p, "instance", json_string(r->path));
     if (errors)
         json_object_set(p, "errors", (json_t *)errors);
     char *s = ol_json_dump(p);
@@ -133,6 +135,58 @@ static enum MHD_Result queue(ol_req_t *r)
     MHD_destroy_response(r->resp);
     r->resp = NULL;
     return ret;
+}
+
+/* ---- request framing ------------------------------------------------------------------------
+ * MHD frames a body by Transfer-Encoding when both it and Content-Length are sent, takes the
+ * first of several Content-Length headers, and waits for a body it cannot decode under other
+ * transfer codings. A proxy in front may frame the same bytes differently (request smuggling),
+ * so such requests are refused before any body is read (RFC 9112 section 6.3). */
+
+typedef struct {
+    int ncl, nte, cl_differ;
+    const char *cl, *te;
+} framing_t;
+
+static enum MHD_Result on_framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value)
+{
+    framing_t *f = cls;
+    (void)kind;
+    value = value ? value : "";
+    if (!strcasecmp(key, "Content-Length")) {
+        f->cl_differ |= f->cl && strcmp(f->cl, value);
+        f->cl = value;
+        f->ncl++;
+    } else if (!strcasecmp(key, "Transfer-Encoding")) {
+        f->te = value;
+        f->nte++;
+    }
+    return MHD_YES;
+}
+
+/* Replies with a problem when the request's body framing is ambiguous or unsupported. */
+static int framing_refused_or_reply(ol_req_t *r)
+{
+    framing_t f = {0};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, on_framing_header, &f);
+    int status = 0;
+    const char *detail = NULL;
+    if (f.ncl && f.nte) {
+        status = 400;
+        detail = "send either Content-Length or Transfer-Encoding, not both";
+    } else if (f.cl_differ) {
+        status = 400;
+        detail = "the request has conflicting Content-Length headers";
+    } else if (f.nte > 1 || (f.nte && strcasecmp(f.te, "chunked"))) {
+        status = 501;
+        detail = "the only transfer coding accepted is chunked";
+    }
+    if (!status)
+        return 0;
+    ol_reply_problem(r, status, status == 400 ? "Bad Request" : "Not Implemented", detail, NULL);
+    ol_reply_header(r, "Connection", "close");
+    return 1;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -165,6 +219,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                           sizeof r->client_ip);
         }
         *con_cls = r;
+        if (framing_refused_or_reply(r))
+            return queue(r);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > h->o.max_body)
             r->too_big = 1;
@@ -190,6 +246,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         snprintf(detail, sizeof detail, "the request body exceeds the limit of %zu bytes",
                  h->o.max_body);
         ol_reply_problem(r, 413, "Content Too Large", detail, NULL);
+        return queue(r);
+    }
+    if (!ol_utf8_valid(r->path)) {
+        /* Handlers echo the path in JSON and bind its parts as database text. */
+        ol_reply_problem(r, 400, "Bad Request", "the URL path is not valid UTF-8", NULL);
         return queue(r);
     }
     r->body = r->in.p ? r->in.p : "";
@@ -267,7 +328,7 @@ int ol_http_start(const ol_http_opts_t *o, ol_http_t **out, char *err, size_t er
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->max_header,
                             MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s,
-                            MHD_OPTION_CONNECTION_LIMIT, 4096u,
+                            MHD_OPTION_CONNECTION_LIMIT, o->max_conns,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                             MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
                             MHD_OPTION_END);

@@ -17,6 +17,7 @@ typedef struct {
     size_t max_body;       /* bytes; larger bodies get 413 */
     size_t max_header;     /* bytes of connection memory for headers; larger gets 431 */
     unsigned timeout_s;    /* idle connection / request time limit */
+    unsigned max_conns;    /* concurrent connections; more wait in the listen queue */
     ol_handler_fn handler; /* called once per request with the whole body */
     void *app;             /* handed to the handler as r->app */
 } ol_http_opts_t;

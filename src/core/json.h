@@ -17,5 +17,8 @@ int ol_json_depth(const char *text, size_t len);
 
 /* Length of a UTF-8 string in code points (field limits are in characters, not bytes). */
 size_t ol_utf8_len(const char *s);
+/* 1 when s is well-formed UTF-8 (no overlong forms, surrogates or code points above
+ * U+10FFFF), as JSON strings and database text must be; 0 otherwise. */
+int ol_utf8_valid(const char *s);
 
 #endif

@@ -177,6 +177,12 @@ static int parse_cursor(ol_ctx_t *c, ol_query_t *q, const char *v)
 int ol_query_add(ol_ctx_t *c, const ol_record_type_t *t, ol_query_t *q, const char *key,
                  const char *value)
 {
+    /* Names appear in the JSON errors and values reach the database as text: both must be
+     * UTF-8 (a query string may carry any byte as %XX). */
+    if (!ol_utf8_valid(key))
+        return bad(c, "", "parameter names must be UTF-8");
+    if (!ol_utf8_valid(value))
+        return bad(c, key, "values must be UTF-8");
     if (!strcmp(key, "limit")) {
         long long n;
         if (parse_int(value, &n) || n < 1 || n > OL_QUERY_MAX_LIMIT) {

@@ -64,6 +64,21 @@ function sanitizerReport(text) {
     return text.slice(Math.max(0, m.index - 200), m.index + 4000);
 }
 
+/** Runs `opsledger ARGS` to completion; returns {status, signal, stdout, stderr} whatever the
+ * exit status (for commands expected to fail). Throws only on a sanitizer report. */
+export function cliResult(args, { env = {}, input, timeoutMs = 60_000 } = {}) {
+    const r = spawnSync(BIN, args, {
+        env: childEnv(env),
+        input: input ?? '',
+        timeout: timeoutMs,
+        encoding: 'utf8',
+    });
+    if (r.error) throw new Error(`opsledger ${args[0]}: ${r.error.message}`);
+    const report = sanitizerReport(r.stderr);
+    if (report) throw new Error(`opsledger ${args.join(' ')}: sanitizer report:\n${report}`);
+    return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
 /** Runs `opsledger ARGS` to completion; returns stdout (trimmed). Throws with stderr on failure
  * or on a sanitizer report. */
 export function cli(args, { env = {}, input } = {}) {
@@ -174,15 +189,19 @@ function waitForExit(child, ms) {
 /**
  * Starts a server. backend: 'sqlite' or 'pg'. users: [{name, roles: [...]}] created before the
  * server starts, each with its own API token (in tokens[name]); admin's token is `token`.
- * Returns {url, token, tokens, backend, dataDir | dbUrl, pid, api, stop, kill9, restart, stderr}.
+ * args: extra `serve` flags (e.g. ['--request_timeout', '5']); env: extra environment for the
+ * server; tmpRoot: the directory the SQLite store's temporary directory is made in (default the
+ * system's, e.g. a small tmpfs to fill).
+ * Returns {url, token, tokens, backend, dataDir | dbUrl, dbArgs, pid, api, stop, kill9, terminate,
+ * restart, stderr}.
  */
-export async function startServer({ backend = 'sqlite', users = [] } = {}) {
+export async function startServer({ backend = 'sqlite', users = [], args = [], env = {}, tmpRoot = os.tmpdir() } = {}) {
     let dbArgs;
     let dataDir = null;
     let dbUrl = null;
     let tmp = null;
     if (backend === 'sqlite') {
-        tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opsledger-test-'));
+        tmp = fs.mkdtempSync(path.join(tmpRoot, 'opsledger-test-'));
         dataDir = path.join(tmp, 'data');
         dbArgs = ['--data', dataDir];
     } else if (backend === 'pg') {
@@ -217,6 +236,7 @@ export async function startServer({ backend = 'sqlite', users = [] } = {}) {
         backend,
         dataDir,
         dbUrl,
+        dbArgs,
         tokens,
         token: tokens.admin,
         url: null,
@@ -225,8 +245,8 @@ export async function startServer({ backend = 'sqlite', users = [] } = {}) {
     };
 
     async function spawnServer() {
-        child = spawn(BIN, ['serve', ...dbArgs, '--listen', '127.0.0.1:0'], {
-            env: childEnv(),
+        child = spawn(BIN, ['serve', ...dbArgs, '--listen', '127.0.0.1:0', ...args], {
+            env: childEnv(env),
             stdio: ['ignore', 'pipe', 'pipe'],
         });
         if (child.pid) live.set(child.pid, child);
@@ -299,6 +319,12 @@ export async function startServer({ backend = 'sqlite', users = [] } = {}) {
     /** Kills the server with SIGKILL (a crash); restart() brings it back on the same store. */
     srv.kill9 = async () => {
         await signalAndWait(child, 'SIGKILL');
+    };
+
+    /** Stops the server with SIGTERM (a clean stop) and keeps its store; restart() starts it
+     * again. Fails on an unclean exit or a sanitizer report. */
+    srv.terminate = async () => {
+        checkSanitizers(await signalAndWait(child, 'SIGTERM'));
     };
 
     /** Stops the running server (if any) with SIGTERM and starts it again on the same store. */
