@@ -178,7 +178,7 @@ cpu_busy_pct() {   # share of all CPUs busy over 1 s, whoever uses them
 log "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 BUSY_BEFORE=$(cpu_busy_pct)
 emit ""
-emit "## $(date -u '+%Y-%m-%d %H:%M UTC') — opsledger $(./opsledger --version 2>/dev/null | head -1 || echo) ($(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src migrations 2>/dev/null || echo ', with uncommitted changes in src/'))"
+emit "## $(date -u '+%Y-%m-%d %H:%M UTC') — $(./opsledger --version 2>/dev/null | head -1 || echo opsledger) ($(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src migrations 2>/dev/null || echo ', with uncommitted changes in src/'))"
 emit ""
 emit "Machine: $(nproc) CPUs ($(lscpu | sed -n 's/^Model name: *//p' | head -1)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM, kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME");"
 emit "libmicrohttpd $(pkg-config --modversion libmicrohttpd), SQLite $(pkg-config --modversion sqlite3), PostgreSQL $(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -1), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}')."

@@ -72,6 +72,8 @@ my $date = strftime('%Y-%m-%d %H:%M UTC', gmtime);
 my %json = (
     rt_version         => $ENV{RTVER},
     rt_package_version => "request-tracker5 $ENV{PKGVER}",
+    loadavg_before     => $ENV{LOAD_BEFORE},
+    loadavg_after      => $ENV{LOAD_AFTER},
     date               => $date,
     machine            => { nproc => 0 + $nproc, cpu => $cpu },
     database           => 'SQLite (rt5-db-sqlite, dbconfig-common)',
@@ -83,9 +85,6 @@ my %json = (
     search_words       => [ split /,/, $ENV{WORDS} ],
     %res,
 );
-open my $jf, '>', "$out.json" or die "$out.json: $!\n";
-print $jf JSON::PP->new->pretty->canonical->encode(\%json);
-close $jf;
 
 my %label = (
     create_1 => 'create ticket, 1 client',
@@ -98,22 +97,47 @@ my %label = (
 my $md = '';
 $md .= "#### Peer: Request Tracker $ENV{RTVER} (REST 2.0) — $date\n\n";
 $md .= "- Machine: $nproc cores, $cpu; client wrk (Debian) on the same machine, 127.0.0.1, keep-alive.\n";
-$md .= "- RT: Debian `request-tracker5` $ENV{PKGVER} (RT $ENV{RTVER}), SQLite backend (`rt5-db-sqlite`), "
-     . "own standalone server `rt-server --server Starlet --max-workers $ENV{WORKERS}` run as www-data, "
+$md .= "- RT: Debian `request-tracker5` $ENV{PKGVER}, SQLite backend (`rt5-db-sqlite`), "
+     . "RT's own standalone server `rt-server --server Starlet --max-workers $ENV{WORKERS}` run as www-data, "
+     . "default scrips on (HTML templates rendered with RT's built-in converter, outgoing mail to an mbox file); "
      . "installed and started by `bash bench/peers/rt.sh run FILE`.\n";
 $md .= "- Auth: RT web session cookie (one `/NoAuth/Login.html` login per connection). "
      . "HTTP basic auth also works but costs a bcrypt check (cost 12) on every request; see the reference row.\n";
 $md .= "- Data: $ENV{NSEED} seed tickets (ids $ENV{SEEDLO}–$ENV{SEEDHI}, made in-process with RT::Ticket->Create, "
-     . "$ENV{SEEDSECS} s this run), $ENV{NTICKETS} tickets in total at the end (creates accumulate across runs). "
-     . "Each search word matches ~5 % of the seed tickets.\n";
+     . "scrips off, $ENV{SEEDSECS} s this run), $ENV{NTICKETS} tickets in total at the end (creates accumulate across runs). "
+     . "Reads pick a random seed id; searches rotate over the words $ENV{WORDS}, each matching ~5 % of the seed tickets "
+     . "(`Subject LIKE 'word'`, 50 per page, fields Subject,Status,Created).\n";
+$md .= "- Machine load (loadavg 1/5/15 min) before measuring: $ENV{LOAD_BEFORE}; after: $ENV{LOAD_AFTER}. "
+     . "Other work on the machine at the same time skews these figures.\n";
 $md .= "- Each figure: median of $ENV{RUNS} runs of $ENV{DURATION} s after a $ENV{WARMUP} s warm-up at 8 clients; "
      . "req/s counts only 2xx answers. Whole `run` took $ENV{ELAPSED} s.\n\n";
-$md .= "| work | RT req/s | RT p50 | RT p99 |\n|---|---:|---:|---:|\n";
+# opsledger's own figures, when bench/run.sh passes them (req/s)
+my %ops = (create_1 => 'BENCH_OPSLEDGER_CREATE1', create_8 => 'BENCH_OPSLEDGER_CREATE8',
+           read => 'BENCH_OPSLEDGER_READ_SAT', search => 'BENCH_OPSLEDGER_SEARCH');
+my $num = qr/^\s*(\d+(?:\.\d+)?)\s*$/;
+my $have_ops = grep { ($ENV{$_} // '') =~ $num } values %ops;
+if ($have_ops) {
+    $md .= "| work | RT req/s | RT p50 | RT p99 | opsledger req/s | opsledger ÷ RT |\n|---|---:|---:|---:|---:|---:|\n";
+} else {
+    $md .= "| work | RT req/s | RT p50 | RT p99 |\n|---|---:|---:|---:|\n";
+}
 for my $name (@order) {
     my $r = $res{$name};
     my $note = $r->{non2xx} ? " ($r->{non2xx} non-2xx)" : '';
-    $md .= sprintf "| %s | %.1f%s | %.1f ms | %.1f ms |\n",
+    $md .= sprintf "| %s | %.1f%s | %.1f ms | %.1f ms |",
       $label{$name} // $name, $r->{rps}, $note, $r->{p50_ms}, $r->{p99_ms};
+    if ($have_ops) {
+        my $o = exists $ops{$name} ? ($ENV{ $ops{$name} } // '') : '';
+        if ($o =~ $num && $r->{rps} > 0) {
+            my $ratio = $1 / $r->{rps};
+            $md .= sprintf " %s | %s× |", $1, $ratio >= 100 ? sprintf('%.0f', $ratio) : sprintf('%.1f', $ratio);
+            $res{$name}{opsledger_rps} = 0 + $1;
+            $res{$name}{ratio_opsledger_over_rt} = r1($ratio);
+        } else {
+            $md .= " – | – |";
+        }
+    }
+    $md .= "\n";
 }
 $md .= "\nRuns (req/s, p50 ms, p99 ms):\n\n";
 for my $name (@order) {
@@ -125,3 +149,6 @@ $md .= "```\n";
 open my $mf, '>', $out or die "$out: $!\n";
 print $mf $md;
 close $mf;
+open my $jf, '>', "$out.json" or die "$out.json: $!\n";
+print $jf JSON::PP->new->pretty->canonical->encode(\%json);
+close $jf;

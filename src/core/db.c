@@ -120,6 +120,13 @@ int ol_db_exec(ol_conn_t *c, const char *sql, const ol_val_t *params, int nparam
     return be->exec(c, sql, params, nparams, rows);
 }
 
+int ol_db_exec_deferred(ol_conn_t *c, const char *sql, const ol_val_t *params, int nparams)
+{
+    if (c->deferred)
+        return ol__sqlite_defer(c, sql, params, nparams);
+    return ol_db_exec(c, sql, params, nparams, NULL);
+}
+
 int ol_db_exec_script(ol_conn_t *c, const char *sql)
 {
     const ol_db_backend_t *be = c->kind == OL_DB_SQLITE ? &ol_db_sqlite_backend : &ol_db_pg_backend;

@@ -77,6 +77,14 @@ int ol_db_async_writes(const ol_db_t *db);
  * -OL_ENOSPACE when the disk is full, -OL_EUNAVAILABLE when busy, -OL_EINTERNAL otherwise;
  * ol_conn_errmsg() has the backend's message. */
 int ol_db_exec(ol_conn_t *c, const char *sql, const ol_val_t *params, int nparams, ol_rows_t **rows);
+/* Like ol_db_exec() without results, inside a write callback, but may run the statement later in
+ * the same transaction: the SQLite writer runs it after every callback of the group commit, in
+ * the order deferred, outside the per-callback savepoints (an FTS5 table writes out its pending
+ * index data at every SAVEPOINT, which made each create write and merge an index segment of its
+ * own); elsewhere (PostgreSQL) it runs at once. Values are copied. When the callback fails, the
+ * statements it deferred are dropped; when a deferred statement fails, the whole transaction
+ * fails and no callback of it is acknowledged. At most 16 parameters. */
+int ol_db_exec_deferred(ol_conn_t *c, const char *sql, const ol_val_t *params, int nparams);
 /* Runs a script of several statements without parameters (migrations). */
 int ol_db_exec_script(ol_conn_t *c, const char *sql);
 const char *ol_conn_errmsg(ol_conn_t *c);
@@ -138,6 +146,7 @@ struct ol_conn {
     ol_db_kind_t kind;
     void *handle; /* sqlite3* or PGconn* */
     void *stmts;  /* backend's per-connection statement cache, or NULL */
+    void *deferred; /* SQLite writer during a group commit: ol_db_exec_deferred()'s queue */
     char errmsg[512];
 };
 
@@ -147,6 +156,7 @@ void ol__rows_set_colname(ol_rows_t *r, int col, const char *name);
 void ol__rows_add_row(ol_rows_t *r);
 void ol__rows_set(ol_rows_t *r, int col, const char *value, size_t len); /* in the last row */
 void ol__db_record_commit(ol_db_t *db, uint64_t us, int jobs, int failed);
+int ol__sqlite_defer(ol_conn_t *c, const char *sql, const ol_val_t *params, int nparams);
 /* Before the first SQLite connection of this process opens path: when no process has it open
  * and its -shm index (left by a crash) says frames were committed that the -wal file no longer
  * holds intact, returns -OL_EDAMAGED with the problem and the remedy in err; otherwise 0. */

@@ -129,20 +129,84 @@ static int run_sql(ol_conn_t *c, const char *sql)
     return map_rc(rc);
 }
 
-/* Runs one batch of queued jobs in a single transaction, each inside its own savepoint, and
- * reports every job's result only after COMMIT returned (i.e. the WAL is synced). */
+/* ---- statements deferred to the end of a group commit (ol_db_exec_deferred) ------------- */
+
+#define DEFER_MAX_PARAMS 16
+
+typedef struct {
+    char *sql;
+    ol_val_t params[DEFER_MAX_PARAMS];
+    char *texts[DEFER_MAX_PARAMS]; /* owned copies of the text values */
+    int n;
+} deferred_stmt_t;
+
+typedef struct {
+    deferred_stmt_t *v;
+    int n, cap;
+} deferred_t;
+
+static int sq_exec(ol_conn_t *c, const char *sql, const ol_val_t *params, int n, ol_rows_t **rows);
+
+int ol__sqlite_defer(ol_conn_t *c, const char *sql, const ol_val_t *params, int nparams)
+{
+    deferred_t *d = c->deferred;
+    if (nparams > DEFER_MAX_PARAMS) { /* a programmer error: callers bind few values */
+        snprintf(c->errmsg, sizeof c->errmsg, "too many parameters for a deferred statement");
+        return -OL_EINTERNAL;
+    }
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 64;
+        d->v = ol_xrealloc(d->v, (size_t)d->cap * sizeof(*d->v));
+    }
+    deferred_stmt_t *st = &d->v[d->n++];
+    memset(st, 0, sizeof(*st));
+    st->sql = ol_xstrdup(sql);
+    st->n = nparams;
+    for (int i = 0; i < nparams; i++) {
+        st->params[i] = params[i];
+        if (params[i].t == OL_V_TEXT)
+            st->params[i].s = st->texts[i] = ol_xstrdup(params[i].s);
+    }
+    return 0;
+}
+
+/* Drops the deferred statements from index keep on. */
+static void deferred_truncate(deferred_t *d, int keep)
+{
+    for (int i = keep; i < d->n; i++) {
+        free(d->v[i].sql);
+        for (int k = 0; k < d->v[i].n; k++)
+            free(d->v[i].texts[k]);
+    }
+    d->n = keep;
+}
+
+static int deferred_run(ol_conn_t *c, const deferred_t *d)
+{
+    int rc = 0;
+    for (int i = 0; i < d->n && rc == 0; i++)
+        rc = sq_exec(c, d->v[i].sql, d->v[i].params, d->v[i].n, NULL);
+    return rc;
+}
+
+/* Runs one batch of queued jobs in a single transaction, each inside its own savepoint, then the
+ * statements they deferred, and reports every job's result only after COMMIT returned (i.e. the
+ * WAL is synced). */
 static void run_batch(ol_db_t *db, sqlite_impl_t *s, job_t *batch, int n)
 {
     ol_conn_t *c = &s->writer;
     uint64_t t0 = now_us();
     int failed = 0;
+    deferred_t deferred = {0};
     int rc = run_sql(c, "BEGIN IMMEDIATE");
     if (rc) {
         for (job_t *j = batch; j; j = j->next)
             j->rc = rc;
         failed = n;
     } else {
+        c->deferred = &deferred;
         for (job_t *j = batch; j; j = j->next) {
+            int mark = deferred.n;
             int sp = run_sql(c, "SAVEPOINT job");
             j->rc = sp ? sp : j->fn(c, j->arg);
             if (sqlite3_get_autocommit(c->handle)) {
@@ -157,10 +221,14 @@ static void run_batch(ol_db_t *db, sqlite_impl_t *s, job_t *batch, int n)
             if (j->rc) {
                 failed++;
                 run_sql(c, "ROLLBACK TO job");
+                deferred_truncate(&deferred, mark);
             }
             run_sql(c, "RELEASE job");
         }
-        rc = run_sql(c, "COMMIT");
+        c->deferred = NULL;
+        rc = deferred_run(c, &deferred);
+        if (rc == 0)
+            rc = run_sql(c, "COMMIT");
         if (rc) {
             ol_log(OL_LOG_ERROR, "sqlite: commit failed: %s", c->errmsg);
             if (!sqlite3_get_autocommit(c->handle))
@@ -171,6 +239,9 @@ static void run_batch(ol_db_t *db, sqlite_impl_t *s, job_t *batch, int n)
         }
     }
 report:
+    c->deferred = NULL;
+    deferred_truncate(&deferred, 0);
+    free(deferred.v);
     ol__db_record_commit(db, now_us() - t0, n, failed);
     for (job_t *j = batch, *next; j; j = next) {
         next = j->next;

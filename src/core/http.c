@@ -17,15 +17,16 @@
 #include "core/log.h"
 #include "core/metrics.h"
 
-/* THREAD SAFETY: stopping and busy are atomics shared by the MHD threads and ol_http_stop().
- * A request counts in busy from the moment its handler starts until its reply is queued,
- * suspension included; it increments busy before it reads stopping, so that either it sees
- * stopping or ol_http_stop() sees it busy (sequentially consistent atomics). */
+/* THREAD SAFETY: stopping, busy and conns are atomics shared by the MHD threads and
+ * ol_http_stop(). A request counts in busy from the moment its handler starts until its reply is
+ * queued, suspension included; it increments busy before it reads stopping, so that either it
+ * sees stopping or ol_http_stop() sees it busy (sequentially consistent atomics). conns counts
+ * open connections across all the pool's threads. */
 struct ol_http {
     struct MHD_Daemon *d;
     ol_http_opts_t o;
     int port;
-    atomic_int stopping, busy;
+    atomic_int stopping, busy, conns;
 };
 
 static double now_s(void)
@@ -308,6 +309,30 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* Admits a connection while fewer than max_conns are open. MHD splits its own connection limit
+ * evenly between the pool's threads and refuses at a thread's share however few the others hold
+ * (accepts are uneven), so the limit is counted here, over all threads; threads accepting at
+ * the same moment may overshoot it by one each. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    ol_http_t *h = cls;
+    (void)addr;
+    (void)addrlen;
+    return atomic_load(&h->conns) < (int)h->o.max_conns ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    ol_http_t *h = cls;
+    (void)conn;
+    (void)socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        atomic_fetch_add(&h->conns, 1);
+    else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+        atomic_fetch_sub(&h->conns, 1);
+}
+
 int ol_http_start(const ol_http_opts_t *o, ol_http_t **out, char *err, size_t errlen)
 {
     ol_http_t *h = ol_xcalloc(1, sizeof(*h));
@@ -323,13 +348,15 @@ int ol_http_start(const ol_http_opts_t *o, ol_http_t **out, char *err, size_t er
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
-    h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+    /* Each thread may hold them all; on_accept keeps the total at max_conns. */
+    h->d = MHD_start_daemon(flags, 0, on_accept, h, on_request, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->max_header,
                             MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s,
-                            MHD_OPTION_CONNECTION_LIMIT, o->max_conns,
+                            MHD_OPTION_CONNECTION_LIMIT, o->max_conns * (unsigned)o->threads,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
                             MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
                             MHD_OPTION_END);
     if (!h->d) {

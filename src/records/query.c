@@ -405,58 +405,104 @@ static char *like_pattern(const char *term)
     return ol_buf_steal(&p);
 }
 
-/* The records whose text or comments contain every whitespace-separated term. SQLite's
- * trigram index needs terms of 3+ characters; shorter ones fall back to LIKE (a scan). */
-static void add_search(sqlb_t *b, ol_db_kind_t kind, const char *q)
+/* Splits q into at most OL_QUERY_MAX_TERMS whitespace-separated terms, pointing into copy
+ * (caller frees copy). Returns the number of terms. */
+static int split_terms(const char *q, char **copy, char **terms)
 {
-    char *copy = ol_xstrdup(q), *save = NULL;
-    char *terms[OL_QUERY_MAX_TERMS];
+    char *save = NULL;
     int nterms = 0;
-    for (char *p = strtok_r(copy, " \t\r\n", &save); p && nterms < OL_QUERY_MAX_TERMS;
+    *copy = ol_xstrdup(q);
+    for (char *p = strtok_r(*copy, " \t\r\n", &save); p && nterms < OL_QUERY_MAX_TERMS;
          p = strtok_r(NULL, " \t\r\n", &save))
         terms[nterms++] = p;
+    return nterms;
+}
+
+/* Conditions that table's (record_fts or comment_fts) text holds every term. SQLite's trigram
+ * index needs terms of 3+ characters; shorter ones fall back to LIKE (a scan). */
+static void fts_conds(sqlb_t *b, ol_db_kind_t kind, const char *table, char **terms, int nterms)
+{
+    if (kind == OL_DB_SQLITE) {
+        /* One MATCH with every long term quoted (implicit AND), LIKE for short ones. */
+        ol_buf_t m;
+        ol_buf_init(&m);
+        int nlike = 0;
+        for (int i = 0; i < nterms; i++) {
+            if (ol_utf8_len(terms[i]) >= 3) {
+                ol_buf_puts(&m, m.len ? " \"" : "\"");
+                for (const char *s = terms[i]; *s; s++)
+                    ol_buf_puts(&m, *s == '"' ? "\"\"" : (char[]){*s, 0});
+                ol_buf_puts(&m, "\"");
+            } else {
+                int n = bind_owned(b, like_pattern(terms[i]));
+                ol_buf_printf(&b->sql, "%s%s.text LIKE ?%d ESCAPE '\\'", nlike ? " AND " : "",
+                              table, n);
+                nlike++;
+            }
+        }
+        if (m.len) {
+            int n = bind_owned(b, ol_buf_steal(&m));
+            ol_buf_printf(&b->sql, "%s%s MATCH ?%d", nlike ? " AND " : "", table, n);
+        }
+        ol_buf_clear(&m);
+    } else {
+        for (int i = 0; i < nterms; i++) {
+            int n = bind_owned(b, like_pattern(terms[i]));
+            ol_buf_printf(&b->sql, "%s%s.text ILIKE ?%d", i ? " AND " : "", table, n);
+        }
+    }
+}
+
+/* The records whose text or comments contain every whitespace-separated term. */
+static void add_search(sqlb_t *b, ol_db_kind_t kind, const char *q)
+{
+    char *copy, *terms[OL_QUERY_MAX_TERMS];
+    int nterms = split_terms(q, &copy, terms);
     if (!nterms) {
         free(copy);
         ol_buf_puts(&b->sql, " AND 0 = 1");
         return;
     }
-    static const char *const tables[2] = {"record_fts", "comment_fts"};
-    ol_buf_puts(&b->sql, " AND records.id IN (");
-    for (int t = 0; t < 2; t++) {
-        ol_buf_printf(&b->sql, "%sSELECT rowid FROM %s WHERE ",
-                      t ? " UNION SELECT record_id FROM comments WHERE id IN (" : "", tables[t]);
-        if (kind == OL_DB_SQLITE) {
-            /* One MATCH with every long term quoted (implicit AND), LIKE for short ones. */
-            ol_buf_t m;
-            ol_buf_init(&m);
-            int nlike = 0;
-            for (int i = 0; i < nterms; i++) {
-                if (ol_utf8_len(terms[i]) >= 3) {
-                    ol_buf_puts(&m, m.len ? " \"" : "\"");
-                    for (const char *s = terms[i]; *s; s++)
-                        ol_buf_puts(&m, *s == '"' ? "\"\"" : (char[]){*s, 0});
-                    ol_buf_puts(&m, "\"");
-                } else {
-                    int n = bind_owned(b, like_pattern(terms[i]));
-                    ol_buf_printf(&b->sql, "%stext LIKE ?%d ESCAPE '\\'", nlike ? " AND " : "", n);
-                    nlike++;
-                }
-            }
-            if (m.len) {
-                int n = bind_owned(b, ol_buf_steal(&m));
-                ol_buf_printf(&b->sql, "%s%s MATCH ?%d", nlike ? " AND " : "", tables[t], n);
-            }
-            ol_buf_clear(&m);
-        } else {
-            for (int i = 0; i < nterms; i++) {
-                int n = bind_owned(b, like_pattern(terms[i]));
-                ol_buf_printf(&b->sql, "%stext ILIKE ?%d", i ? " AND " : "", n);
-            }
-        }
-        if (t)
-            ol_buf_puts(&b->sql, ")");
+    ol_buf_puts(&b->sql, " AND records.id IN (SELECT rowid FROM record_fts WHERE ");
+    fts_conds(b, kind, "record_fts", terms, nterms);
+    ol_buf_puts(&b->sql, " UNION SELECT record_id FROM comments WHERE id IN (SELECT rowid FROM "
+                         "comment_fts WHERE ");
+    fts_conds(b, kind, "comment_fts", terms, nterms);
+    ol_buf_puts(&b->sql, "))");
+    free(copy);
+}
+
+/* A search in number order (the default), as the condition "id IN (...)": the matching records
+ * come from the full-text index newest (or oldest) first, each checked against conds (the type,
+ * filters and cursor), and the walk stops after lim of them; records found through comments
+ * are added. Without this the database gathered every matching record, with its data, and
+ * sorted them all for one page: a common word cost seconds in a million records. cursor_param
+ * is the number of the bound cursor id, or 0. */
+static void add_search_in_order(sqlb_t *b, ol_db_kind_t kind, const char *q, const char *conds,
+                                int desc, int lim_param, int cursor_param)
+{
+    char *copy, *terms[OL_QUERY_MAX_TERMS];
+    int nterms = split_terms(q, &copy, terms);
+    if (!nterms) {
+        free(copy);
+        ol_buf_puts(&b->sql, "0 = 1");
+        return;
     }
-    ol_buf_puts(&b->sql, ")");
+    /* The full-text table drives the join (CROSS JOIN keeps SQLite from reordering it) and
+     * returns rowids in order, so the walk can stop early. */
+    ol_buf_printf(&b->sql, "id IN (SELECT id FROM (SELECT records.id AS id FROM record_fts "
+                           "CROSS JOIN records WHERE records.id = record_fts.rowid AND %s AND ",
+                  conds);
+    fts_conds(b, kind, "record_fts", terms, nterms);
+    if (cursor_param)
+        ol_buf_printf(&b->sql, " AND record_fts.rowid %s ?%d", desc ? "<" : ">", cursor_param);
+    ol_buf_printf(&b->sql, " ORDER BY record_fts.rowid%s LIMIT ?%d) AS hits UNION "
+                           "SELECT records.id FROM records WHERE %s AND records.id IN (SELECT "
+                           "record_id FROM comments WHERE id IN (SELECT rowid FROM comment_fts "
+                           "WHERE ",
+                  desc ? " DESC" : "", lim_param, conds);
+    fts_conds(b, kind, "comment_fts", terms, nterms);
+    ol_buf_puts(&b->sql, ")))");
     free(copy);
 }
 
@@ -483,6 +529,7 @@ static int list_fn(ol_conn_t *conn, void *arg)
     ol_buf_init(&b->sql);
     const char *se = sort_expr(q->sort);
     ol_buf_printf(&b->sql, "SELECT " OL_REC_COLUMNS ", %s FROM records WHERE ", se);
+    size_t conds_at = b->sql.len;
     if (l->t) {
         int n = bind_text(b, l->t->name);
         ol_buf_printf(&b->sql, "type = ?%d", n);
@@ -507,13 +554,13 @@ static int list_fn(ol_conn_t *conn, void *arg)
     }
     for (int i = 0; i < q->nfilters; i++)
         add_filter(b, kind, &q->filters[i]);
-    if (q->q)
-        add_search(b, kind, q->q);
+    int cursor_param = 0;
     if (q->has_cursor) {
         const char *cmp = q->desc ? "<" : ">";
         if (!strcmp(se, "id")) {
             b->params[b->nparams++] = OL_VINT(q->cursor_id);
-            ol_buf_printf(&b->sql, " AND id %s ?%d", cmp, b->nparams);
+            cursor_param = b->nparams;
+            ol_buf_printf(&b->sql, " AND records.id %s ?%d", cmp, b->nparams);
         } else {
             int v = bind_text(b, q->cursor_value);
             b->params[b->nparams++] = OL_VINT(q->cursor_id);
@@ -521,13 +568,24 @@ static int list_fn(ol_conn_t *conn, void *arg)
                           v, cmp, b->nparams);
         }
     }
+    b->params[b->nparams++] = OL_VINT(q->limit + 1);
+    int lim_param = b->nparams;
+    if (q->q && !strcmp(se, "id")) {
+        /* The conditions so far move inside the search (see add_search_in_order). */
+        char *conds = ol_xstrdup(b->sql.p + conds_at);
+        b->sql.len = conds_at;
+        b->sql.p[conds_at] = 0;
+        add_search_in_order(b, kind, q->q, conds, q->desc, lim_param, cursor_param);
+        free(conds);
+    } else if (q->q) {
+        add_search(b, kind, q->q);
+    }
     const char *dir = q->desc ? " DESC" : "";
     if (strcmp(se, "id"))
         ol_buf_printf(&b->sql, " ORDER BY %s%s, id%s", se, dir, dir);
     else
         ol_buf_printf(&b->sql, " ORDER BY id%s", dir);
-    b->params[b->nparams++] = OL_VINT(q->limit + 1);
-    ol_buf_printf(&b->sql, " LIMIT ?%d", b->nparams);
+    ol_buf_printf(&b->sql, " LIMIT ?%d", lim_param);
 
     ol_rows_t *r;
     int rc = ol_db_exec(conn, b->sql.p, b->params, b->nparams, &r);

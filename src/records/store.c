@@ -111,18 +111,20 @@ static char *search_text(const ol_record_type_t *t, const json_t *rec)
     return ol_buf_steal(&b);
 }
 
+/* Deferred to the end of the group commit: writing the FTS5 table inside each write's savepoint
+ * made SQLite write and merge one index segment per record (most of a create's cost). */
 static int index_record(ol_conn_t *conn, const ol_record_type_t *t, long long id,
                         const json_t *rec, int replace)
 {
     int rc = 0;
     if (replace) {
         ol_val_t d[] = {OL_VINT(id)};
-        rc = ol_db_exec(conn, "DELETE FROM record_fts WHERE rowid = ?1", d, 1, NULL);
+        rc = ol_db_exec_deferred(conn, "DELETE FROM record_fts WHERE rowid = ?1", d, 1);
     }
     if (rc == 0) {
         char *text = search_text(t, rec);
         ol_val_t p[] = {OL_VINT(id), OL_VTEXT(text)};
-        rc = ol_db_exec(conn, "INSERT INTO record_fts(rowid, text) VALUES (?1, ?2)", p, 2, NULL);
+        rc = ol_db_exec_deferred(conn, "INSERT INTO record_fts(rowid, text) VALUES (?1, ?2)", p, 2);
         free(text);
     }
     return rc;

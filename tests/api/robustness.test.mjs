@@ -12,10 +12,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { cli, cliResult, sleep, startServer } from './harness.mjs';
+import { backends, cli, cliResult, sleep, startServer } from './harness.mjs';
 import {
     Ledger,
     fdCount,
+    openConnections,
+    slowClient,
     killRound,
     openFileLimit,
     percentile,
@@ -372,7 +374,20 @@ describe('robustness damaged database [sqlite]', () => {
         await restoreAndCheck(t);
     });
 
-    test('robustness-2.7 kill -9 alone (an intact log) is not mistaken for damage', async (t) => {
+    test('robustness-2.7 two restores within one second both succeed and keep both previous files', async (t) => {
+        if (NO_SQLITE3) return t.skip(NO_SQLITE3);
+        await srv.terminate();
+        const kept = () => fs.readdirSync(srv.dataDir).filter((f) => f.startsWith('opsledger.db.before-restore-'));
+        const n = kept().length;
+        for (let i = 0; i < 2; i++) {
+            const r = cliResult(['restore', backup, ...srv.dbArgs, '--force']);
+            assert.equal(r.status, 0, r.stderr);
+        }
+        assert.equal(kept().length, n + 2, kept().join(' '));
+        await srv.restart();
+    });
+
+    test('robustness-2.8 kill -9 alone (an intact log) is not mistaken for damage', async (t) => {
         if (NO_SQLITE3) return t.skip(NO_SQLITE3);
         const res = await srv.api('POST', '/api/v1/articles', { body: { title: 'Survives a plain crash' } });
         assert.equal(res.status, 201);
@@ -587,35 +602,6 @@ describe('robustness malformed HTTP [sqlite]', () => {
 
 // ---- 4. slow clients ---------------------------------------------------------------------------
 
-/** A slowloris: sends a request one byte every intervalMs (headers, or a body when body is set);
- * stop() ends it. */
-function slowClient(url, { intervalMs = 200, token, body = null }) {
-    const { port } = new URL(url);
-    const sock = net.connect({ host: '127.0.0.1', port: Number(port) });
-    let text;
-    if (body === null) {
-        text = `GET /api/v1/articles HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n${'X-Slow: abcdefghijklmnopqrstuvwxyz\r\n'.repeat(40)}\r\n`;
-    } else {
-        // Headers at once, then a body that never finishes.
-        sock.write(`POST /api/v1/articles HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${body.length + 1000}\r\n\r\n`);
-        text = body;
-    }
-    let i = 0;
-    let closedByServer = false;
-    sock.on('error', () => {});
-    sock.on('close', () => (closedByServer = true));
-    const timer = setInterval(() => {
-        if (i < text.length && !sock.destroyed) sock.write(text[i++]);
-    }, intervalMs);
-    return {
-        closedByServer: () => closedByServer,
-        stop: () => {
-            clearInterval(timer);
-            sock.destroy();
-        },
-    };
-}
-
 describe('robustness slow clients [sqlite]', () => {
     let srv;
     before(async () => {
@@ -688,43 +674,6 @@ describe('robustness slow clients [sqlite]', () => {
 
 // ---- 5. many connections --------------------------------------------------------------------
 
-/** Opens n keep-alive connections, each answered once (GET /healthz), and keeps them open. */
-export async function openConnections(url, n, { batch = 250 } = {}) {
-    const { port } = new URL(url);
-    const socks = [];
-    let failed = 0;
-    for (let i = 0; i < n; i += batch) {
-        await Promise.all(
-            Array.from({ length: Math.min(batch, n - i) }, () =>
-                new Promise((resolve) => {
-                    const s = net.connect({ host: '127.0.0.1', port: Number(port) });
-                    let got = '';
-                    const timer = setTimeout(() => {
-                        failed++;
-                        resolve();
-                    }, 20_000);
-                    s.on('connect', () => s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'));
-                    s.on('data', (d) => {
-                        got += d;
-                        if (got.includes('{"status":"up"}')) {
-                            clearTimeout(timer);
-                            resolve();
-                        }
-                    });
-                    s.on('error', () => {});
-                    s.on('close', () => {
-                        clearTimeout(timer);
-                        if (!got.includes('{"status":"up"}')) failed++;
-                        resolve();
-                    });
-                    socks.push(s);
-                }),
-            ),
-        );
-    }
-    return { socks, failed, close: () => socks.forEach((s) => s.destroy()) };
-}
-
 describe('robustness many connections [sqlite]', () => {
     let srv;
     before(async () => {
@@ -761,28 +710,61 @@ describe('robustness many connections [sqlite]', () => {
             fd = fdCount(srv.pid);
         }
         assert.ok(fd <= fd0 + 10, `descriptors back to ${fd} (were ${fd0})`);
+        // Each connection's buffer (max_header, 32 KiB) goes back to the system when it closes.
+        const rss = rssKb(srv.pid);
+        t.diagnostic(`after they closed: RSS ${rss} KiB, ${fd} descriptors`);
+        assert.ok(rss < rss0 + 16 * 1024, `RSS ${rss} KiB after the connections closed, ${rss0} KiB before`);
         assert.equal((await srv.api('GET', '/healthz')).status, 200);
+    });
+
+    test('robustness-5.2 max_connections counts over all threads: exactly that many are served, one more is refused', async (t) => {
+        const small = await startServer({ args: ['--max_connections', '16', '--threads', '4'] });
+        try {
+            const held = await openConnections(small.url, 16, { batch: 1 });
+            try {
+                assert.equal(held.failed, 0, 'the 16 connections allowed are all answered, whichever thread took them');
+                const extra = await openConnections(small.url, 1);
+                extra.close();
+                assert.equal(extra.failed, 1, 'a 17th connection is refused');
+            } finally {
+                held.close();
+            }
+            let again;
+            for (let i = 0; i < 50; i++) {
+                again = await openConnections(small.url, 1);
+                again.close();
+                if (!again.failed) break;
+                await sleep(100);
+            }
+            assert.equal(again.failed, 0, 'connections are served again once others closed');
+            t.diagnostic('16 of 16 served, the 17th refused, served again after they closed');
+        } finally {
+            await small.stop();
+        }
     });
 });
 
 // ---- 6. kill -9 under a mixed write load --------------------------------------------------------
 
-describe('robustness kill -9 [sqlite]', () => {
-    let srv;
-    const ledger = new Ledger('Robust');
-    before(async () => {
-        if (!NO_SQLITE3) srv = await startServer();
-    });
-    after(async () => {
-        await srv?.stop();
-    });
-
-    for (let round = 1; round <= 3; round++) {
-        test(`robustness-6.${round} kill -9 during creates, comments, updates and transitions loses nothing acknowledged; audit rows match`, async (t) => {
-            if (NO_SQLITE3) return t.skip(NO_SQLITE3);
-            const r = await killRound(srv, ledger, { clients: 6, minMs: 150, maxMs: 700 });
-            t.diagnostic(JSON.stringify(r));
-            assert.ok(r.acked.create > 0, 'the round acknowledged creates');
+for (const backend of backends()) {
+    describe(`robustness kill -9 [${backend}]`, () => {
+        let srv;
+        const ledger = new Ledger(`Robust-${backend}`);
+        const skip = backend === 'sqlite' ? NO_SQLITE3 : null;
+        before(async () => {
+            if (!skip) srv = await startServer({ backend });
         });
-    }
-});
+        after(async () => {
+            await srv?.stop();
+        });
+
+        for (let round = 1; round <= 3; round++) {
+            test(`robustness-6.${round} kill -9 during creates, comments, updates and transitions loses nothing acknowledged; audit rows match`, async (t) => {
+                if (skip) return t.skip(skip);
+                const r = await killRound(srv, ledger, { clients: 6, minMs: 150, maxMs: 700 });
+                t.diagnostic(JSON.stringify(r));
+                assert.ok(r.acked.create > 0, 'the round acknowledged creates');
+            });
+        }
+    });
+}

@@ -1,9 +1,16 @@
 # tests/fuzz/build.mk - builds the libFuzzer targets (clang, ASan+UBSan) into tests/fuzz/build/.
 # Run from the repository root by tests/fuzz/run.sh: make -f tests/fuzz/build.mk -j N.
+# COV=1 builds instead, into tests/fuzz/build/cov/, targets with source-based coverage and no
+# sanitizers, for tests/fuzz/coverage.sh.
 PKGS    := libmicrohttpd jansson sqlite3 libpq libsodium libcurl
-B       := tests/fuzz/build
 CC      := clang
+ifeq ($(COV),1)
+B       := tests/fuzz/build/cov
+SAN     := -fprofile-instr-generate -fcoverage-mapping
+else
+B       := tests/fuzz/build
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
 CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 $(SAN) -Isrc -Ibuild $(shell pkg-config --cflags $(PKGS))
 LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 

@@ -3,7 +3,8 @@
 # tests/fuzz/build/ and runs each for SECONDS from its corpus, tests/fuzz/corpus/<target>/.
 #
 # New inputs go to a temporary directory, not into the repository; set FUZZ_MERGE=1 to merge
-# the ones that add coverage into the repository's corpus after a long run (`make fuzz`).
+# the ones that add coverage into the repository's corpus after a long run (`make fuzz`), or
+# FUZZ_KEEP=1 to keep the logs and new inputs in the temporary directory.
 # Exits non-zero on any crash, leak, timeout or sanitizer report, and prints how to replay it.
 # FUZZ_JOBS targets run at once (default: the number of CPUs).
 set -euo pipefail
@@ -100,4 +101,8 @@ if [ "$failed" -ne 0 ]; then
     echo "== fuzz: FAILED; reproducers and logs kept in $work" >&2
     exit 1
 fi
-rm -rf "$work"
+if [ "${FUZZ_KEEP:-0}" = 1 ]; then
+    echo "== fuzz: logs and new inputs kept in $work"
+else
+    rm -rf "$work"
+fi

@@ -7,6 +7,7 @@
 // The database is read directly (there is no audit API yet): the sqlite3 CLI, or psql.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +97,74 @@ export function percentile(xs, p) {
     if (!xs.length) return NaN;
     const s = [...xs].sort((a, b) => a - b);
     return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+
+// ---- many and slow connections ----------------------------------------------------------------
+
+/** Opens n keep-alive connections, each answered once (GET /healthz), and keeps them open. */
+export async function openConnections(url, n, { batch = 250 } = {}) {
+    const { port } = new URL(url);
+    const socks = [];
+    let failed = 0;
+    for (let i = 0; i < n; i += batch) {
+        await Promise.all(
+            Array.from({ length: Math.min(batch, n - i) }, () =>
+                new Promise((resolve) => {
+                    const s = net.connect({ host: '127.0.0.1', port: Number(port) });
+                    let got = '';
+                    const timer = setTimeout(() => {
+                        failed++;
+                        resolve();
+                    }, 20_000);
+                    s.on('connect', () => s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'));
+                    s.on('data', (d) => {
+                        got += d;
+                        if (got.includes('{"status":"up"}')) {
+                            clearTimeout(timer);
+                            resolve();
+                        }
+                    });
+                    s.on('error', () => {});
+                    s.on('close', () => {
+                        clearTimeout(timer);
+                        if (!got.includes('{"status":"up"}')) failed++;
+                        resolve();
+                    });
+                    socks.push(s);
+                }),
+            ),
+        );
+    }
+    return { socks, failed, close: () => socks.forEach((s) => s.destroy()) };
+}
+
+/** A slowloris: sends a request one byte every intervalMs (headers, or a body when body is set);
+ * stop() ends it. */
+export function slowClient(url, { intervalMs = 200, token, body = null }) {
+    const { port } = new URL(url);
+    const sock = net.connect({ host: '127.0.0.1', port: Number(port) });
+    let text;
+    if (body === null) {
+        text = `GET /api/v1/articles HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n${'X-Slow: abcdefghijklmnopqrstuvwxyz\r\n'.repeat(40)}\r\n`;
+    } else {
+        // Headers at once, then a body that never finishes.
+        sock.write(`POST /api/v1/articles HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${body.length + 1000}\r\n\r\n`);
+        text = body;
+    }
+    let i = 0;
+    let closedByServer = false;
+    sock.on('error', () => {});
+    sock.on('close', () => (closedByServer = true));
+    const timer = setInterval(() => {
+        if (i < text.length && !sock.destroyed) sock.write(text[i++]);
+    }, intervalMs);
+    return {
+        closedByServer: () => closedByServer,
+        stop: () => {
+            clearInterval(timer);
+            sock.destroy();
+        },
+    };
 }
 
 // ---- a PostgreSQL cluster for the torture runs -----------------------------------------------
