@@ -18,6 +18,7 @@
 #   BENCH_SECONDS=5                    length of one measured run
 #   BENCH_RUNS=3                       runs per figure (the median is reported)
 #   BENCH_BACKENDS="sqlite pg"         which backends to measure
+#   BENCH_PEERS=1                      0 skips the Request Tracker run (bench/peers/rt.sh)
 #   BENCH_RESULTS=bench/RESULTS.md     where the section is appended
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +61,7 @@ cleanup() {
     if [ -n "$PG_DIR" ]; then
         bash scripts/pg-test-cluster.sh stop "$PG_DIR" >/dev/null 2>&1 || true
     fi
+    cp "$LOG" /tmp/opsledger-bench-last.log 2>/dev/null || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -370,6 +372,13 @@ bench_stages() {
         stop_server
     done
     R[$b.cold]=$(med "$WORK/$b.cold" ms)
+    : >"$WORK/$b.cold_nocheck"
+    for ((i = 1; i <= RUNS; i++)); do
+        start_server $DBARGS --startup-check none
+        echo "RESULT ms=$START_MS" >>"$WORK/$b.cold_nocheck"
+        stop_server
+    done
+    R[$b.cold_nocheck]=$(med "$WORK/$b.cold_nocheck" ms)
 }
 
 for b in $BACKENDS; do
@@ -461,18 +470,18 @@ emit "loadgen: \`loadgen -c 1 -d $SECS -H 'Authorization: Bearer TOKEN' '$Q_LIST
 emit ""
 emit "### 4. Memory, size, start"
 emit ""
-emit "| backend | records | peak RSS of the server (VmHWM) | database size | size per 1,000,000 records | cold start (exec → /readyz 200) |"
-emit "|---|---|---|---|---|---|"
+emit "| backend | records | peak RSS of the server (VmHWM) | database size | size per 1,000,000 records | cold start (exec → /readyz 200) | cold start, startup_check=none |"
+emit "|---|---|---|---|---|---|---|"
 for b in $BACKENDS; do
     [ -n "${R[$b.largest]:-}" ] || continue
-    emit "| $(name_of "$b") | ${R[$b.largest]} | ${R[$b.rss]} MiB | $(awk -v s="${R[$b.dbbytes]}" 'BEGIN { printf "%.0f MiB", s / 1048576 }') | $(awk -v s="${R[$b.dbbytes]}" -v n="${R[$b.largest]}" 'BEGIN { printf "%.2f GiB", s / 1073741824 * 1000000 / n }') | $(fmt_int "${R[$b.cold]}") ms |"
+    emit "| $(name_of "$b") | ${R[$b.largest]} | ${R[$b.rss]} MiB | $(awk -v s="${R[$b.dbbytes]}" 'BEGIN { printf "%.0f MiB", s / 1048576 }') | $(awk -v s="${R[$b.dbbytes]}" -v n="${R[$b.largest]}" 'BEGIN { printf "%.2f GiB", s / 1073741824 * 1000000 / n }') | $(fmt_int "${R[$b.cold]}") ms | $(fmt_int "${R[$b.cold_nocheck]}") ms |"
 done
 emit ""
 emit "Peak RSS covers the server's whole life in the stage run (seeding, lists, searches, reads). Cold start: page cache warm; SQLite runs its start-up \`quick_check\` (startup_check=quick, the default)."
 emit ""
 
 # ---- 5. Request Tracker ---------------------------------------------------------------------
-if [ -f bench/peers/rt.sh ]; then
+if [ -f bench/peers/rt.sh ] && [ "${BENCH_PEERS:-1}" != 0 ]; then
     log "Request Tracker: bench/peers/rt.sh"
     RT_FRAG=$WORK/rt.md
     : >"$RT_FRAG"
@@ -480,17 +489,21 @@ if [ -f bench/peers/rt.sh ]; then
     export BENCH_OPSLEDGER_CREATE8=$(med "$WORK/sqlite.create8" rate 2>/dev/null || echo n/a)
     export BENCH_OPSLEDGER_CREATE1=$(med "$WORK/sqlite.create1" rate 2>/dev/null || echo n/a)
     export BENCH_OPSLEDGER_READ_SAT=$(med "$WORK/sqlite.read_sat" rate 2>/dev/null || echo n/a)
-    if timeout 1800 bash bench/peers/rt.sh run "$RT_FRAG" >>"$LOG" 2>&1; then
-        emit "### 5. Side by side with Request Tracker"
-        emit ""
+    rt_rc=0
+    timeout 1800 bash bench/peers/rt.sh run "$RT_FRAG" >"$WORK/rt.log" 2>&1 || rt_rc=$?
+    cat "$WORK/rt.log" >>"$LOG"
+    emit "### 5. Side by side with Request Tracker"
+    emit ""
+    if [ "$rt_rc" = 0 ] && [ -s "$RT_FRAG" ]; then
         cat "$RT_FRAG" >>"$OUT"
-        emit ""
     else
-        emit "### 5. Side by side with Request Tracker"
+        emit "\`bash bench/peers/rt.sh run FILE\` failed (exit $rt_rc); the end of its output:"
         emit ""
-        emit "bench/peers/rt.sh failed (exit $?); see its output. $(tail -3 "$RT_FRAG" 2>/dev/null | tr '\n' ' ')"
-        emit ""
+        emit '```'
+        tail -n 8 "$WORK/rt.log" >>"$OUT"
+        emit '```'
     fi
+    emit ""
 fi
 
 emit "Machine load at the end: loadavg $(cut -d' ' -f1-3 /proc/loadavg); the run took $((($(date +%s) - T_START) / 60)) min."

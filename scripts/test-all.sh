@@ -16,7 +16,8 @@ if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     trap 'bash scripts/pg-test-cluster.sh stop "$PGDIR" >/dev/null 2>&1 || true' EXIT
     echo "== PostgreSQL: $URL"
     OPSLEDGER_TEST_PG="$URL" make -s unit
-    OPSLEDGER_TEST_PG_CLUSTER="$PGDIR" node --test --test-concurrency=1 tests/api/
+    OPSLEDGER_TEST_PG_CLUSTER="$PGDIR" OPSLEDGER_TEST_BACKENDS=pg \
+        node --test --test-concurrency=1 $(grep -l "backends()" tests/api/*.test.mjs)
 else
     echo "== PostgreSQL is not installed: its half of the suite was skipped (scripts/install-deps.sh installs it)"
 fi

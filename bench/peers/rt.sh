@@ -1,33 +1,26 @@
 #!/usr/bin/env bash
-# bench/peers/rt.sh - Request Tracker 5 (Debian package request-tracker5) as
-# the benchmark peer of opsledger (issue 3, "Benchmarks" item 5).
+# bench/peers/rt.sh - Request Tracker 5 (Debian request-tracker5, REST 2.0)
+# as the benchmark peer of opsledger (issue 3, "Benchmarks" item 5).
 #
-#   rt.sh install         apt-get install RT 5 non-interactively (SQLite
-#                         backend via debconf preseed, no web server packages)
-#   rt.sh start [PORT]    initialise the database if needed, set the root
-#                         password, start RT's standalone server (rt-server,
-#                         Starlet prefork) on 127.0.0.1:PORT, log in, print
-#                         the REST 2.0 base URL on stdout
-#   rt.sh stop            stop what start started (recorded PID)
-#   rt.sh run OUT_FILE    install + start + seed + measure + stop; writes a
-#                         markdown fragment to OUT_FILE and numbers to
-#                         OUT_FILE.json
+#   rt.sh install       apt-get install RT 5 non-interactively (SQLite via a
+#                       debconf preseed; no web server packages)
+#   rt.sh start [PORT]  init the database if needed, set root's password,
+#                       start rt-server (Starlet) on 127.0.0.1:PORT, log in;
+#                       prints the REST 2.0 base URL
+#   rt.sh stop          stop what start started (recorded PID)
+#   rt.sh run OUT_FILE  install + start + seed + measure + stop; writes a
+#                       markdown fragment to OUT_FILE, numbers to OUT_FILE.json
 #
-# Environment (defaults in brackets):
-#   RT_PORT [18080]  port for "run"           RT_WORKERS [8]  Starlet workers
-#   RT_PASSWORD [opsledger-bench-rt]          RT_SEED [3000]  seed tickets
-#   RT_DURATION [10] seconds per wrk run      RT_RUNS [$BENCH_RUNS or 3] runs
-#   RT_WARMUP [3]    seconds of warm-up       RT_SEED_TIMEOUT [420] seconds
-#   RT_BENCH_STATE [/tmp/opsledger-rt-bench]  pid file, logs, cookies, lock
-#   BENCH_OPSLEDGER_CREATE1, _CREATE8, _READ_SAT, _SEARCH (optional, set by
-#   bench/run.sh): opsledger req/s; when numeric, the fragment's table gets
-#   "opsledger req/s" and "opsledger ÷ RT" columns.
+# Environment [default]: RT_PORT [first free from 18080] (run), RT_WORKERS [8],
+# RT_PASSWORD [opsledger-bench-rt], RT_SEED [3000] tickets, RT_DURATION [10] s,
+# RT_RUNS [$BENCH_RUNS or 3], RT_WARMUP [3] s, RT_SEED_TIMEOUT [420] s,
+# RT_BENCH_STATE [/tmp/opsledger-rt-bench] (pid file, logs, cookies, lock).
+# BENCH_OPSLEDGER_CREATE1/_CREATE8/_READ_SAT/_SEARCH (set by bench/run.sh):
+# opsledger req/s; if numeric the table gets "opsledger ÷ RT" columns.
 #
-# start/stop/run hold an exclusive lock ($RT_BENCH_STATE/lock) so two runs
-# (e.g. two engineers' bench/run.sh) never share or kill each other's server;
-# a second "run" waits for the first (bounded, 25 min).
-#
-# Only 127.0.0.1 is used. Every wait and loop is bounded. Only the process
+# start/stop/run hold a lock ($RT_BENCH_STATE/lock): concurrent runs never
+# share or kill each other's server; a second run waits (at most 25 min).
+# Only 127.0.0.1 is used; every wait and loop is bounded; only the process
 # this script started (its PID / process group) is ever signalled.
 set -euo pipefail
 
@@ -160,10 +153,14 @@ EOF
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+pid_running() { # PID (a zombie counts as gone)
+    [ -n "$1" ] && [ -d "/proc/$1" ] && ! grep -qs '^State:[[:space:]]*Z' "/proc/$1/status"
+}
+
 server_alive() {
     [ -f "$PIDFILE" ] || return 1
     local pid; pid=$(cat "$PIDFILE")
-    [ -n "$pid" ] && [ -d "/proc/$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q rt-server
+    pid_running "$pid" && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q rt-server
 }
 
 http_code() { curl -s -o /dev/null -m 30 -w '%{http_code}' "$@" || true; }
@@ -225,7 +222,8 @@ cmd_start() {
     # setsid: own session/process group, so stop can reach the workers too.
     setsid "${AS_WWW[@]}" "$RT_SERVER" --server Starlet --host 127.0.0.1 --port "$port" \
         --max-workers "$RT_WORKERS" --max-reqs-per-child 1000000 \
-        > "$STATE/server.log" 2>&1 < /dev/null &
+        --max-keepalive-reqs 1000000 --keepalive-timeout 10 \
+        > "$STATE/server.log" 2>&1 < /dev/null 9>&- &
     echo $! > "$PIDFILE"
     echo "$port" > "$PORTFILE"
 
@@ -268,11 +266,11 @@ cmd_stop() {
     log "stopping rt-server (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 40; i++)); do
-        [ -d "/proc/$pid" ] || break
+        pid_running "$pid" || break
         sleep 0.5
     done
     # the process group is the one setsid gave the server (pgid == pid)
-    if [ -d "/proc/$pid" ] || pgrep -g "$pid" >/dev/null 2>&1; then
+    if pid_running "$pid" || pgrep -g "$pid" >/dev/null 2>&1; then
         kill -TERM -- "-$pid" 2>/dev/null || true
         sleep 2
         kill -KILL -- "-$pid" 2>/dev/null || true
@@ -311,10 +309,15 @@ cmd_run() {
     need_root
     local out=${1:-}
     [ -n "$out" ] || die "usage: $0 run OUT_FILE"
-    local port=${RT_PORT:-18080}
+    local port=${RT_PORT:-} p
+    if [ -z "$port" ]; then   # first free port from 18080
+        for ((p = 18080; p < 18180; p++)); do port_in_use "$p" || { port=$p; break; }; done
+        [ -n "$port" ] || die "no free port in 18080-18179"
+    fi
     local t_start=$SECONDS
     take_lock 1500
     cmd_install
+    server_alive && cmd_stop   # fresh server, current options
     cmd_start "$port" > /dev/null
     trap 'cmd_stop' EXIT
     BASE="http://127.0.0.1:$port"
@@ -366,10 +369,14 @@ cmd_run() {
     log "wrote $out and $out.json in $((SECONDS - t_start)) s"
 }
 
-case "${1:-}" in
-    install) cmd_install ;;
-    start)   shift; cmd_start "$@" ;;
-    stop)    cmd_stop ;;
-    run)     shift; cmd_run "$@" ;;
-    *)       echo "usage: $0 install | start [PORT] | stop | run OUT_FILE" >&2; exit 2 ;;
-esac
+main() {
+    case "${1:-}" in
+        install) cmd_install ;;
+        start)   shift; cmd_start "$@" ;;
+        stop)    cmd_stop ;;
+        run)     shift; cmd_run "$@" ;;
+        *)       echo "usage: $0 install | start [PORT] | stop | run OUT_FILE" >&2; exit 2 ;;
+    esac
+}
+# one line, so bash never reads past it (safe to edit this file while it runs)
+main "$@"; exit $?

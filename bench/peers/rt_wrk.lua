@@ -4,20 +4,25 @@
 --   RT_WRK_MODE   create | read | search
 --   RT_COOKIES    file with one "RT_SID_...=..." cookie per line; thread k
 --                 uses line k (one RT web session per connection), or
---   RT_AUTH       a full Authorization header value ("Basic ...")
+--   RT_AUTH       a full Authorization header value ("Basic ..."); when set,
+--                 no cookie is sent
 --   RT_READ_MIN, RT_READ_MAX   ticket id range for "read" (uniform random)
 --   RT_SEARCH_WORDS            comma-separated words for "search"; each
 --                 request asks  Subject LIKE '<word>'  (words in rotation)
 --   RT_SEARCH_PER_PAGE         rows per search page (default 50)
 --
+-- Every answer's status is checked (create: 201, read/search: 200); the
+-- others are counted as "non2xx" (the first 3 are shown on stderr).
 -- Prints one machine-readable line at the end:
 --   RESULT requests=.. duration_us=.. p50_us=.. p99_us=.. non2xx=.. errors=..
 
 local cookies = {}
 local nthreads = 0
+local threads = {}
 
 function setup(thread)
   nthreads = nthreads + 1
+  threads[nthreads] = thread
   thread:set("tid", nthreads)
   local f = os.getenv("RT_COOKIES")
   if f and f ~= "" and #cookies == 0 then
@@ -33,6 +38,8 @@ function setup(thread)
 end
 
 local mode, lo, hi, words, wi, per_page
+local expect = 200
+unexpected = 0      -- per thread; summed in done()
 
 local function urlencode(s)
   return (s:gsub("[^%w%-_%.~]", function(c) return string.format("%%%02X", string.byte(c)) end))
@@ -41,12 +48,17 @@ end
 function init(args)
   mode = os.getenv("RT_WRK_MODE") or "read"
   math.randomseed(os.time() + 7919 * (tid or 1))
-  if cookie then wrk.headers["Cookie"] = cookie end
   local auth = os.getenv("RT_AUTH")
-  if auth and auth ~= "" then wrk.headers["Authorization"] = auth end
+  if auth and auth ~= "" then
+    wrk.headers["Authorization"] = auth     -- and no cookie: RT would prefer it
+  elseif cookie then
+    wrk.headers["Cookie"] = cookie
+  end
   wrk.headers["Accept"] = "application/json"
   if mode == "create" then
+    expect = 201
     wrk.method = "POST"
+    wrk.path = "/REST/2.0/ticket"
     wrk.headers["Content-Type"] = "application/json"
     wrk.body = '{"Queue":"General","Subject":"bench create printer","Content":"created by wrk for the opsledger/RT comparison"}'
   end
@@ -73,10 +85,22 @@ function request()
   return wrk.format()
 end
 
+function response(status, headers, body)
+  if status ~= expect then
+    unexpected = unexpected + 1
+    if unexpected <= 3 then
+      io.stderr:write(string.format("rt_wrk.lua: %s answered %d: %s\n", mode, status,
+        string.sub(body or "", 1, 200)))
+    end
+  end
+end
+
 function done(summary, latency, requests)
   local e = summary.errors
+  local bad = 0
+  for _, t in ipairs(threads) do bad = bad + (tonumber(t:get("unexpected")) or 0) end
   io.write(string.format(
     "RESULT requests=%d duration_us=%d p50_us=%d p99_us=%d non2xx=%d errors=%d\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.status, e.connect + e.read + e.write + e.timeout))
+    bad, e.connect + e.read + e.write + e.timeout))
 end

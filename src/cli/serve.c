@@ -109,12 +109,15 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
            ol_http_port(http), ol_db_kind(db) == OL_DB_SQLITE ? "SQLite" : "PostgreSQL");
     fflush(stdout);
     ol_log(OL_LOG_INFO, "serving on %s:%d", addr, ol_http_port(http));
-    while (!stop) {
-        sleep(TRIM_EVERY_S); /* returns early on SIGINT/SIGTERM */
+    for (unsigned tick = 1; !stop; tick++) {
+        sleep(1); /* returns early on SIGINT/SIGTERM */
+        if (stop)
+            break;
+        ol_http_wake(http); /* see there: a stall in libmicrohttpd's epoll loop */
         /* A burst of connections leaves the HTTP threads' heaps fragmented, and glibc keeps
          * the free pages (measured: about 0.4 KiB per connection per burst, never given back):
          * hand them back, so that RSS follows what is in use. */
-        if (!stop)
+        if (tick % TRIM_EVERY_S == 0)
             malloc_trim(0);
     }
     ol_log(OL_LOG_INFO, "stopping");

@@ -3,8 +3,10 @@
 #include "core/http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,6 +376,26 @@ int ol_http_start(const ol_http_opts_t *o, ol_http_t **out, char *err, size_t er
 int ol_http_port(const ol_http_t *h)
 {
     return h->port;
+}
+
+void ol_http_wake(const ol_http_t *h)
+{
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)h->port);
+    if (inet_pton(AF_INET, h->o.address, &sa.sin_addr) != 1 || sa.sin_addr.s_addr == INADDR_ANY)
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    /* Wait for the handshake (briefly: a full accept queue must not block the caller), so the
+     * connection is queued on the listening socket, which every thread's epoll watches. */
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 || errno == EINPROGRESS) {
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        (void)poll(&p, 1, 100);
+    }
+    close(fd);
 }
 
 void ol_http_stop(ol_http_t *h)

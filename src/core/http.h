@@ -17,7 +17,7 @@ typedef struct {
     size_t max_body;       /* bytes; larger bodies get 413 */
     size_t max_header;     /* bytes of connection memory for headers; larger gets 431 */
     unsigned timeout_s;    /* idle connection / request time limit */
-    unsigned max_conns;    /* concurrent connections; more wait in the listen queue */
+    unsigned max_conns;    /* concurrent connections over all threads; more are refused */
     ol_handler_fn handler; /* called once per request with the whole body */
     void *app;             /* handed to the handler as r->app */
 } ol_http_opts_t;
@@ -26,6 +26,11 @@ typedef struct ol_http ol_http_t;
 
 int ol_http_start(const ol_http_opts_t *o, ol_http_t **out, char *err, size_t errlen);
 int ol_http_port(const ol_http_t *h);
+/* Wakes every HTTP thread with a connection that closes at once. libmicrohttpd 0.9.75's epoll
+ * loop, after a batch of exactly 128 events, waits for more before handling them, for up to
+ * request_timeout when none come: after a burst, 128 connections could stall that long (seen
+ * with 2,000 clients connecting at once). Call it about once a second. Thread-safe. */
+void ol_http_wake(const ol_http_t *h);
 void ol_http_stop(ol_http_t *h); /* NULL is a no-op */
 
 struct ol_req {

@@ -25,6 +25,10 @@ const SANITIZER_RE = /ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error
 
 /** The backends to run every test file against: SQLite always, PostgreSQL when a cluster is set. */
 export function backends() {
+    // OPSLEDGER_TEST_BACKENDS=pg runs only the PostgreSQL half (scripts/test-all.sh's second pass).
+    const only = process.env.OPSLEDGER_TEST_BACKENDS;
+    if (only)
+        return only.split(',').filter((b) => b !== 'pg' || process.env.OPSLEDGER_TEST_PG_CLUSTER);
     return process.env.OPSLEDGER_TEST_PG_CLUSTER ? ['sqlite', 'pg'] : ['sqlite'];
 }
 

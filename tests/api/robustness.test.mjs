@@ -22,6 +22,7 @@ import {
     openFileLimit,
     percentile,
     rssKb,
+    sanitized,
     sqlite3Missing,
     sqliteRows,
     sqliteText,
@@ -687,9 +688,10 @@ describe('robustness many connections [sqlite]', () => {
         const n = Math.min(2000, openFileLimit() - 300);
         const fd0 = fdCount(srv.pid);
         const rss0 = rssKb(srv.pid);
-        const conns = await openConnections(srv.url, n);
+        // Each within 5 s: libmicrohttpd 0.9.75 could leave 128 of a burst waiting for request_timeout.
+        const conns = await openConnections(srv.url, n, { batch: 500, timeoutMs: 5000 });
         try {
-            assert.equal(conns.failed, 0, `${conns.failed} of ${n} connections were not answered`);
+            assert.equal(conns.failed, 0, `${conns.failed} of ${n} connections were not answered within 5 s`);
             assert.ok(fdCount(srv.pid) >= fd0 + n * 0.95, 'the server holds them all');
             const lat = [];
             for (let i = 0; i < 30; i++) {
@@ -713,7 +715,7 @@ describe('robustness many connections [sqlite]', () => {
         // Each connection's buffer (max_header, 32 KiB) goes back to the system when it closes.
         const rss = rssKb(srv.pid);
         t.diagnostic(`after they closed: RSS ${rss} KiB, ${fd} descriptors`);
-        assert.ok(rss < rss0 + 16 * 1024, `RSS ${rss} KiB after the connections closed, ${rss0} KiB before`);
+        if (!sanitized(srv.pid)) assert.ok(rss < rss0 + 16 * 1024, `RSS ${rss} KiB after the connections closed, ${rss0} KiB before`);
         assert.equal((await srv.api('GET', '/healthz')).status, 200);
     });
 

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 cc=clang; command -v clang >/dev/null 2>&1 || cc=clang-14
 sfx=; command -v llvm-cov >/dev/null 2>&1 || sfx=-14
-make -s -f tests/fuzz/build.mk -j"$(nproc)" CC="$cc" COV=1
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -f tests/fuzz/build.mk -j"$(nproc)" CC="$cc" COV=1
 out=$(mktemp -d /tmp/ol-fuzz-cov.XXXXXX)
 for f in tests/fuzz/fuzz_*.c; do
     t=${f##*/}; t=${t%.c}

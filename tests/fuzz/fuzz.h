@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "modules/registry.h"
 #include "records/ctx.h"
@@ -86,6 +87,16 @@ static inline void fuzz_init_common(void)
         fprintf(stderr, "fuzz: cannot register the fuzz record type: %s\n", err);
         abort();
     }
+}
+
+/* Where a target keeps its scratch files: $OL_FUZZ_TMPDIR (run.sh sets one per run and removes
+ * it, so a crashed target leaves nothing behind), else memory-backed /dev/shm, else /tmp. */
+static inline const char *fuzz_tmpdir(void)
+{
+    const char *d = getenv("OL_FUZZ_TMPDIR");
+    if (d && *d)
+        return d;
+    return access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 }
 
 /* The input as a NUL-terminated string (stops at an embedded NUL, as C callers would). Caller

@@ -42,8 +42,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!freopen("/dev/null", "w", stdout))
         abort();
     /* Memory-backed when possible: the file is rewritten for every input. */
-    snprintf(path, sizeof path, "%s/ol-fuzz-config-%d.conf",
-             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getpid());
+    snprintf(path, sizeof path, "%s/ol-fuzz-config-%d.conf", fuzz_tmpdir(), (int)getpid());
     atexit(remove_file);
 
     /* The defaults, to tell them from values the parser allocated. */

@@ -45,8 +45,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     fuzz_init_common();
-    snprintf(path, sizeof path, "%s/ol-fuzz-list-%d.db",
-             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp", (int)getpid());
+    snprintf(path, sizeof path, "%s/ol-fuzz-list-%d.db", fuzz_tmpdir(), (int)getpid());
     char url[80], err[512];
     int version;
     snprintf(url, sizeof url, "sqlite:%s", path);

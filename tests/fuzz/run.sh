@@ -3,7 +3,8 @@
 # tests/fuzz/build/ and runs each for SECONDS from its corpus, tests/fuzz/corpus/<target>/.
 #
 # New inputs go to a temporary directory, not into the repository; set FUZZ_MERGE=1 to merge
-# the ones that add coverage into the repository's corpus after a long run (`make fuzz`), or
+# the ones that reach new code (edges, not hit counts: the kept set stays small) into the
+# repository's corpus after a long run (`FUZZ_MERGE=1 make fuzz`), or
 # FUZZ_KEEP=1 to keep the logs and new inputs in the temporary directory.
 # Exits non-zero on any crash, leak, timeout or sanitizer report, and prints how to replay it.
 # FUZZ_JOBS targets run at once (default: the number of CPUs).
@@ -33,7 +34,9 @@ ncpu=$(nproc 2>/dev/null || echo 2)
 jobs=${FUZZ_JOBS:-$ncpu}
 start=$(date +%s)
 echo "== fuzz: building ${targets[*]} with $cc"
-make -s -f tests/fuzz/build.mk -j"$ncpu" CC="$cc" "${targets[@]/#/tests/fuzz/build/}"
+# Not the settings of a calling make (make check passes SAN and OPT down through MAKEFLAGS).
+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+    make -s -f tests/fuzz/build.mk -j"$ncpu" CC="$cc" "${targets[@]/#/tests/fuzz/build/}"
 echo "== fuzz: built in $(($(date +%s) - start)) s; $secs s per target, $jobs at a time"
 
 # Inputs longer than the parser's real limits only slow the search down.
@@ -89,7 +92,7 @@ for t in "${targets[@]}"; do
         printf '   %-16s ok  %9s execs  %7s exec/s  %-22s  %s new inputs\n' "$t" "${execs:-?}" \
             "${speed:-?}" "${cov:-cov: ?}" "$corp"
         if [ "${FUZZ_MERGE:-0}" = 1 ] && [ "$corp" -gt 0 ]; then
-            "tests/fuzz/build/$t" -merge=1 -max_len="$(max_len "$t")" \
+            "tests/fuzz/build/$t" -merge=1 -use_counters=0 -max_len="$(max_len "$t")" \
                 "tests/fuzz/corpus/$t" "$work/new/$t" >"$work/$t.merge.log" 2>&1
             echo "   $t: merged into tests/fuzz/corpus/$t ($(find "tests/fuzz/corpus/$t" -type f | wc -l) files)"
         fi

@@ -10,7 +10,7 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
 import { sleep, startServer } from '../api/harness.mjs';
-import { fdCount, openConnections, openFileLimit, percentile, rssKb, slowClient } from './lib.mjs';
+import { fdCount, openConnections, openFileLimit, percentile, rssKb, sanitized, slowClient } from './lib.mjs';
 
 const TORTURE = process.env.OPSLEDGER_TORTURE === '1';
 const CONNS = 10_000;
@@ -79,11 +79,11 @@ describe('torture connections and memory [sqlite]', () => {
         test(`torture-conn-2.${wave} ${CONNS} concurrent keep-alive connections: all answered, others answered promptly, all given back`, async (t) => {
             if (skip) return t.skip(skip);
             const t0 = Date.now();
-            const c = await openConnections(srv.url, conns, { batch: 500 });
+            const c = await openConnections(srv.url, conns, { batch: 1000, timeoutMs: 10_000 });
             let peak;
             let lat;
             try {
-                assert.equal(c.failed, 0, `${c.failed} of ${conns} connections were not answered`);
+                assert.equal(c.failed, 0, `${c.failed} of ${conns} connections were not answered within 10 s`);
                 assert.ok(fdCount(srv.pid) >= fd0 + conns * 0.95, 'the server holds them all at once');
                 lat = await probe(100);
                 peak = rssKb(srv.pid);
@@ -103,7 +103,7 @@ describe('torture connections and memory [sqlite]', () => {
             t.diagnostic(`wave ${wave}: ${conns} connections open in ${Date.now() - t0} ms; RSS peak ${peak} KiB, ${rss} KiB ` +
                 `${((Date.now() - t1) / 1000).toFixed(1)} s after they closed (baseline ${rss0}); others p50 ${percentile(lat, 50).toFixed(1)} ms p99 ${percentile(lat, 99).toFixed(1)} ms`);
             assert.ok(percentile(lat, 99) < 2000, 'other clients are answered promptly');
-            assert.ok(rss <= rss0 + 16 * MB, `RSS ${rss} KiB after the wave, baseline ${rss0} KiB: memory was kept`);
+            if (!sanitized(srv.pid)) assert.ok(rss <= rss0 + 16 * MB, `RSS ${rss} KiB after the wave, baseline ${rss0} KiB: memory was kept`);
         });
     }
 

@@ -80,6 +80,12 @@ export function rssKb(pid) {
     return m ? Number(m[1]) : 0;
 }
 
+/** True when a process runs with AddressSanitizer, whose allocator keeps freed memory
+ * (quarantine) so that RSS says nothing about leaks. */
+export function sanitized(pid) {
+    return fs.readFileSync(`/proc/${pid}/maps`, 'utf8').includes('libasan');
+}
+
 /** Open descriptors of a process. */
 export function fdCount(pid) {
     return fs.readdirSync(`/proc/${pid}/fd`).length;
@@ -101,8 +107,9 @@ export function percentile(xs, p) {
 
 // ---- many and slow connections ----------------------------------------------------------------
 
-/** Opens n keep-alive connections, each answered once (GET /healthz), and keeps them open. */
-export async function openConnections(url, n, { batch = 250 } = {}) {
+/** Opens n keep-alive connections, each answered once (GET /healthz) within timeoutMs, and keeps
+ * them open. Resolves {socks, failed (not answered in time), close()}. */
+export async function openConnections(url, n, { batch = 250, timeoutMs = 20_000 } = {}) {
     const { port } = new URL(url);
     const socks = [];
     let failed = 0;
@@ -115,7 +122,7 @@ export async function openConnections(url, n, { batch = 250 } = {}) {
                     const timer = setTimeout(() => {
                         failed++;
                         resolve();
-                    }, 20_000);
+                    }, timeoutMs);
                     s.on('connect', () => s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'));
                     s.on('data', (d) => {
                         got += d;
