@@ -74,7 +74,12 @@ cc -O2 -Wall -Wextra -o "$WORK/ceiling" bench/ceiling.c $(pkg-config --cflags --
 cc -O2 -Wall -Wextra -o "$WORK/fsync_rate" bench/fsync_rate.c
 LOADGEN=$WORK/loadgen
 command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+# The run measures one fixed binary: a copy, so a rebuild in the tree meanwhile changes nothing.
+for ((i = 0; i < 300; i++)); do [ -x ./opsledger ] && break; sleep 1; done
 [ -x ./opsledger ] || { echo "bench: build ./opsledger first (make)" >&2; exit 1; }
+OPSLEDGER=$WORK/opsledger
+cp ./opsledger "$OPSLEDGER"
+SRC_STATE="$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src migrations 2>/dev/null || echo ', with uncommitted changes in src/')"
 "$LOADGEN" -g "$WORK/bodies.jsonl" -n 20000 -s 50000001   # create.lua's bodies
 
 free_port() {
@@ -135,7 +140,7 @@ start_server() {
     PORT=$(free_port 18600)
     local t0 i
     t0=$(now_ms)
-    ./opsledger serve "$@" --listen "127.0.0.1:$PORT" --log-level warn >>"$WORK/server.log" 2>&1 &
+    "$OPSLEDGER" serve "$@" --listen "127.0.0.1:$PORT" --log-level warn >>"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
     for ((i = 0; i < 60000; i++)); do   # 10 min at most
@@ -180,7 +185,7 @@ cpu_busy_pct() {   # share of all CPUs busy over 1 s, whoever uses them
 log "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 BUSY_BEFORE=$(cpu_busy_pct)
 emit ""
-emit "## $(date -u '+%Y-%m-%d %H:%M UTC') — $(./opsledger --version 2>/dev/null | head -1 || echo opsledger) ($(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src migrations 2>/dev/null || echo ', with uncommitted changes in src/'))"
+emit "## $(date -u '+%Y-%m-%d %H:%M UTC') — $("$OPSLEDGER" --version 2>/dev/null | head -1 || echo opsledger) ($SRC_STATE)"
 emit ""
 emit "Machine: $(nproc) CPUs ($(lscpu | sed -n 's/^Model name: *//p' | head -1)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM, kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME");"
 emit "libmicrohttpd $(pkg-config --modversion libmicrohttpd), SQLite $(pkg-config --modversion sqlite3), PostgreSQL $(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -1), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}')."
@@ -232,16 +237,16 @@ init_db() {
     local backend=$1 name=$2 url
     if [ "$backend" = sqlite ]; then
         mkdir -p "$WORK/$name"
-        OPSLEDGER_ADMIN_PASSWORD=$PASSWORD ./opsledger init --data "$WORK/$name" >>"$LOG" 2>&1
+        OPSLEDGER_ADMIN_PASSWORD=$PASSWORD "$OPSLEDGER" init --data "$WORK/$name" >>"$LOG" 2>&1
         echo "--data $WORK/$name"
     else
         url=$(pg_new_db "$name")
-        OPSLEDGER_ADMIN_PASSWORD=$PASSWORD ./opsledger init --db "$url" >>"$LOG" 2>&1
+        OPSLEDGER_ADMIN_PASSWORD=$PASSWORD "$OPSLEDGER" init --db "$url" >>"$LOG" 2>&1
         echo "--db $url"
     fi
 }
 
-new_token() { ./opsledger token create $DBARGS --user admin 2>>"$LOG" | tail -1; }
+new_token() { "$OPSLEDGER" token create $DBARGS --user admin 2>>"$LOG" | tail -1; }
 
 # ---- 1. durable create ----------------------------------------------------------------------
 declare -A R   # results: R[backend.key]

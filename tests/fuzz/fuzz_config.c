@@ -12,7 +12,7 @@
 #define MAX_ARGS 32
 #define NSLOTS (sizeof(ol_config_t) / sizeof(const char *))
 
-static char path[64];
+static char path[256];
 static ol_config_t defaults;
 
 static void remove_file(void)
@@ -41,7 +41,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     unsetenv("OPSLEDGER_CONFIG");
     if (!freopen("/dev/null", "w", stdout))
         abort();
-    /* Memory-backed when possible: the file is rewritten for every input. */
+    /* Rewritten for every input: fuzz_tmpdir() prefers memory-backed storage. */
     snprintf(path, sizeof path, "%s/ol-fuzz-config-%d.conf", fuzz_tmpdir(), (int)getpid());
     atexit(remove_file);
 
@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* argv: the program name, the fuzzed arguments, then --config PATH. All the strings live
      * in one buffer, so values that point into argv can be told from allocated ones. */
     size_t alen = nul ? size - flen - 1 : 0;
-    size_t cap = alen + 128;
+    size_t cap = alen + 32 + strlen(path);
     char *abuf = malloc(cap);
     if (!abuf)
         abort();
@@ -98,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(p, "--config", 9);
     argv[argc++] = p;
     p += 9;
-    snprintf(p, 64, "%s", path);
+    memcpy(p, path, strlen(path) + 1);
     argv[argc++] = p;
     argv[argc] = NULL;
     int argc0 = argc;

@@ -11,11 +11,11 @@
 #include "records/store.h"
 
 static ol_db_t *db;
-static char path[64];
+static char path[256];
 
 static void close_db(void)
 {
-    char f[80];
+    char f[300];
     ol_db_close(db);
     db = NULL;
     static const char *const suffix[] = {"", "-wal", "-shm"};
@@ -46,7 +46,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     fuzz_init_common();
     snprintf(path, sizeof path, "%s/ol-fuzz-list-%d.db", fuzz_tmpdir(), (int)getpid());
-    char url[80], err[512];
+    char url[300], err[512];
     int version;
     snprintf(url, sizeof url, "sqlite:%s", path);
     unlink(path);

@@ -51,6 +51,11 @@ max_len() {
 }
 
 work=$(mktemp -d /tmp/ol-fuzz.XXXXXX)
+# The targets' scratch files (a config file, a SQLite database), memory-backed when possible.
+if [ -w /dev/shm ]; then scratch=$(mktemp -d /dev/shm/ol-fuzz.XXXXXX); else scratch=$work/tmp; fi
+mkdir -p "$scratch"
+export OL_FUZZ_TMPDIR=$scratch
+trap 'rm -rf "$scratch"' EXIT
 run_one() {
     local t=$1 dict=()
     mkdir -p "$work/new/$t" "$work/crash/$t" "tests/fuzz/corpus/$t"
