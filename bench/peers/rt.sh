@@ -100,7 +100,10 @@ cmd_install() {
             missing+=(esmtp-run)
         fi
         log "preseeding debconf (SQLite via dbconfig-common, no cron jobs)"
-        debconf-set-selections <<EOF
+        # After a purge, dbconfig's per-package questions may be unknown to
+        # debconf ("Cannot find a question"); their defaults (install: yes,
+        # type: the only rt5-db-* installed = sqlite3, rtdb) are what we want.
+        debconf-set-selections <<EOF || log "(some preseed questions unknown yet; dbconfig defaults apply)"
 request-tracker5 request-tracker5/rtname string rt.bench.local
 request-tracker5 request-tracker5/organization string bench.local
 request-tracker5 request-tracker5/correspondaddress string rt@bench.local
@@ -300,8 +303,10 @@ measure() {
     for ((i = 1; i <= RT_RUNS; i++)); do
         wrk_once "$mode" "$t" "$c" "$RT_DURATION" "${envs[@]}" | tee -a "$STATE/$name.runs" >&2
     done
+    local prefix=""
+    [ ${#envs[@]} -eq 0 ] || prefix="$(printf '%s ' "${envs[@]}")"
     printf '%s|%s|%s|%s|%sRT_WRK_MODE=%s RT_COOKIES=%s wrk -t%s -c%s -d%ss --timeout 30s -s bench/peers/rt_wrk.lua %s\n' \
-        "$name" "$t" "$c" "$RT_RUNS" "$(printf '%s ' "${envs[@]}")" "$mode" "$COOKIES" "$t" "$c" "$RT_DURATION" "$BASE" \
+        "$name" "$t" "$c" "$RT_RUNS" "$prefix" "$mode" "$COOKIES" "$t" "$c" "$RT_DURATION" "$BASE" \
         >> "$STATE/commands"
 }
 
@@ -309,17 +314,18 @@ cmd_run() {
     need_root
     local out=${1:-}
     [ -n "$out" ] || die "usage: $0 run OUT_FILE"
+    local t_start=$SECONDS
+    take_lock 1500
+    cmd_install
+    server_alive && cmd_stop   # fresh server, current options
     local port=${RT_PORT:-} p
     if [ -z "$port" ]; then   # first free port from 18080
         for ((p = 18080; p < 18180; p++)); do port_in_use "$p" || { port=$p; break; }; done
         [ -n "$port" ] || die "no free port in 18080-18179"
     fi
-    local t_start=$SECONDS
-    take_lock 1500
-    cmd_install
-    server_alive && cmd_stop   # fresh server, current options
     cmd_start "$port" > /dev/null
     trap 'cmd_stop' EXIT
+    trap 'exit 143' TERM INT    # so the EXIT trap stops the server
     BASE="http://127.0.0.1:$port"
 
     log "seeding up to $RT_SEED tickets in-process (bounded ${RT_SEED_TIMEOUT}s)"
@@ -359,7 +365,7 @@ cmd_run() {
     ntickets=$("${AS_WWW[@]}" perl -I/usr/share/request-tracker5/lib -MRT -e \
         'RT::LoadConfig(); RT::Init(); my $s=$RT::Handle->SimpleQuery("SELECT COUNT(*) FROM Tickets"); print(($s->fetchrow_array)[0])' 2>/dev/null || echo '?')
     cmd_stop
-    trap - EXIT
+    trap - EXIT TERM INT
 
     OUT="$out" STATE="$STATE" RTVER="$rtver" PKGVER="$pkgver" NSEED="$nseed" \
     SEEDLO="$lo" SEEDHI="$hi" SEEDSECS="$seed_secs" NTICKETS="$ntickets" \

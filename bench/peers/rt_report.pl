@@ -143,7 +143,8 @@ $md .= "\nRuns (req/s, p50 ms, p99 ms):\n\n";
 for my $name (@order) {
     $md .= "- $name: " . join('; ', map { "$_->{rps} / $_->{p50_ms} / $_->{p99_ms}" } @{ $res{$name}{all_runs} }) . "\n";
 }
-$md .= "\nCommands (run from the repository root; `$state/cookies.txt` holds the session cookies):\n\n```\n";
+$md .= "\nCommands (from the repository root). To rerun one by hand: `bash bench/peers/rt.sh start PORT` "
+     . "(starts RT, logs in, writes the session cookies to `$state/cookies.txt`), the command, then `bash bench/peers/rt.sh stop`:\n\n```\n";
 $md .= "$res{$_}{command}\n" for @order;
 $md .= "```\n";
 open my $mf, '>', $out or die "$out: $!\n";
