@@ -40,7 +40,7 @@ static const char *const editors[] = {"kb_editor", NULL};
 static const char *const everyone[] = {"*", NULL};
 static const char *const needs_body[] = {"body", NULL};
 
-/* A published article must say something: a body of a useful length, not a stub. */
+/* A published article must say something: a body of a useful length. */
 static int publishable(const ol_guard_ctx_t *g, char *msg, size_t msglen)
 {
     const char *body = json_string_value(json_object_get(g->record, "body"));
