@@ -43,7 +43,8 @@ api: opsledger
 	node --test --test-concurrency=1 tests/api/
 
 # The whole suite: unit and black-box API tests on SQLite, then on a throw-away PostgreSQL.
-test: opsledger
+# It installs what it needs first (scripts/install-deps.sh is quick when all is there).
+test:
 	sh scripts/test-all.sh
 
 check:

@@ -3,6 +3,7 @@
 # against a throw-away PostgreSQL cluster (skipped only when PostgreSQL is not installed).
 set -eu
 cd "$(dirname "$0")/.."
+sh scripts/install-deps.sh
 make -s opsledger
 make -s unit
 node --test --test-concurrency=1 tests/api/
