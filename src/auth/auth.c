@@ -90,7 +90,7 @@ static int user_job(ol_conn_t *conn, void *arg)
     if (rc == -OL_ECONFLICT)
         return ol_ctx_fail(j->c, rc, "the user name '%s' is taken", j->username);
     if (rc)
-        return ol_ctx_fail(j->c, rc, "database error: %s", ol_conn_errmsg(conn));
+        return ol_ctx_db_fail(j->c, conn, rc);
     long long id = ol_rows_int(r, 0, 0);
     ol_rows_free(r);
     for (const char *const *role = j->roles; role && *role && rc == 0; role++) {
@@ -100,7 +100,7 @@ static int user_job(ol_conn_t *conn, void *arg)
     if (rc == 0)
         rc = ol_audit_write(conn, j->c, "user.create", j->username, "ok", NULL);
     if (rc)
-        return ol_ctx_fail(j->c, rc, "database error: %s", ol_conn_errmsg(conn));
+        return ol_ctx_db_fail(j->c, conn, rc);
     j->c->status = 201;
     return 0;
 }

@@ -1,6 +1,8 @@
 /* records/ctx.c - the operation context and the clock. */
 #include "records/ctx.h"
 
+#include "core/err.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +29,15 @@ int ol_ctx_fail(ol_ctx_t *c, int rc, const char *fmt, ...)
     vsnprintf(c->detail, sizeof c->detail, fmt, ap);
     va_end(ap);
     return rc;
+}
+
+int ol_ctx_db_fail(ol_ctx_t *c, ol_conn_t *conn, int rc)
+{
+    if (rc == -OL_ENOSPACE)
+        return ol_ctx_fail(c, rc, "the disk holding the database is full; nothing was written");
+    if (rc == -OL_EUNAVAILABLE)
+        return ol_ctx_fail(c, rc, "the database is busy; retry");
+    return ol_ctx_fail(c, rc, "database error: %s", ol_conn_errmsg(conn));
 }
 
 int ol_write_run(ol_db_t *db, ol_write_t *w)

@@ -24,6 +24,10 @@ void ol_ctx_clear(ol_ctx_t *c);
 /* Sets detail and returns rc, for `return ol_ctx_fail(c, -OL_ENOTFOUND, "...")`. */
 int ol_ctx_fail(ol_ctx_t *c, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Sets the detail for a database error (disk full, busy, or the backend's message) and returns
+ * rc. Every engine operation reports database failures through this one function. */
+int ol_ctx_db_fail(ol_ctx_t *c, ol_conn_t *conn, int rc);
+
 /* A prepared write: run fn(conn, arg) in a durable transaction (ol_db_write or the asynchronous
  * form), then read the outcome from the context. free_arg releases arg afterwards. */
 typedef struct {

@@ -590,7 +590,7 @@ static int list_fn(ol_conn_t *conn, void *arg)
     ol_rows_t *r;
     int rc = ol_db_exec(conn, b->sql.p, b->params, b->nparams, &r);
     if (rc) {
-        rc = ol_ctx_fail(l->c, rc, "database error: %s", ol_conn_errmsg(conn));
+        rc = ol_ctx_db_fail(l->c, conn, rc);
         goto out;
     }
     json_t *items = json_array();

@@ -25,7 +25,7 @@ static int find_id(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t, cons
     ol_val_t p[] = {OL_VTEXT(t->name), OL_VTEXT(number)};
     int rc = ol_db_exec(conn, "SELECT id FROM records WHERE type = ?1 AND number = ?2", p, 2, &r);
     if (rc)
-        return ol_ctx_fail(c, rc, "database error: %s", ol_conn_errmsg(conn));
+        return ol_ctx_db_fail(c, conn, rc);
     if (ol_rows_count(r) == 0) {
         ol_rows_free(r);
         return ol_ctx_fail(c, -OL_ENOTFOUND, "%s %s does not exist", t->label_en, number);
@@ -45,7 +45,7 @@ static int get_fn(ol_conn_t *conn, void *arg)
     int rc = ol_db_exec(conn, "SELECT " OL_REC_COLUMNS " FROM records WHERE type = ?1 AND number = ?2",
                         p, 2, &r);
     if (rc)
-        return ol_ctx_fail(f->c, rc, "database error: %s", ol_conn_errmsg(conn));
+        return ol_ctx_db_fail(f->c, conn, rc);
     if (ol_rows_count(r) == 0)
         rc = ol_ctx_fail(f->c, -OL_ENOTFOUND, "%s %s does not exist", f->t->label_en, f->number);
     else
@@ -80,7 +80,7 @@ static int sub_list_fn(ol_conn_t *conn, void *arg)
     ol_val_t p[] = {OL_VINT(s->f.id)};
     rc = ol_db_exec(conn, s->sql, p, 1, &r);
     if (rc)
-        return ol_ctx_fail(s->f.c, rc, "database error: %s", ol_conn_errmsg(conn));
+        return ol_ctx_db_fail(s->f.c, conn, rc);
     json_t *items = json_array();
     for (int i = 0; i < ol_rows_count(r); i++)
         json_array_append_new(items, s->row(r, i, s->f.id));
@@ -204,7 +204,7 @@ static int comment_job(ol_conn_t *conn, void *arg)
     rc = ol_db_exec(conn, "INSERT INTO comments(record_id, kind, author, at, body) VALUES "
                           "(?1, ?2, ?3, ?4, ?5) RETURNING id", p, 5, &r);
     if (rc)
-        return ol_ctx_fail(c, rc, "database error: %s", ol_conn_errmsg(conn));
+        return ol_ctx_db_fail(c, conn, rc);
     long long cid = ol_rows_int(r, 0, 0);
     ol_rows_free(r);
     ol_val_t f[] = {OL_VINT(cid), OL_VTEXT(j->body)};
@@ -212,7 +212,7 @@ static int comment_job(ol_conn_t *conn, void *arg)
     if (rc == 0)
         rc = ol_audit_write(conn, c, "record.comment", j->f.number, "ok", NULL);
     if (rc)
-        return ol_ctx_fail(c, rc, "database error: %s", ol_conn_errmsg(conn));
+        return ol_ctx_db_fail(c, conn, rc);
     c->result = json_pack("{sIssssssss}", "id", cid, "kind", j->kind, "author", c->user, "at",
                           now, "body", j->body);
     c->status = 201;
@@ -261,7 +261,7 @@ static int link_job(ol_conn_t *conn, void *arg)
     ol_val_t tp[] = {OL_VTEXT(j->target)};
     rc = ol_db_exec(conn, "SELECT id FROM records WHERE number = ?1", tp, 1, &r);
     if (rc)
-        return ol_ctx_fail(c, rc, "database error: %s", ol_conn_errmsg(conn));
+        return ol_ctx_db_fail(c, conn, rc);
     long long dst = ol_rows_count(r) ? ol_rows_int(r, 0, 0) : 0;
     ol_rows_free(r);
     if (!dst) {
@@ -278,7 +278,7 @@ static int link_job(ol_conn_t *conn, void *arg)
         return ol_ctx_fail(c, rc, "%s is already linked to %s as %s", j->f.number, j->target,
                            j->link_type);
     if (rc)
-        return ol_ctx_fail(c, rc, "database error: %s", ol_conn_errmsg(conn));
+        return ol_ctx_db_fail(c, conn, rc);
     long long lid = ol_rows_int(r, 0, 0);
     ol_rows_free(r);
     char detail[160];
@@ -286,7 +286,7 @@ static int link_job(ol_conn_t *conn, void *arg)
              j->target); /* both were validated to be plain identifiers/numbers */
     rc = ol_audit_write(conn, c, "record.link", j->f.number, "ok", detail);
     if (rc)
-        return ol_ctx_fail(c, rc, "database error: %s", ol_conn_errmsg(conn));
+        return ol_ctx_db_fail(c, conn, rc);
     c->result = json_pack("{sIssssssssss}", "id", lid, "type", j->link_type, "source",
                           j->f.number, "target", j->target, "created_by", c->user,
                           "created_at", now);
@@ -349,7 +349,7 @@ static int unlink_job(ol_conn_t *conn, void *arg)
     rc = ol_db_exec(conn, "DELETE FROM links WHERE id = ?1 AND (src_id = ?2 OR dst_id = ?2) "
                           "RETURNING id", p, 2, &r);
     if (rc)
-        return ol_ctx_fail(c, rc, "database error: %s", ol_conn_errmsg(conn));
+        return ol_ctx_db_fail(c, conn, rc);
     int n = ol_rows_count(r);
     ol_rows_free(r);
     if (!n)
@@ -358,7 +358,7 @@ static int unlink_job(ol_conn_t *conn, void *arg)
     snprintf(detail, sizeof detail, "{\"link_id\":%lld}", j->link_id);
     rc = ol_audit_write(conn, c, "record.unlink", j->f.number, "ok", detail);
     if (rc)
-        return ol_ctx_fail(c, rc, "database error: %s", ol_conn_errmsg(conn));
+        return ol_ctx_db_fail(c, conn, rc);
     c->status = 204;
     return 0;
 }

@@ -147,15 +147,6 @@ static int history(ol_conn_t *conn, long long id, long long version, const ol_ct
     return rc;
 }
 
-static int db_fail(ol_ctx_t *c, ol_conn_t *conn, int rc)
-{
-    if (rc == -OL_ENOSPACE)
-        return ol_ctx_fail(c, rc, "the disk holding the database is full; nothing was written");
-    if (rc == -OL_EUNAVAILABLE)
-        return ol_ctx_fail(c, rc, "the database is busy; retry");
-    return ol_ctx_fail(c, rc, "database error: %s", ol_conn_errmsg(conn));
-}
-
 /* Loads a record by number for update, with its id. */
 static int load(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t, const char *number,
                 json_t **rec, long long *id)
@@ -165,7 +156,7 @@ static int load(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t, const c
     int rc = ol_db_exec(conn, "SELECT " OL_REC_COLUMNS " FROM records WHERE type = ?1 AND number = ?2",
                         p, 2, &r);
     if (rc)
-        return db_fail(c, conn, rc);
+        return ol_ctx_db_fail(c, conn, rc);
     if (ol_rows_count(r) == 0) {
         ol_rows_free(r);
         return ol_ctx_fail(c, -OL_ENOTFOUND, "%s %s does not exist", t->label_en, number);
@@ -206,7 +197,7 @@ static int create_job(ol_conn_t *conn, void *arg)
                         "UPDATE SET next = counters.next + 1 RETURNING next - 1",
                         cp, 1, &r);
     if (rc)
-        return db_fail(c, conn, rc);
+        return ol_ctx_db_fail(c, conn, rc);
     snprintf(number, sizeof number, "%s-%06lld", t->prefix, ol_rows_int(r, 0, 0));
     ol_rows_free(r);
 
@@ -223,7 +214,7 @@ static int create_job(ol_conn_t *conn, void *arg)
                     p, 10, &r);
     free(data);
     if (rc)
-        return db_fail(c, conn, rc);
+        return ol_ctx_db_fail(c, conn, rc);
     long long id = ol_rows_int(r, 0, 0);
     json_t *out = ol_rec_from_row(t, r, 0);
     ol_rows_free(r);
@@ -235,7 +226,7 @@ static int create_job(ol_conn_t *conn, void *arg)
         rc = ol_audit_write(conn, c, "record.create", number, "ok", NULL);
     if (rc) {
         json_decref(out);
-        return db_fail(c, conn, rc);
+        return ol_ctx_db_fail(c, conn, rc);
     }
     c->result = out;
     c->status = 201;
@@ -360,7 +351,7 @@ static int update_job(ol_conn_t *conn, void *arg)
     free(data);
     if (rc) {
         json_decref(changed);
-        rc = db_fail(c, conn, rc);
+        rc = ol_ctx_db_fail(c, conn, rc);
         goto out;
     }
     if (ol_rows_count(r) == 0) { /* a concurrent writer won: only possible on PostgreSQL */
@@ -400,7 +391,7 @@ static int update_job(ol_conn_t *conn, void *arg)
     json_decref(changed);
     if (rc) {
         json_decref(out);
-        rc = db_fail(c, conn, rc);
+        rc = ol_ctx_db_fail(c, conn, rc);
         goto out;
     }
     c->result = out;
