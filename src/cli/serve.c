@@ -113,7 +113,6 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
         sleep(1); /* returns early on SIGINT/SIGTERM */
         if (stop)
             break;
-        ol_http_wake(http); /* see there: a stall in libmicrohttpd's epoll loop */
         /* A burst of connections leaves the HTTP threads' heaps fragmented, and glibc keeps
          * the free pages (measured: about 0.4 KiB per connection per burst, never given back):
          * hand them back, so that RSS follows what is in use. */

@@ -348,7 +348,10 @@ int ol_http_start(const ol_http_opts_t *o, ol_http_t **out, char *err, size_t er
         free(h);
         return -1;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+    /* poll, not epoll: libmicrohttpd 0.9.75's epoll loop, after a batch of exactly 128 events,
+     * waits again with the full timeout before handling them, so 128 connections of a burst
+     * could stall for request_timeout (CI saw it with 2,000 clients connecting at once). */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     /* Each thread may hold them all; on_accept keeps the total at max_conns. */
     h->d = MHD_start_daemon(flags, 0, on_accept, h, on_request, h,
@@ -376,26 +379,6 @@ int ol_http_start(const ol_http_opts_t *o, ol_http_t **out, char *err, size_t er
 int ol_http_port(const ol_http_t *h)
 {
     return h->port;
-}
-
-void ol_http_wake(const ol_http_t *h)
-{
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)h->port);
-    if (inet_pton(AF_INET, h->o.address, &sa.sin_addr) != 1 || sa.sin_addr.s_addr == INADDR_ANY)
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return;
-    /* Wait for the handshake (briefly: a full accept queue must not block the caller), so the
-     * connection is queued on the listening socket, which every thread's epoll watches. */
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 || errno == EINPROGRESS) {
-        struct pollfd p = {.fd = fd, .events = POLLOUT};
-        (void)poll(&p, 1, 100);
-    }
-    close(fd);
 }
 
 void ol_http_stop(ol_http_t *h)

@@ -26,11 +26,6 @@ typedef struct ol_http ol_http_t;
 
 int ol_http_start(const ol_http_opts_t *o, ol_http_t **out, char *err, size_t errlen);
 int ol_http_port(const ol_http_t *h);
-/* Wakes every HTTP thread with a connection that closes at once. libmicrohttpd 0.9.75's epoll
- * loop, after a batch of exactly 128 events, waits for more before handling them, for up to
- * request_timeout when none come: after a burst, 128 connections could stall that long (seen
- * with 2,000 clients connecting at once). Call it about once a second. Thread-safe. */
-void ol_http_wake(const ol_http_t *h);
 void ol_http_stop(ol_http_t *h); /* NULL is a no-op */
 
 struct ol_req {
