@@ -688,7 +688,7 @@ describe('robustness many connections [sqlite]', () => {
         const n = Math.min(2000, openFileLimit() - 300);
         const fd0 = fdCount(srv.pid);
         const rss0 = rssKb(srv.pid);
-        // Each within 5 s: libmicrohttpd 0.9.75 could leave 128 of a burst waiting for request_timeout.
+        // Each within 5 s: with epoll, libmicrohttpd 0.9.75 left 128 of a burst waiting for request_timeout.
         const conns = await openConnections(srv.url, n, { batch: 500, timeoutMs: 5000 });
         try {
             assert.equal(conns.failed, 0, `${conns.failed} of ${n} connections were not answered within 5 s`);
