@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "records/audit.h"
@@ -64,7 +65,7 @@ static void new_secret(const char *prefix, char *out, size_t outlen)
 
 static void iso_in(char *buf, long seconds)
 {
-    time_t t = time(NULL) + seconds;
+    time_t t = ol_time() + seconds;
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(buf, 32, "%Y-%m-%dT%H:%M:%S.000Z", &tm);

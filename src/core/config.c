@@ -84,8 +84,21 @@ static int load_file(ol_config_t *cfg, char **owned, const char *path, char *err
     return 0;
 }
 
+static const ol_config_t defaults = {
+#define XX(key, def, desc) .key = def,
+    OL_CONFIG_MAP(XX)
+#undef XX
+};
+static const ol_config_t *active = &defaults;
+
+const ol_config_t *ol_config(void)
+{
+    return active;
+}
+
 int ol_config_load(ol_config_t *cfg, int *argc, char **argv, char *err, size_t errlen)
 {
+    active = cfg;
 #define XX(key, def, desc) cfg->key = def;
     OL_CONFIG_MAP(XX)
 #undef XX
@@ -193,6 +206,23 @@ int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
         {offsetof(ol_config_t, session_hours), "session_hours", 1, 24 * 90},
         {offsetof(ol_config_t, password_min_length), "password_min_length", 6, 128},
         {offsetof(ol_config_t, password_min_length_privileged), "password_min_length_privileged", 8, 128},
+        {offsetof(ol_config_t, password_min_classes), "password_min_classes", 1, 4},
+        {offsetof(ol_config_t, password_max_run), "password_max_run", 2, 64},
+        {offsetof(ol_config_t, password_max_age_days), "password_max_age_days", 0, 3650},
+        {offsetof(ol_config_t, password_max_age_days_privileged), "password_max_age_days_privileged", 0, 3650},
+        {offsetof(ol_config_t, password_warn_days), "password_warn_days", 0, 365},
+        {offsetof(ol_config_t, password_history), "password_history", 0, 100},
+        {offsetof(ol_config_t, lockout_threshold), "lockout_threshold", 1, 1000},
+        {offsetof(ol_config_t, lockout_minutes), "lockout_minutes", 1, 10080},
+        {offsetof(ol_config_t, lockout_alert_failures), "lockout_alert_failures", 1, 100000},
+        {offsetof(ol_config_t, temp_account_max_days), "temp_account_max_days", 1, 3650},
+        {offsetof(ol_config_t, elevation_max_days), "elevation_max_days", 1, 365},
+        {offsetof(ol_config_t, review_days), "review_days", 1, 3650},
+        {offsetof(ol_config_t, review_days_privileged), "review_days_privileged", 1, 3650},
+        {offsetof(ol_config_t, totp_window), "totp_window", 0, 10},
+        {offsetof(ol_config_t, step_up_minutes), "step_up_minutes", 1, 1440},
+        {offsetof(ol_config_t, audit_retention_days), "audit_retention_days", 180, 36500},
+        {offsetof(ol_config_t, hsts_max_age), "hsts_max_age", 0, 63072000},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         const char *v = *(const char *const *)((const char *)cfg + ints[i].off);

@@ -24,7 +24,39 @@
     XX(password_min_length_privileged, "12", "S1: minimum length for administrators")        \
     XX(public_url, "", "URL users reach the server at (printed by init)")                    \
     XX(tls, "off", "on when a TLS-terminating proxy is in front: cookies get Secure, HSTS")  \
-    XX(log_level, "info", "debug, info, warn or error")
+    XX(log_level, "info", "debug, info, warn or error")                                     \
+    /* ---- S1 passwords, S2 lockout, S4 account lifecycle ---- */                           \
+    XX(password_min_classes, "3", "S1: character classes needed of upper/lower/digit/special") \
+    XX(password_max_run, "3", "S1: longest run of repeated or sequential characters (aaa, abc)") \
+    XX(password_max_age_days, "90", "S1: days a password is valid (0 = never expires)")      \
+    XX(password_max_age_days_privileged, "60", "S1: days for privileged accounts")           \
+    XX(password_warn_days, "15", "S1: days before expiry that users are warned")             \
+    XX(password_history, "10", "S1: earlier passwords that may not be reused")               \
+    XX(lockout_threshold, "5", "S2: consecutive failed logins that lock an account")         \
+    XX(lockout_minutes, "15", "S2: minutes an account stays locked")                         \
+    XX(lockout_alert_failures, "10", "S2: failures of one account in a day that raise an alert") \
+    XX(temp_account_max_days, "7", "S4: longest life of a temporary/contractor account")     \
+    XX(elevation_max_days, "7", "S4: longest temporary privilege elevation")                 \
+    XX(review_days, "90", "S4: days between access reviews of all rights")                   \
+    XX(review_days_privileged, "30", "S4: days between reviews of privileged rights")        \
+    /* ---- S3 MFA ---- */                                                                    \
+    XX(mfa_required, "privileged", "S3: who must use TOTP: privileged, all or none")         \
+    XX(mfa_issuer, "opsledger", "S3: issuer name shown by authenticator apps")               \
+    XX(totp_window, "1", "S3: 30-second steps accepted before and after now")                \
+    XX(step_up_minutes, "5", "S3: minutes a TOTP confirmation covers sensitive operations")  \
+    /* ---- S5/S6 access control and separation of duties ---- */                           \
+    XX(incompatible_roles, "ops_manager,ops_engineer;dev_manager,developer;test_manager,tester", \
+       "S6: sets of roles that may not be held together, separated by ';'")                  \
+    /* ---- S7 sensitive data ---- */                                                         \
+    XX(key_file, "", "S7: file with the field-encryption keys (default DATA/keys)")         \
+    /* ---- S8 audit ---- */                                                                  \
+    XX(audit_retention_days, "180", "S8: days audit entries are kept at least")              \
+    /* ---- S9 transport ---- */                                                              \
+    XX(tls_cert, "", "S9: PEM certificate file; with tls_key, serve HTTPS natively")         \
+    XX(tls_key, "", "S9: PEM private key file")                                              \
+    XX(hsts_max_age, "31536000", "S9: Strict-Transport-Security max-age in seconds")         \
+    /* ---- directory (LDAP) login ---- */                                                    \
+    XX(ldap_url, "", "LDAP/AD server, e.g. ldap://ldap.example.com; empty = off")
 
 typedef struct {
 #define XX(key, def, desc) const char *key;
@@ -43,5 +75,7 @@ void ol_config_print(const ol_config_t *cfg);
 /* The effective database URL (db, or sqlite:DATA/opsledger.db when only data was set). */
 const char *ol_config_db_url(const ol_config_t *cfg);
 long ol_config_int(const char *value);
+/* The configuration in effect (the last one loaded; defaults before any load). */
+const ol_config_t *ol_config(void);
 
 #endif

@@ -1,6 +1,7 @@
 /* records/ctx.c - the operation context and the clock. */
 #include "records/ctx.h"
 
+#include "core/clock.h"
 #include "core/err.h"
 
 #include <stdarg.h>
@@ -52,7 +53,7 @@ const char *ol_now_iso(char *buf)
 {
     struct timespec ts;
     struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    ol_clock(&ts);
     gmtime_r(&ts.tv_sec, &tm);
     size_t n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(buf + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000) % 1000);
