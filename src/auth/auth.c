@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/roles.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -123,17 +124,20 @@ int ol_user_create(ol_ctx_t *c, const char *username, const char *display_name,
     int privileged = 0;
     if (!username || !valid_name(username))
         ol_schema_add_error(c->errors, "username", "username", c->lang, NULL);
-    for (const char *const *r = roles; r && *r; r++) {
-        privileged |= !strcmp(*r, "admin");
-        if (!valid_name(*r))
-            ol_schema_add_error(c->errors, "roles", "bad_filter", c->lang, "bad role name");
-    }
+    char conflict[160];
+    for (const char *const *r = roles; r && *r; r++)
+        if (!ol_role_find(*r))
+            ol_schema_add_error(c->errors, "roles", "bad_filter", c->lang, "unknown role");
+    privileged = ol_roles_privileged(roles);
     const char *why = password ? ol_password_problem(password, username, privileged)
                                : "a password is required";
     if (why)
         ol_schema_add_error(c->errors, "password", "bad_filter", c->lang, why);
     if (json_array_size(c->errors))
         return ol_ctx_fail(c, -OL_EINVAL, "the user is invalid");
+    if (ol_roles_conflict(roles, conflict, sizeof conflict))
+        return ol_ctx_fail(c, -OL_ECONFLICT, "S6: the roles %s are incompatible and may not be "
+                           "held by one account", conflict);
     char hash[crypto_pwhash_STRBYTES];
     if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
