@@ -196,6 +196,7 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
         }
     }
     ol_ctx_init(&call->ctx, app->db, call->who.username, call->who.roles);
+    call->ctx.scope = (const char *const *)call->who.scope;
     call->ctx.ip = r->client_ip;
     call->ctx.lang = ol_lang_pick(ol_req_header(r, "Accept-Language"));
     /* The context's JSON is released when the request's arena goes; see ol_api_handle. */
@@ -222,6 +223,14 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
     } else if (nseg == 3 && !strcmp(seg[2], "users")) {
         r->route = "/api/v1/users";
         ol_api_users(r, call);
+    } else if (nseg == 5 && !strcmp(seg[2], "users") && !strcmp(seg[4], "access")) {
+        ol_api_user_access(r, call, seg[3]);
+    } else if (!strcmp(seg[2], "roles")) {
+        ol_api_roles(r, call, seg, nseg);
+    } else if (!strcmp(seg[2], "groups")) {
+        ol_api_groups(r, call, seg, nseg);
+    } else if (!strcmp(seg[2], "org_units")) {
+        ol_api_org_units(r, call, seg, nseg);
     } else {
         ol_api_records(r, call, seg, nseg);
     }

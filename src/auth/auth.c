@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/access.h"
 #include "auth/roles.h"
 #include "core/clock.h"
 #include "core/err.h"
@@ -325,16 +326,8 @@ static int auth_fn(ol_conn_t *conn, void *arg)
     ol_rows_free(r);
     if (!a->found)
         return 0;
-    ol_val_t u[] = {OL_VINT(a->p->id)};
-    rc = ol_db_exec(conn, "SELECT role FROM user_roles WHERE user_id = ?1 ORDER BY role", u, 1, &r);
-    if (rc)
-        return rc;
-    int n = 0;
-    for (int i = 0; i < ol_rows_count(r) && n < OL_MAX_ROLES; i++)
-        a->p->roles[n++] = ol_arena_strdup(a->arena, ol_rows_get(r, i, 0));
-    a->p->roles[n] = NULL;
-    ol_rows_free(r);
-    return 0;
+    /* Effective roles (direct, elevated, from groups), groups and data scope (S5). */
+    return ol_access_load(conn, a->p->id, a->arena, a->p);
 }
 
 int ol_authenticate(ol_db_t *db, const char *bearer, const char *session, ol_arena_t *arena,

@@ -9,11 +9,16 @@
 #include "records/ctx.h"
 
 #define OL_MAX_ROLES 32
+#define OL_MAX_GROUPS 64
 
 typedef struct {
     long long id;
     char username[65];
     const char *roles[OL_MAX_ROLES + 1]; /* NULL-terminated; strings in the arena given */
+    const char *groups[OL_MAX_GROUPS + 1];
+    /* Data scope (S5): NULL = every record; else the groups whose records (grp) the user may
+     * see, NULL-terminated (records the user owns or created stay visible too). */
+    const char **scope;
     int via_session;                     /* authenticated by cookie: writes need CSRF */
     char csrf[64];
 } ol_principal_t;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "auth/authz.h"
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -16,6 +17,7 @@
 
 #define RESERVED_FDS 128 /* descriptors kept for the database, logs and MHD's own */
 #define TRIM_EVERY_S 10  /* seconds between returns of freed heap memory to the system */
+#define GRANTS_RELOAD_S 10 /* seconds between reloads of the role grants */
 
 static volatile sig_atomic_t stop;
 
@@ -69,6 +71,11 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
         return 1;
     }
     ol_schema_register_all();
+    if (ol_authz_reload(db)) {
+        fprintf(stderr, "opsledger: refusing to start: cannot read the role grants\n");
+        ol_db_close(db);
+        return 1;
+    }
 
     ol_app_t app = {.db = db, .cfg = cfg, .version = OL_VERSION,
                     .max_json_depth = (int)ol_config_int(cfg->max_json_depth),
@@ -118,6 +125,9 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
          * hand them back, so that RSS follows what is in use. */
         if (tick % TRIM_EVERY_S == 0)
             malloc_trim(0);
+        /* Grants changed by another node (PostgreSQL) take effect here within this period. */
+        if (tick % GRANTS_RELOAD_S == 0)
+            ol_authz_reload(db);
     }
     ol_log(OL_LOG_INFO, "stopping");
     ol_http_stop(http);

@@ -12,6 +12,9 @@ typedef struct {
     const char *ip;            /* client address, for the audit trail */
     const char *lang;          /* "en" or "zh-CN" */
     const char *via;           /* "api", "cli": where the change came from */
+    /* Data scope (S5): NULL = every record; else the groups whose records the actor may see
+     * (NULL-terminated); records it owns or created stay visible. */
+    const char *const *scope;
     /* Results, owned by the context and released by ol_ctx_clear(). */
     int status;                /* HTTP status of a success (200, 201, 204) */
     json_t *result;
@@ -35,6 +38,9 @@ typedef struct {
     void *arg;
     void (*free_arg)(void *arg);
 } ol_write_t;
+
+/* 1 when a record with these shared columns is inside c's data scope. */
+int ol_ctx_in_scope(const ol_ctx_t *c, const char *grp, const char *owner, const char *created_by);
 
 /* Runs a prepared write synchronously and releases it. */
 int ol_write_run(ol_db_t *db, ol_write_t *w);
