@@ -167,10 +167,17 @@ static int access_get_job(ol_conn_t *conn, void *arg)
     for (int i = 0; i < ol_rows_count(r); i++)
         json_array_append_new(elevated, json_pack("{ssss}", "role", ol_rows_get(r, i, 0),
                                                   "expires_at", ol_rows_get(r, i, 1)));
-    j->c->result = json_pack("{sssosososososssz}", "username", j->name, "roles", direct,
-                             "elevated", elevated, "groups", groups, "group_roles", group_roles,
-                             "effective", effective, "data_scope", ol_rows_get(u, 0, 0),
-                             "org_unit", ol_rows_get(u, 0, 1));
+    json_t *o = json_object();
+    json_object_set_new(o, "username", json_string(j->name));
+    json_object_set_new(o, "roles", direct);
+    json_object_set_new(o, "elevated", elevated);
+    json_object_set_new(o, "groups", groups);
+    json_object_set_new(o, "group_roles", group_roles);
+    json_object_set_new(o, "effective", effective);
+    json_object_set_new(o, "data_scope", json_string(ol_rows_get(u, 0, 0)));
+    const char *unit = ol_rows_get(u, 0, 1);
+    json_object_set_new(o, "org_unit", unit ? json_string(unit) : json_null());
+    j->c->result = o;
     ol_rows_free(r);
     ol_rows_free(u);
     return 0;
@@ -303,7 +310,7 @@ static int access_set_job(ol_conn_t *conn, void *arg)
         if (rc == -OL_ECONFLICT)
             return ol_ctx_fail(c, -OL_EINVAL, "there is no organisation unit '%s'", j->unit);
         if (!rc) {
-            json_t *d = json_pack("{s*s*}", "data_scope", j->scope, "org_unit", j->unit);
+            json_t *d = json_pack("{ss*ss*}", "data_scope", j->scope, "org_unit", j->unit);
             char *text = ol_json_dump(d);
             json_decref(d);
             rc = ol_audit_write(conn, c, "user.scope", j->name, "ok", text);
@@ -391,7 +398,7 @@ static int group_list_job(ol_conn_t *conn, void *arg)
         return ol_ctx_db_fail(j->c, conn, rc);
     json_t *items = json_array();
     for (int i = 0; i < ol_rows_count(r); i++)
-        json_array_append_new(items, json_pack("{sssssz sI}", "name", ol_rows_get(r, i, 0),
+        json_array_append_new(items, json_pack("{ssssss?sI}", "name", ol_rows_get(r, i, 0),
                                                "label", ol_rows_get(r, i, 1), "org_unit",
                                                ol_rows_get(r, i, 2), "members",
                                                (json_int_t)ol_rows_int(r, i, 3)));
@@ -431,7 +438,7 @@ static int group_get_job(ol_conn_t *conn, void *arg)
         ol_rows_free(r);
         return ol_ctx_db_fail(j->c, conn, rc);
     }
-    j->c->result = json_pack("{sssssz soso}", "name", ol_rows_get(r, 0, 1), "label",
+    j->c->result = json_pack("{ssssss?soso}", "name", ol_rows_get(r, 0, 1), "label",
                              ol_rows_get(r, 0, 2), "org_unit", ol_rows_get(r, 0, 3), "members",
                              members, "roles", roles);
     ol_rows_free(r);
@@ -507,12 +514,12 @@ static int check_members(ol_conn_t *conn, ol_ctx_t *c, long long gid, const char
                          long long only_user)
 {
     ol_rows_t *m;
-    ol_val_t v[] = {OL_VINT(gid), OL_VINT(only_user)};
+    ol_val_t v[] = {OL_VINT(only_user ? only_user : gid)};
     int rc = ol_db_exec(conn,
-                        only_user ? "SELECT id, username FROM users WHERE id = ?2"
+                        only_user ? "SELECT id, username FROM users WHERE id = ?1"
                                   : "SELECT u.id, u.username FROM users u JOIN group_members gm "
                                     "ON gm.user_id = u.id WHERE gm.group_id = ?1",
-                        v, 2, &m);
+                        v, 1, &m);
     if (rc)
         return ol_ctx_db_fail(c, conn, rc);
     for (int i = 0; i < ol_rows_count(m) && !rc; i++) {
@@ -671,7 +678,7 @@ static int unit_list_job(ol_conn_t *conn, void *arg)
         return ol_ctx_db_fail(j->c, conn, rc);
     json_t *items = json_array();
     for (int i = 0; i < ol_rows_count(r); i++)
-        json_array_append_new(items, json_pack("{sssssz}", "name", ol_rows_get(r, i, 0), "label",
+        json_array_append_new(items, json_pack("{ssssss?}", "name", ol_rows_get(r, i, 0), "label",
                                                ol_rows_get(r, i, 1), "parent",
                                                ol_rows_get(r, i, 2)));
     ol_rows_free(r);
@@ -700,7 +707,7 @@ static int unit_create_job(ol_conn_t *conn, void *arg)
     if (rc)
         return ol_ctx_db_fail(j->c, conn, rc);
     j->c->status = 201;
-    j->c->result = json_pack("{sssssz}", "name", j->name, "label", j->label ? j->label : "",
+    j->c->result = json_pack("{ssssss?}", "name", j->name, "label", j->label ? j->label : "",
                              "parent", j->extra);
     return 0;
 }
@@ -786,6 +793,9 @@ static int grant_job(ol_conn_t *conn, void *arg)
     if (rc)
         return ol_ctx_db_fail(j->c, conn, rc);
     j->c->status = granting ? 201 : 204;
+    if (granting)
+        j->c->result = json_pack("{ssssss}", "role", j->name, "resource", j->label, "action",
+                                 j->extra);
     return 0;
 }
 

@@ -1,0 +1,188 @@
+// tests/api/access.test.mjs - access control through the API (REQUIREMENTS S4-S6): roles and
+// administrators' grants, role assignment removing old rights before adding new ones,
+// incompatible roles refused directly and through groups, groups and org units, data scope.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { backends, startServer } from './harness.mjs';
+import { storeRows } from '../torture/lib.mjs';
+
+for (const backend of backends()) {
+    describe(`access [${backend}]`, () => {
+        let srv;
+        const api = (...a) => srv.api(...a);
+        const as = (name) => ({ token: srv.tokens[name] });
+
+        before(async () => {
+            srv = await startServer({
+                backend,
+                users: [
+                    { name: 'bob', roles: ['ops_engineer'] },
+                    { name: 'dana', roles: ['developer'] },
+                    { name: 'carol', roles: ['kb_author'] },
+                    { name: 'erin', roles: ['kb_author'] },
+                ],
+            });
+        });
+        after(async () => {
+            await srv?.stop();
+        });
+
+        const access = async (user) => {
+            const res = await api('GET', `/api/v1/users/${user}/access`);
+            assert.equal(res.status, 200, res.text);
+            return res.json;
+        };
+        const auditActions = (target) =>
+            storeRows(srv, {
+                sqlite: `SELECT action, detail FROM audit_log WHERE target = '${target}' ORDER BY id`,
+                pg: `SELECT action, detail FROM audit_log WHERE target = '${target}' ORDER BY id`,
+            });
+
+        test('access-1 the shipped roles are listed with labels in both languages; others may not list them', async () => {
+            const res = await api('GET', '/api/v1/roles');
+            assert.equal(res.status, 200, res.text);
+            const byName = Object.fromEntries(res.json.items.map((r) => [r.name, r]));
+            for (const name of ['ops_manager', 'ops_engineer', 'dev_manager', 'developer', 'test_manager', 'tester',
+                'service_desk', 'change_assessor', 'release_manager', 'auditor', 'admin'])
+                assert.ok(byName[name], `role ${name} is shipped`);
+            assert.equal(byName.ops_engineer.label_zh, '运维岗');
+            assert.equal(byName.admin.privileged, true);
+            assert.equal(byName.tester.privileged, false);
+            assert.equal((await api('GET', '/api/v1/roles', as('bob'))).status, 403);
+        });
+
+        test('access-2 S6: incompatible roles are refused with 409 naming them, and nothing changes', async () => {
+            const res = await api('PUT', '/api/v1/users/bob/access', { body: { roles: ['ops_engineer', 'developer'] } });
+            assert.equal(res.status, 409, res.text);
+            assert.match(res.json.detail, /ops_engineer and developer|developer and ops_engineer/);
+            assert.deepEqual((await access('bob')).roles, ['ops_engineer']);
+            // The default sets can be changed: the same assignment is refused for test_manager too.
+            const t = await api('PUT', '/api/v1/users/dana/access', { body: { roles: ['developer', 'tester'] } });
+            assert.equal(t.status, 409, t.text);
+        });
+
+        test('access-3 S4: a role change takes the old rights away before adding the new ones, each audited', async () => {
+            const res = await api('PUT', '/api/v1/users/erin/access', { body: { roles: ['service_desk'] } });
+            assert.equal(res.status, 200, res.text);
+            assert.deepEqual(res.json.roles, ['service_desk']);
+            const rows = (await auditActions('erin')).filter((r) => r.action.startsWith('role.'));
+            assert.deepEqual(rows.map((r) => r.action), ['role.revoke', 'role.grant']);
+            assert.match(rows[0].detail, /kb_author/);
+            assert.match(rows[1].detail, /service_desk/);
+            // erin lost kb_author at once: creating an article is refused.
+            const art = await api('POST', '/api/v1/articles', { body: { title: 'Not any more' }, ...as('erin') });
+            assert.equal(art.status, 403, art.text);
+        });
+
+        test('access-4 S6: group roles count — joining a group whose roles conflict is refused', async () => {
+            let res = await api('POST', '/api/v1/groups', { body: { name: 'dev-team', label: '开发组' } });
+            assert.equal(res.status, 201, res.text);
+            res = await api('PUT', '/api/v1/groups/dev-team/roles', { body: { roles: ['developer'] } });
+            assert.equal(res.status, 200, res.text);
+            res = await api('POST', '/api/v1/groups/dev-team/members', { body: { username: 'bob' } });
+            assert.equal(res.status, 409, res.text);
+            assert.match(res.json.detail, /bob/);
+            assert.deepEqual((await api('GET', '/api/v1/groups/dev-team')).json.members, []);
+
+            res = await api('POST', '/api/v1/groups', { body: { name: 'ops-team' } });
+            assert.equal(res.status, 201, res.text);
+            res = await api('POST', '/api/v1/groups/ops-team/members', { body: { username: 'bob' } });
+            assert.equal(res.status, 200, res.text);
+            res = await api('PUT', '/api/v1/groups/ops-team/roles', { body: { roles: ['ops_manager'] } });
+            assert.equal(res.status, 200, res.text);
+            const a = await access('bob');
+            assert.deepEqual(a.groups, ['ops-team']);
+            assert.ok(a.effective.includes('ops_manager') && a.effective.includes('ops_engineer'), JSON.stringify(a));
+            // Giving the group a role incompatible with a member's own role is refused.
+            res = await api('PUT', '/api/v1/groups/ops-team/roles', { body: { roles: ['tester'] } });
+            assert.equal(res.status, 409, res.text);
+            assert.deepEqual((await api('GET', '/api/v1/groups/ops-team')).json.roles, ['ops_manager']);
+            // A direct role that conflicts with a group role is refused too.
+            res = await api('PUT', '/api/v1/users/bob/access', { body: { roles: ['dev_manager'] } });
+            assert.equal(res.status, 409, res.text);
+            // Leaving the group removes the inherited role.
+            res = await api('DELETE', '/api/v1/groups/ops-team/members/bob');
+            assert.equal(res.status, 200, res.text);
+            assert.ok(!(await access('bob')).effective.includes('ops_manager'));
+        });
+
+        test('access-5 S5: administrators grant a role more than its defaults, and take it back', async () => {
+            assert.equal((await api('GET', '/api/v1/groups', as('carol'))).status, 403);
+            let res = await api('POST', '/api/v1/roles/kb_author/grants', { body: { resource: 'group', action: 'read' } });
+            assert.equal(res.status, 201, res.text);
+            assert.equal((await api('GET', '/api/v1/groups', as('carol'))).status, 200);
+            // A transition the declaration reserves for editors, granted to authors.
+            const art = await api('POST', '/api/v1/articles', {
+                body: { title: 'Granted publishing', body: 'A body long enough to be published by an author.' },
+                ...as('carol'),
+            });
+            assert.equal(art.status, 201, art.text);
+            const n = art.json.number;
+            assert.equal((await api('POST', `/api/v1/articles/${n}/transitions/submit`, as('carol'))).status, 200);
+            assert.equal((await api('POST', `/api/v1/articles/${n}/transitions/publish`, as('carol'))).status, 403);
+            res = await api('POST', '/api/v1/roles/kb_author/grants', { body: { resource: 'article', action: 'transition:publish' } });
+            assert.equal(res.status, 201, res.text);
+            assert.equal((await api('POST', `/api/v1/articles/${n}/transitions/publish`, as('carol'))).status, 200);
+            res = await api('DELETE', '/api/v1/roles/kb_author/grants/group/read');
+            assert.equal(res.status, 204, res.text);
+            assert.equal((await api('GET', '/api/v1/groups', as('carol'))).status, 403);
+            const roles = (await api('GET', '/api/v1/roles')).json.items;
+            assert.deepEqual(roles.find((r) => r.name === 'kb_author').grants, [{ resource: 'article', action: 'transition:publish' }]);
+            // Bad grants are refused with the field named, and change nothing.
+            res = await api('POST', '/api/v1/roles/kb_author/grants', { body: { resource: 'nosuch', action: 'fly' } });
+            assert.equal(res.status, 400, res.text);
+            assert.deepEqual(res.json.errors.map((e) => e.field).sort(), ['action', 'resource']);
+            assert.equal((await api('POST', '/api/v1/roles/nosuch/grants', { body: { resource: 'group', action: 'read' } })).status, 404);
+            assert.equal((await api('POST', '/api/v1/roles/kb_author/grants', { body: { resource: 'group', action: 'read' }, ...as('carol') })).status, 403);
+        });
+
+        test('access-6 S5: a user scoped to its groups sees only their records (and its own)', async () => {
+            let res = await api('POST', '/api/v1/org_units', { body: { name: 'hq', label: '总部' } });
+            assert.equal(res.status, 201, res.text);
+            res = await api('POST', '/api/v1/groups', { body: { name: 'team-a', org_unit: 'hq' } });
+            assert.equal(res.status, 201, res.text);
+            res = await api('POST', '/api/v1/groups', { body: { name: 'team-b', org_unit: 'nowhere' } });
+            assert.equal(res.status, 400, res.text);
+            assert.equal((await api('POST', '/api/v1/groups', { body: { name: 'team-b' } })).status, 201);
+            assert.equal((await api('POST', '/api/v1/groups/team-a/members', { body: { username: 'carol' } })).status, 200);
+            res = await api('PUT', '/api/v1/users/carol/access', { body: { data_scope: 'group' } });
+            assert.equal(res.status, 200, res.text);
+            assert.equal(res.json.data_scope, 'group');
+            const mk = async (title, group) => {
+                const r = await api('POST', '/api/v1/articles', { body: { title, group } });
+                assert.equal(r.status, 201, r.text);
+                return r.json.number;
+            };
+            const a = await mk('Scoped A', 'team-a');
+            const b = await mk('Scoped B', 'team-b');
+            const list = await api('GET', '/api/v1/articles?q=Scoped', as('carol'));
+            assert.equal(list.status, 200, list.text);
+            assert.deepEqual(list.json.items.map((i) => i.number), [a]);
+            assert.equal((await api('GET', `/api/v1/articles/${b}`, as('carol'))).status, 404);
+            assert.equal((await api('GET', `/api/v1/articles/${b}/history`, as('carol'))).status, 404);
+            assert.equal((await api('GET', `/api/v1/articles/${a}`, as('carol'))).status, 200);
+            // The same user by org unit: every group of hq.
+            res = await api('PUT', '/api/v1/users/carol/access', { body: { data_scope: 'org', org_unit: 'hq' } });
+            assert.equal(res.status, 200, res.text);
+            assert.equal((await api('GET', `/api/v1/articles/${a}`, as('carol'))).status, 200);
+            assert.equal((await api('GET', `/api/v1/articles/${b}`, as('carol'))).status, 404);
+            res = await api('PUT', '/api/v1/users/carol/access', { body: { data_scope: 'everything' } });
+            assert.equal(res.status, 400, res.text);
+            assert.equal(res.json.errors[0].field, 'data_scope');
+            assert.equal((await api('PUT', '/api/v1/users/carol/access', { body: { data_scope: 'all', org_unit: '' } })).status, 200);
+            assert.equal((await api('GET', `/api/v1/articles/${b}`, as('carol'))).status, 200);
+        });
+
+        test('access-7 everyone may read their own access; only administrators change it', async () => {
+            assert.equal((await api('GET', '/api/v1/users/bob/access', as('bob'))).status, 200);
+            assert.equal((await api('GET', '/api/v1/users/dana/access', as('bob'))).status, 403);
+            const res = await api('PUT', '/api/v1/users/bob/access', { body: { roles: ['admin'] }, ...as('bob') });
+            assert.equal(res.status, 403, res.text);
+            assert.ok(!(await access('bob')).effective.includes('admin'));
+            assert.equal((await api('PUT', '/api/v1/users/nobody/access', { body: { roles: [] } })).status, 404);
+            assert.equal((await api('PUT', '/api/v1/users/bob/access', { body: { roles: ['pilot'] } })).status, 400);
+            assert.equal((await api('PUT', '/api/v1/users/bob/access', { body: { rolez: [] } })).status, 400);
+        });
+    });
+}
