@@ -5,7 +5,7 @@
 
 #include "core/db.h"
 
-typedef struct {
+typedef struct ol_ctx {
     ol_db_t *db;
     const char *user;          /* username of the actor (borrowed) */
     const char *const *roles;  /* NULL-terminated (borrowed) */

@@ -57,7 +57,7 @@ int ol_duty_check(ol_conn_t *conn, ol_ctx_t *c, const ol_transition_t *tr, long 
         if (!ok) {
             const char *rule = !strcmp(c->lang, "zh-CN") && d->rule_zh ? d->rule_zh : d->rule_en;
             json_array_append_new(c->errors,
-                                  json_pack("{sssss?}", "field", "actor", "code",
+                                  json_pack("{s:s, s:s, s:s?}", "field", "actor", "code",
                                             "separation_of_duties", "message", rule));
             return ol_ctx_fail(c, -OL_EFORBIDDEN, "separation of duties (S6): %s", rule);
         }

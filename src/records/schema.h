@@ -44,6 +44,13 @@ typedef struct {
     const char *reason;
 } ol_guard_ctx_t;
 
+/* An effect runs inside the transition's transaction after the record changed (record: its new
+ * form), for what the transition does beyond the record, e.g. granting a role. A non-zero
+ * return (with the reason in the context) undoes the whole transition. */
+struct ol_ctx;
+struct ol_conn;
+typedef int (*ol_effect_fn)(struct ol_conn *conn, struct ol_ctx *c, const json_t *record);
+
 /* A guard returns 0 to allow, or a negative OL_E* code with a message for the user in msg. */
 typedef int (*ol_guard_fn)(const ol_guard_ctx_t *g, char *msg, size_t msglen);
 
@@ -72,6 +79,7 @@ typedef struct {
     ol_guard_fn guard;            /* or NULL */
     const char *label_en, *label_zh;
     const ol_duty_t *duties;      /* separation-of-duty rules, or NULL */
+    ol_effect_fn effect;          /* or NULL */
 } ol_transition_t;
 
 /* Role lists are NULL-terminated; "*" means every authenticated user. These are the module's

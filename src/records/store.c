@@ -386,6 +386,11 @@ static int update_job(ol_conn_t *conn, void *arg)
     }
     if (rc == 0 && searchable_changed)
         rc = index_record(conn, t, id, out, 1);
+    if (rc == 0 && j->tr && j->tr->effect && (rc = j->tr->effect(conn, c, out))) {
+        json_decref(changed);
+        json_decref(out);
+        goto out; /* the effect set the context's detail */
+    }
     if (rc == 0) {
         char *detail = j->tr ? NULL : ol_json_dump(changed);
         char action[96];

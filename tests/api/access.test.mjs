@@ -186,3 +186,102 @@ for (const backend of backends()) {
         });
     });
 }
+
+for (const backend of backends()) {
+    describe(`elevation [${backend}]`, () => {
+        let srv;
+        let clockFile;
+        const api = (...a) => srv.api(...a);
+        const as = (name) => ({ token: srv.tokens[name] });
+
+        before(async () => {
+            const os = await import('node:os');
+            const fs = await import('node:fs');
+            const path = await import('node:path');
+            clockFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ol-clock-')), 'offset');
+            fs.writeFileSync(clockFile, '0');
+            srv = await startServer({
+                backend,
+                env: { OPSLEDGER_TEST_CLOCK: clockFile },
+                users: [
+                    { name: 'bob', roles: ['ops_engineer'] },
+                    { name: 'ivy', roles: ['infosec_manager'] },
+                    { name: 'ian', roles: ['infosec_manager'] },
+                ],
+            });
+        });
+        after(async () => {
+            await srv?.stop();
+        });
+
+        const request = async (body, token) => {
+            const res = await api('POST', '/api/v1/elevations', { body: { title: 'Release night', reason: 'Deploying the quarterly release', ...body }, ...(token ? { token } : {}) });
+            assert.equal(res.status, 201, res.text);
+            return res.json.number;
+        };
+        const act = (n, name, who, body) => api('POST', `/api/v1/elevations/${n}/transitions/${name}`, { body, ...as(who) });
+        const effective = async (user) => (await api('GET', `/api/v1/users/${user}/access`)).json;
+
+        test('elevation-1 S4/S6: requested, approved by someone else, granted until it expires, then taken back', async () => {
+            const n = await request({ user: 'bob', role: 'ops_manager', days: 2 }, srv.tokens.bob);
+            assert.equal((await act(n, 'approve', 'bob')).status, 403, 'the requester may not approve');
+            const ok = await act(n, 'approve', 'ivy');
+            assert.equal(ok.status, 200, ok.text);
+            assert.equal(ok.json.state, 'active');
+            let a = await effective('bob');
+            assert.ok(a.effective.includes('ops_manager'));
+            assert.equal(a.elevated[0].role, 'ops_manager');
+            assert.deepEqual(a.roles, ['ops_engineer'], 'the elevation is not a permanent role');
+            // Three days later the sweep expires it and takes the role back.
+            const fs = await import('node:fs');
+            fs.writeFileSync(clockFile, String(3 * 86400));
+            let state;
+            for (let i = 0; i < 40 && state !== 'expired'; i++) {
+                await new Promise((r) => setTimeout(r, 250));
+                state = (await api('GET', `/api/v1/elevations/${n}`)).json.state;
+            }
+            assert.equal(state, 'expired');
+            a = await effective('bob');
+            assert.ok(!a.effective.includes('ops_manager'), JSON.stringify(a));
+            fs.writeFileSync(clockFile, '0');
+        });
+
+        test('elevation-2 S6: the approver is neither the requester nor the person elevated (403 naming the rule)', async () => {
+            const own = await request({ user: 'ivy', role: 'ops_manager', days: 1 }, srv.tokens.ian);
+            const res = await act(own, 'approve', 'ivy');
+            assert.equal(res.status, 403, res.text);
+            assert.match(res.json.detail, /not the person elevated/);
+            assert.equal(res.json.errors?.[0]?.code, 'separation_of_duties', res.text);
+            const zh = await api('POST', `/api/v1/elevations/${own}/transitions/approve`, { ...as('ivy'), headers: { 'Accept-Language': 'zh-CN' } });
+            assert.match(zh.json.detail, /审批人不能是被提权人/);
+            const mine = await request({ user: 'bob', role: 'ops_manager', days: 1 }, srv.tokens.ivy);
+            assert.match((await act(mine, 'approve', 'ivy')).json.detail, /not the requester/);
+            // Administrators are not exempt from duty rules.
+            const adm = await request({ user: 'admin', role: 'ops_manager', days: 1 });
+            assert.equal((await api('POST', `/api/v1/elevations/${adm}/transitions/approve`)).status, 403);
+            assert.equal((await api('GET', `/api/v1/elevations/${own}`)).json.state, 'requested');
+        });
+
+        test('elevation-3 policy and incompatibility: too many days, or a role incompatible with the user, is refused', async () => {
+            const long = await request({ user: 'bob', role: 'ops_manager', days: 30 }, srv.tokens.bob);
+            const res = await act(long, 'approve', 'ivy');
+            assert.equal(res.status, 422, res.text);
+            assert.match(res.json.detail, /at most 7 days/);
+            const dev = await request({ user: 'bob', role: 'developer', days: 1 }, srv.tokens.bob);
+            const r2 = await act(dev, 'approve', 'ivy');
+            assert.equal(r2.status, 409, r2.text);
+            assert.equal((await api('GET', `/api/v1/elevations/${dev}`)).json.state, 'requested', 'nothing changed');
+            assert.ok(!(await effective('bob')).effective.includes('developer'));
+        });
+
+        test('elevation-4 revocation takes the role back at once; rejection needs a reason', async () => {
+            const n = await request({ user: 'bob', role: 'config_admin', days: 3 }, srv.tokens.bob);
+            assert.equal((await act(n, 'reject', 'ivy')).status, 400);
+            assert.equal((await act(n, 'approve', 'ivy')).status, 200);
+            assert.ok((await effective('bob')).effective.includes('config_admin'));
+            const res = await act(n, 'revoke', 'ian', { reason: 'Work finished early' });
+            assert.equal(res.status, 200, res.text);
+            assert.ok(!(await effective('bob')).effective.includes('config_admin'));
+        });
+    });
+}
