@@ -4,7 +4,8 @@
  * "role", "org_unit"). Actions: read, create, update, comment, delete, export, reveal,
  * administer, and "transition:NAME" for a record type's transition. Allowed when:
  *   - the roles include admin (system administrator); or
- *   - the action is read or export and the roles include auditor (read-only, audit log too); or
+ *   - the action is read or export and the roles include auditor; an auditor may do nothing
+ *     else (a read-only account, audit log included); or
  *   - the record type's declaration grants it to one of the roles (its module's defaults); or
  *   - an administrator granted it to one of the roles (role_grants, "*" matching anything).
  * Separation of duties (S6) and data scope are checked where the record is known. */
