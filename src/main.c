@@ -19,6 +19,9 @@ static const struct {
     {"user", ol_cli_user, "user add NAME --role ROLE: create an account"},
     {"token", ol_cli_token, "token create --user NAME: create an API token"},
     {"records", ol_cli_records, "records create|get|list|update|transition|comment|link ..."},
+    {"role", ol_cli_role, "role list|show|set|grant|revoke: roles, grants, a user's roles"},
+    {"group", ol_cli_group, "group list|add|show|roles|add-member|remove-member"},
+    {"org-unit", ol_cli_org_unit, "org-unit list|add: organisation units"},
 };
 
 static void usage(void)

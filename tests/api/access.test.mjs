@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { backends, startServer } from './harness.mjs';
+import { backends, cliResult, startServer } from './harness.mjs';
 import { storeRows } from '../torture/lib.mjs';
 
 for (const backend of backends()) {
@@ -172,6 +172,29 @@ for (const backend of backends()) {
             assert.equal(res.json.errors[0].field, 'data_scope');
             assert.equal((await api('PUT', '/api/v1/users/carol/access', { body: { data_scope: 'all', org_unit: '' } })).status, 200);
             assert.equal((await api('GET', `/api/v1/articles/${b}`, as('carol'))).status, 200);
+        });
+
+        test('access-8 the CLI does the same: groups, roles, grants, with clear errors', async () => {
+            const run = (...args) => cliResult([...args, ...srv.dbArgs]);
+            let r = run('group', 'add', 'cli-team', '--label', '命令行组');
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(JSON.parse(r.stdout).label, '命令行组');
+            r = run('group', 'roles', 'cli-team', 'test_manager');
+            assert.equal(r.status, 0, r.stderr);
+            r = run('group', 'add-member', 'cli-team', 'dana');
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /dana would hold .*incompatible/);
+            r = run('role', 'set', 'dana', 'dev_manager');
+            assert.equal(r.status, 0, r.stderr);
+            assert.deepEqual(JSON.parse(r.stdout).roles, ['dev_manager']);
+            r = run('role', 'grant', 'tester', 'article', 'export');
+            assert.equal(r.status, 0, r.stderr);
+            r = run('role', 'grant', 'tester', 'nosuch', 'export');
+            assert.equal(r.status, 1);
+            assert.match(r.stderr, /resource/);
+            assert.equal(run('role', 'frobnicate').status, 2);
+            const rows = await auditActions('dana');
+            assert.ok(rows.some((x) => x.action === 'role.grant' && /dev_manager/.test(x.detail)));
         });
 
         test('access-7 everyone may read their own access; only administrators change it', async () => {
