@@ -47,3 +47,18 @@ ALTER TABLE user_roles ADD COLUMN granted_at TEXT;
 
 -- The transition a state change came from, for separation-of-duty rules (S6).
 ALTER TABLE record_history ADD COLUMN transition TEXT;
+
+-- Access reviews (S4): each right held when a review started, attested or revoked by a reviewer.
+CREATE TABLE access_review_items (
+    id         INTEGER PRIMARY KEY,
+    review_id  INTEGER NOT NULL REFERENCES records(id),
+    username   TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    source     TEXT NOT NULL,      -- direct | elevation | group:NAME
+    privileged INTEGER NOT NULL,
+    decision   TEXT,               -- attest | revoke, NULL while undecided
+    note       TEXT,
+    decided_by TEXT,
+    decided_at TEXT
+);
+CREATE INDEX access_review_items_review ON access_review_items(review_id, id);

@@ -9,12 +9,14 @@
  *   DELETE /api/v1/groups/{name}/members/{username}
  *   GET|POST /api/v1/org_units
  * Reading needs read on the resource, changing needs administer (auth/authz.h). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "auth/access.h"
 #include "auth/authz.h"
 #include "core/err.h"
+#include "modules/registry.h"
 #include "records/schema.h"
 
 #define MAX_NAMES 64
@@ -213,6 +215,33 @@ void ol_api_groups(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
     } else {
         ol_reply_problem(r, 404, "Not Found", "no such resource", NULL);
     }
+    json_decref(body);
+}
+
+/* /api/v1/access_reviews/{number}/items[/{id}]: the rights of a review and their decisions. */
+void ol_api_review_items(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
+{
+    ol_ctx_t *c = &call->ctx;
+    if (nseg == 5) {
+        r->route = "/api/v1/access_reviews/{number}/items";
+        if (only(r, "GET"))
+            reply(r, ol_review_items(c, seg[3]), call);
+        return;
+    }
+    r->route = "/api/v1/access_reviews/{number}/items/{id}";
+    char *end;
+    long long id = strtoll(seg[5], &end, 10);
+    if (*end || id <= 0) {
+        ol_reply_problem(r, 404, "Not Found", "no such item", NULL);
+        return;
+    }
+    static const char *const keys[] = {"decision", "note", NULL};
+    json_t *body;
+    if (!only(r, "POST") || !(body = body_checked(r, call, keys)))
+        return;
+    const char *decision = text(c, body, "decision"), *note = text(c, body, "note");
+    if (!bad_input(r, call))
+        reply(r, ol_review_decide(c, seg[3], id, decision, note), call);
     json_decref(body);
 }
 

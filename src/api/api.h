@@ -46,6 +46,7 @@ void ol_api_users(ol_req_t *r, ol_call_t *call);
 void ol_api_roles(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 void ol_api_groups(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 void ol_api_org_units(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+void ol_api_review_items(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 void ol_api_user_access(ol_req_t *r, ol_call_t *call, const char *username);
 
 #endif

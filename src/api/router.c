@@ -231,6 +231,9 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
         ol_api_groups(r, call, seg, nseg);
     } else if (!strcmp(seg[2], "org_units")) {
         ol_api_org_units(r, call, seg, nseg);
+    } else if ((nseg == 5 || nseg == 6) && !strcmp(seg[2], "access_reviews") &&
+               !strcmp(seg[4], "items")) {
+        ol_api_review_items(r, call, seg, nseg);
     } else {
         ol_api_records(r, call, seg, nseg);
     }

@@ -18,7 +18,7 @@
 #define RESERVED_FDS 128 /* descriptors kept for the database, logs and MHD's own */
 #define TRIM_EVERY_S 10  /* seconds between returns of freed heap memory to the system */
 #define GRANTS_RELOAD_S 10 /* seconds between reloads of the role grants */
-#define SWEEP_EVERY_S 5    /* seconds between checks for expired elevations */
+#define SWEEP_EVERY_S 5    /* seconds between checks for expired elevations, reviews due */
 
 static volatile sig_atomic_t stop;
 
@@ -131,6 +131,8 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
             ol_authz_reload(db);
         if (tick % SWEEP_EVERY_S == 0 && ol_elevation_sweep(db) < 0)
             ol_log(OL_LOG_WARN, "could not expire the elevations due; will retry");
+        if (tick % SWEEP_EVERY_S == 0 && ol_access_review_schedule(db) < 0)
+            ol_log(OL_LOG_WARN, "could not create the access reviews due; will retry");
     }
     ol_log(OL_LOG_INFO, "stopping");
     ol_http_stop(http);

@@ -308,3 +308,101 @@ for (const backend of backends()) {
         });
     });
 }
+
+for (const backend of backends()) {
+    describe(`access reviews [${backend}]`, () => {
+        let srv;
+        let clockFile;
+        const api = (...a) => srv.api(...a);
+        const as = (name) => ({ token: srv.tokens[name] });
+        const DAY = 86400;
+
+        before(async () => {
+            const os = await import('node:os');
+            const fs = await import('node:fs');
+            const path = await import('node:path');
+            clockFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ol-clock-')), 'offset');
+            fs.writeFileSync(clockFile, '0');
+            srv = await startServer({
+                backend,
+                env: { OPSLEDGER_TEST_CLOCK: clockFile },
+                users: [
+                    { name: 'bob', roles: ['ops_engineer'] },
+                    { name: 'ivy', roles: ['infosec_manager'] },
+                    { name: 'ian', roles: ['infosec_manager'] },
+                ],
+            });
+        });
+        after(async () => {
+            await srv?.stop();
+        });
+
+        async function reviewsAfter(days, scope) {
+            const fs = await import('node:fs');
+            fs.writeFileSync(clockFile, String(days * DAY));
+            for (let i = 0; i < 60; i++) {
+                const res = await api('GET', `/api/v1/access_reviews?scope=${scope}&sort=-created_at`);
+                assert.equal(res.status, 200, res.text);
+                if (res.json.items.length && res.json.items[0].created_at > new Date(Date.now() + (days - 1) * DAY * 1000).toISOString())
+                    return res.json.items[0];
+                await new Promise((r) => setTimeout(r, 250));
+            }
+            assert.fail(`no ${scope} review appeared ${days} days on`);
+        }
+        const items = async (n) => (await api('GET', `/api/v1/access_reviews/${n}/items`)).json.items;
+        const decide = (n, id, decision, who, note) =>
+            api('POST', `/api/v1/access_reviews/${n}/items/${id}`, { body: { decision, ...(note ? { note } : {}) }, ...(who ? as(who) : {}) });
+
+        test('access-review-1 S4: none at first; a privileged review starts after 30 days, listing privileged rights only', async () => {
+            assert.equal((await api('GET', '/api/v1/access_reviews')).json.items.length, 0);
+            const review = await reviewsAfter(31, 'privileged');
+            assert.equal(review.state, 'in_progress');
+            const list = await items(review.number);
+            const rights = list.map((i) => `${i.username}:${i.role}`).sort();
+            assert.deepEqual(rights, ['admin:admin', 'ian:infosec_manager', 'ivy:infosec_manager']);
+            assert.ok(list.every((i) => i.decision === null && i.source === 'direct'));
+        });
+
+        test('access-review-2 S4/S6: reviewers attest or revoke each right, never their own; revoking takes it away', async () => {
+            const review = (await api('GET', '/api/v1/access_reviews?scope=privileged')).json.items[0];
+            const list = await items(review.number);
+            const of = (u) => list.find((i) => i.username === u).id;
+            let res = await decide(review.number, of('ivy'), 'attest', 'ivy');
+            assert.equal(res.status, 403, res.text);
+            assert.match(res.json.detail, /their own rights/);
+            assert.equal((await decide(review.number, of('admin'), 'attest', 'bob')).status, 403);
+            assert.equal((await decide(review.number, of('admin'), 'approve', 'ivy')).status, 400);
+            res = await decide(review.number, of('admin'), 'attest', 'ivy', '仍需要');
+            assert.equal(res.status, 200, res.text);
+            assert.equal((await decide(review.number, of('admin'), 'revoke', 'ivy')).status, 422, 'decided once');
+            // Completing with rights undecided is refused, naming how many.
+            res = await api('POST', `/api/v1/access_reviews/${review.number}/transitions/complete`, as('ivy'));
+            assert.equal(res.status, 422, res.text);
+            assert.match(res.json.detail, /2 rights/);
+            res = await decide(review.number, of('ian'), 'revoke', 'ivy', 'left the security team');
+            assert.equal(res.status, 200, res.text);
+            const ian = (await api('GET', '/api/v1/users/ian/access')).json;
+            assert.ok(!ian.effective.includes('infosec_manager'), 'the right is gone at once');
+            assert.equal((await decide(review.number, of('ivy'), 'attest')).status, 200); // admin
+            res = await api('POST', `/api/v1/access_reviews/${review.number}/transitions/complete`, as('ivy'));
+            assert.equal(res.status, 200, res.text);
+            assert.equal(res.json.state, 'completed');
+            const after = await items(review.number);
+            assert.deepEqual(after.map((i) => i.decision).sort(), ['attest', 'attest', 'revoke']);
+            assert.equal(after.find((i) => i.username === 'ian').decided_by, 'ivy');
+        });
+
+        test('access-review-3 S4: after 90 days every right is reviewed, group roles included', async () => {
+            assert.equal((await api('POST', '/api/v1/groups', { body: { name: 'night-shift' } })).status, 201);
+            assert.equal((await api('PUT', '/api/v1/groups/night-shift/roles', { body: { roles: ['service_desk'] } })).status, 200);
+            assert.equal((await api('POST', '/api/v1/groups/night-shift/members', { body: { username: 'bob' } })).status, 200);
+            const review = await reviewsAfter(91, 'all');
+            const rights = (await items(review.number)).map((i) => `${i.username}:${i.role}:${i.source}`);
+            assert.ok(rights.includes('bob:ops_engineer:direct'), rights.join());
+            assert.ok(rights.includes('bob:service_desk:group:night-shift'), rights.join());
+            assert.ok(!rights.some((r) => r.startsWith('ian:infosec_manager')), 'a revoked right is not listed again');
+            const fs = await import('node:fs');
+            fs.writeFileSync(clockFile, '0');
+        });
+    });
+}

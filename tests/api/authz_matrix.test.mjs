@@ -30,6 +30,10 @@ const MATRIX = [
     ['GET', '/api/v1/elevations', null, ALL],
     ['POST', '/api/v1/elevations', { title: 'Matrix elevation', user: 'u-tester', role: 'tester', reason: 'Matrix test of routes', days: 1 }, ALL.filter((r) => r !== 'auditor')],
     ['POST', '/api/v1/elevations/{EL}/transitions/reject', { reason: 'matrix' }, ['admin', 'infosec_manager']],
+    ['GET', '/api/v1/access_reviews', null, [...READERS, 'infosec_manager', 'ops_manager']],
+    ['POST', '/api/v1/access_reviews', { title: 'Matrix review', scope: 'privileged' }, ['admin', 'infosec_manager']],
+    ['GET', '/api/v1/access_reviews/{AR}/items', null, [...READERS, 'infosec_manager', 'ops_manager']],
+    ['POST', '/api/v1/access_reviews/{AR}/items/1', { decision: 'attest' }, ['admin', 'infosec_manager']],
     ['GET', '/api/v1/roles', null, READERS],
     ['POST', '/api/v1/roles/tester/grants', { resource: 'article', action: 'read' }, ADMIN],
     ['DELETE', '/api/v1/roles/tester/grants/article/read', null, ADMIN],
@@ -80,7 +84,18 @@ describe('authorisation matrix [sqlite]', () => {
                     await srv.api('POST', '/api/v1/groups/matrix-fixed/members', { body: { username: 'u-tester' } });
                 if (method === 'DELETE' && rawPath.includes('/grants/'))
                     await srv.api('POST', '/api/v1/roles/tester/grants', { body: { resource: 'article', action: 'read' } });
-                const p = rawPath.replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL);
+                if (rawPath.includes('{AR}') && method === 'POST') {
+                    // A fresh review in progress, and a right that is not the caller's own.
+                    const a = await srv.api('POST', '/api/v1/access_reviews', { body: { title: 'Matrix', scope: 'all' } });
+                    await srv.api('POST', `/api/v1/access_reviews/${a.json.number}/transitions/start`);
+                    const me = role === 'admin' ? 'admin' : `u-${role}`;
+                    const list = (await srv.api('GET', `/api/v1/access_reviews/${a.json.number}/items`)).json.items;
+                    fixtures.AR = a.json.number;
+                    fixtures.ITEM = list.find((i) => i.username !== me).id; // not the caller's own right
+                }
+                if (rawPath.includes('{AR}') && method === 'GET') fixtures.AR = fixtures.AR || 'AR-000001';
+                const p = rawPath.replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR)
+                    .replace('/items/1', `/items/${fixtures.ITEM ?? 1}`);
                 const res = await srv.api(method, p, { ...(body ? { body } : {}), token: srv.tokens[`u-${role}`] });
                 const ok = res.status !== 401 && res.status !== 403;
                 if (ok !== allowed.includes(role)) wrong.push(`${role}: ${res.status} ${res.text.slice(0, 160)}`);
