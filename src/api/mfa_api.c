@@ -7,6 +7,7 @@
 #include "auth/mfa.h"
 #include "auth/qr_svg.h"
 #include "core/err.h"
+#include "records/audit.h"
 #include "records/schema.h"
 
 static void method_not_allowed(ol_req_t *r, const char *allow)
@@ -200,9 +201,11 @@ static void admin_reset(ol_req_t *r, ol_call_t *call, const char *username)
 {
     static const char *const admins[] = {"admin", NULL};
     ol_ctx_t *c = &call->ctx;
-    int rc = ol_roles_allow(admins, c->roles)
-                 ? 0
-                 : ol_ctx_fail(c, -OL_EFORBIDDEN, "only administrators reset another user's MFA");
+    int rc = 0;
+    if (!ol_roles_allow(admins, c->roles)) {
+        rc = ol_ctx_fail(c, -OL_EFORBIDDEN, "only administrators reset another user's MFA");
+        ol_audit_write_now(c->db, c, "mfa.reset", username, "denied", "{\"reason\":\"not admin\"}");
+    }
     if (rc == 0)
         rc = ol_mfa_step_up_check(c, &call->who);
     if (rc == 0)

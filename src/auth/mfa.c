@@ -372,6 +372,9 @@ int ol_mfa_disable(ol_ctx_t *c, long long user_id, const char *username, const c
     code_job_t j = {.c = c, .user_id = user_id, .username = username, .code = code,
                     .action = "mfa.disable"};
     int rc = ol_db_write(c->db, code_fn, &j);
+    if (rc == -OL_EFORBIDDEN) /* the refusal rolled back; the attempt is still on record */
+        ol_audit_write_now(c->db, c, "mfa.disable", username, "denied",
+                           "{\"reason\":\"mandatory\"}");
     if (rc == 0 && j.outcome != OL__MFA_OK)
         rc = ol__mfa_fail(c, j.outcome, "code", 0);
     return rc;

@@ -371,7 +371,7 @@ for (const backend of backends()) {
             assert.equal(fs.statSync(key).mode & 0o777, 0o600);
             assert.equal(q('SELECT count(*) FROM mfa_recovery_codes'), '0', 'resets removed the recovery codes');
             const actions = new Set(q("SELECT action || ':' || result FROM audit_log WHERE action LIKE 'mfa.%' OR action = 'auth.login'").split('\n'));
-            for (const a of ['mfa.enrol:ok', 'mfa.confirm:ok', 'mfa.disable:ok', 'mfa.reset:ok', 'mfa.recovery_used:ok', 'mfa.fail:denied', 'mfa.step_up:ok', 'auth.login:pending', 'auth.login:ok'])
+            for (const a of ['mfa.enrol:ok', 'mfa.confirm:ok', 'mfa.disable:ok', 'mfa.reset:ok', 'mfa.recovery_used:ok', 'mfa.fail:denied', 'mfa.step_up:ok', 'mfa.disable:denied', 'mfa.reset:denied', 'auth.login:pending', 'auth.login:ok'])
                 assert.ok(actions.has(a), `${a} in ${[...actions]}`);
             assert.ok(!q('SELECT group_concat(detail) FROM audit_log').includes(res.json.secret));
         });
