@@ -45,10 +45,17 @@ static int key_file_path(ol_db_t *db, char *out, size_t len, char *err, size_t e
     return 0;
 }
 
-/* Reads the 64 hex digits of the master key from path, making the file when it is missing. */
-static int read_or_make(const char *path, unsigned char *master, char *err, size_t errlen)
+/* Reads the 64 hex digits of the master key from path, making the file when it is missing and
+ * make is set (sealing). Opening never makes one: secrets sealed under a lost key stay closed. */
+static int read_or_make(const char *path, int make, unsigned char *master, char *err,
+                        size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && !make) {
+        snprintf(err, errlen, "the MFA key file %s is missing: restore it from a backup, or reset "
+                              "the MFA of enrolled users (opsledger user mfa-reset NAME)", path);
+        return -OL_EUNAVAILABLE;
+    }
     if (fd < 0 && errno == ENOENT) {
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd >= 0) {
@@ -95,7 +102,7 @@ static int read_or_make(const char *path, unsigned char *master, char *err, size
 }
 
 /* Copies the box key for db's key file into key. */
-static int load_key(ol_db_t *db, unsigned char *key, char *err, size_t errlen)
+static int load_key(ol_db_t *db, int make, unsigned char *key, char *err, size_t errlen)
 {
     char path[PATH_MAX];
     int rc = key_file_path(db, path, sizeof path, err, errlen);
@@ -104,7 +111,7 @@ static int load_key(ol_db_t *db, unsigned char *key, char *err, size_t errlen)
     pthread_mutex_lock(&key_lock);
     if (strcmp(path, key_path) != 0) {
         unsigned char master[crypto_kdf_KEYBYTES];
-        rc = read_or_make(path, master, err, errlen);
+        rc = read_or_make(path, make, master, err, errlen);
         if (rc == 0) {
             crypto_kdf_derive_from_key(box_key, sizeof box_key, 1, "ol_mfa__", master);
             snprintf(key_path, sizeof key_path, "%s", path);
@@ -128,7 +135,7 @@ int ol_mfa_seal(ol_db_t *db, const unsigned char *plain, size_t n, char *out, si
         snprintf(err, errlen, "the secret does not fit");
         return -OL_EINVAL;
     }
-    int rc = load_key(db, key, err, errlen);
+    int rc = load_key(db, 1, key, err, errlen);
     if (rc)
         return rc;
     randombytes_buf(box, crypto_secretbox_NONCEBYTES);
@@ -154,7 +161,7 @@ int ol_mfa_open(ol_db_t *db, const char *sealed, unsigned char *plain, size_t ca
         snprintf(err, errlen, "a sealed MFA secret is damaged");
         return -OL_EDAMAGED;
     }
-    int rc = load_key(db, key, err, errlen);
+    int rc = load_key(db, 0, key, err, errlen);
     if (rc)
         return rc;
     size_t clen = blen - crypto_secretbox_NONCEBYTES;

@@ -203,6 +203,16 @@ static void mfa_2_1_seal_and_open(void **state)
     char again[160];
     assert_int_equal(ol_mfa_seal(db, rfc_secret, 20, again, sizeof again, err, sizeof err), 0);
     assert_string_not_equal(sealed, again);
+    /* Another store without a key file: opening does not make one (that key is lost). */
+    char other[96], other_key[128];
+    snprintf(other, sizeof other, "%s/nokey", tmpdir);
+    ol_db_t *db2 = open_store(other, 0);
+    assert_int_equal(ol_mfa_open(db2, sealed, plain, sizeof plain, &n, err, sizeof err),
+                     -OL_EUNAVAILABLE);
+    assert_non_null(strstr(err, "missing"));
+    snprintf(other_key, sizeof other_key, "%s/mfa.key", other);
+    assert_int_equal(stat(other_key, &st), -1);
+    ol_db_close(db2);
     /* Altered text does not open. */
     sealed[10] = sealed[10] == 'A' ? 'B' : 'A';
     assert_int_equal(ol_mfa_open(db, sealed, plain, sizeof plain, &n, err, sizeof err), -OL_EDAMAGED);
@@ -346,7 +356,7 @@ int main(void)
     };
     int failed = cmocka_run_group_tests_name("mfa", pure, NULL, NULL);
     failed += cmocka_run_group_tests_name("mfa-store", stored, NULL, NULL);
-    static const char *const dirs[] = {"seal", "loose", "store", NULL};
+    static const char *const dirs[] = {"seal", "nokey", "loose", "store", NULL};
     for (int i = 0; dirs[i]; i++) {
         char d[96];
         snprintf(d, sizeof d, "%s/%s", tmpdir, dirs[i]);
