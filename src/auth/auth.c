@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "auth/access.h"
+#include "auth/mfa.h"
 #include "auth/roles.h"
 #include "core/clock.h"
 #include "core/err.h"
@@ -175,27 +176,43 @@ static int load_user(ol_conn_t *conn, void *arg)
     return 0;
 }
 
+int ol_session_insert(ol_conn_t *conn, const ol_ctx_t *c, long long user_id, const char *username,
+                      int mfa_verified, char *token, char *csrf)
+{
+    char now[32], hash[65], expires[32];
+    new_secret("", token, 64);
+    new_secret("", csrf, 64);
+    ol_secret_hash(token, hash);
+    iso_in(expires, (long)ol_auth_policy.session_hours * 3600);
+    ol_now_iso(now);
+    ol_val_t p[] = {OL_VTEXT(hash), OL_VINT(user_id), OL_VTEXT(csrf), OL_VTEXT(now),
+                    OL_VTEXT(expires), OL_VTEXT(mfa_verified ? now : NULL)};
+    int rc = ol_db_exec(conn, "INSERT INTO sessions(token_hash, user_id, csrf, created_at, "
+                              "expires_at, mfa_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", p, 6, NULL);
+    ol_ctx_t as = *c;
+    as.user = username;
+    if (rc == 0)
+        rc = ol_audit_write(conn, &as, "auth.login", username, "ok",
+                            mfa_verified ? "{\"mfa\":true}" : NULL);
+    return rc;
+}
+
 typedef struct {
     ol_ctx_t *c;
     long long user_id;
     const char *username;
-    char token_hash[65], csrf[64], expires[32];
+    int mfa;
+    char *token, *csrf;
 } session_job_t;
 
 static int session_job(ol_conn_t *conn, void *arg)
 {
     session_job_t *j = arg;
-    char now[32];
-    ol_val_t p[] = {OL_VTEXT(j->token_hash), OL_VINT(j->user_id), OL_VTEXT(j->csrf),
-                    OL_VTEXT(ol_now_iso(now)), OL_VTEXT(j->expires)};
-    int rc = ol_db_exec(conn, "INSERT INTO sessions(token_hash, user_id, csrf, created_at, "
-                              "expires_at) VALUES (?1, ?2, ?3, ?4, ?5)", p, 5, NULL);
-    if (rc == 0)
-        rc = ol_audit_write(conn, j->c, "auth.login", j->username, "ok", NULL);
-    return rc;
+    return ol_session_insert(conn, j->c, j->user_id, j->username, j->mfa, j->token, j->csrf);
 }
 
-int ol_login(ol_ctx_t *c, const char *username, const char *password, char *token, char *csrf)
+int ol_login(ol_ctx_t *c, const char *username, const char *password, ol_mfa_login_t *mfa,
+             char *token, char *csrf)
 {
     user_row_t u = {.username = username};
     int rc = ol_db_read(c->db, load_user, &u);
@@ -212,15 +229,10 @@ int ol_login(ol_ctx_t *c, const char *username, const char *password, char *toke
                            u.disabled ? "{\"reason\":\"disabled\"}" : "{\"reason\":\"bad credentials\"}");
         return ol_ctx_fail(c, -OL_EUNAUTH, "wrong user name or password");
     }
-    session_job_t j = {.c = c, .user_id = u.id, .username = username};
-    new_secret("", token, 64);
-    new_secret("", csrf, 64);
-    ol_secret_hash(token, j.token_hash);
-    snprintf(j.csrf, sizeof j.csrf, "%s", csrf);
-    iso_in(j.expires, (long)ol_auth_policy.session_hours * 3600);
-    ol_ctx_t as = *c;
-    as.user = username;
-    j.c = &as;
+    session_job_t j = {.c = c, .user_id = u.id, .username = username, .token = token, .csrf = csrf};
+    /* S3: a second factor may be due before any session exists (auth/mfa.c). */
+    if (mfa && ((rc = ol_mfa_after_password(c, u.id, username, mfa, &j.mfa)) || mfa->pending))
+        return rc;
     rc = ol_db_write(c->db, session_job, &j);
     if (rc)
         return ol_ctx_fail(c, rc, "could not create the session");
@@ -346,5 +358,7 @@ int ol_authenticate(ol_db_t *db, const char *bearer, const char *session, ol_are
     if (!a.found)
         return -OL_EUNAUTH;
     out->via_session = bearer == NULL;
+    if (out->via_session)
+        memcpy(out->session_hash, hash, sizeof hash);
     return 0;
 }

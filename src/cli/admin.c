@@ -132,9 +132,12 @@ int ol_cli_init(ol_config_t *cfg, int argc, char **argv)
 
 int ol_cli_user(ol_config_t *cfg, int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "mfa-reset"))
+        return ol_cli_user_mfa_reset(cfg, argc, argv); /* S3: cli/mfa_cli.c */
     if (argc < 3 || strcmp(argv[1], "add")) {
         fprintf(stderr, "usage: opsledger user add NAME [--role ROLE]... [--password-file FILE]\n"
-                        "       (or the password in OPSLEDGER_USER_PASSWORD)\n");
+                        "       (or the password in OPSLEDGER_USER_PASSWORD)\n"
+                        "       opsledger user mfa-reset NAME\n");
         return 2;
     }
     const char *roles[33] = {NULL};

@@ -251,6 +251,15 @@ int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "tls = '%s': use on or off", cfg->tls);
         return -1;
     }
+    if (strcmp(cfg->mfa_required, "privileged") && strcmp(cfg->mfa_required, "all") &&
+        strcmp(cfg->mfa_required, "none")) {
+        snprintf(err, errlen, "mfa_required = '%s': use privileged, all or none", cfg->mfa_required);
+        return -1;
+    }
+    if (!*cfg->mfa_issuer || strlen(cfg->mfa_issuer) > 64) {
+        snprintf(err, errlen, "mfa_issuer: use a name of 1 to 64 bytes");
+        return -1;
+    }
     const char *db = ol_config_db_url(cfg);
     if (strncmp(db, "sqlite:", 7) && strncmp(db, "postgresql://", 13) && strncmp(db, "postgres://", 11)) {
         snprintf(err, errlen, "db: use sqlite:PATH or postgresql://...");

@@ -102,8 +102,14 @@ void ol_reply_json(ol_req_t *r, int status, const json_t *v)
 void ol_reply_problem(ol_req_t *r, int status, const char *title, const char *detail,
                       const json_t *errors)
 {
+    ol_reply_problem_type(r, NULL, status, title, detail, errors);
+}
+
+void ol_reply_problem_type(ol_req_t *r, const char *type, int status, const char *title,
+                           const char *detail, const json_t *errors)
+{
     json_t *p = json_object();
-    json_object_set_new(p, "type", json_string("about:blank"));
+    json_object_set_new(p, "type", json_string(type ? type : "about:blank"));
     json_object_set_new(p, "title", json_string(title));
     json_object_set_new(p, "status", json_integer(status));
     if (detail)

@@ -62,6 +62,9 @@ void ol_reply_json(ol_req_t *r, int status, const json_t *v);
 /* application/problem+json (RFC 9457); errors (may be NULL) is borrowed. */
 void ol_reply_problem(ol_req_t *r, int status, const char *title, const char *detail,
                       const json_t *errors);
+/* The same with a problem type URI (NULL = about:blank). */
+void ol_reply_problem_type(ol_req_t *r, const char *type, int status, const char *title,
+                           const char *detail, const json_t *errors);
 /* Adds a header to the reply (call after ol_reply*). */
 void ol_reply_header(ol_req_t *r, const char *name, const char *value);
 

@@ -29,6 +29,27 @@ static const msg_t catalogue[] = {
     {"reason_required", "a reason is required for this transition", "此状态转换必须填写原因"},
     {"bad_filter", "%s", "%s"},
     {"not_object", "the body must be a JSON object", "请求体必须是 JSON 对象"},
+    /* S3 multi-factor authentication (auth/mfa.c) */
+    {"mfa_code", "is not a valid current code (6 digits from the authenticator app, each usable once)",
+     "不是有效的当前验证码(认证器应用中的 6 位数字,每个只能使用一次)"},
+    {"mfa_wrong", "the MFA code is wrong, expired or already used", "MFA 验证码错误、已过期或已被使用"},
+    {"mfa_locked", "too many wrong MFA codes: try again in %s minutes",
+     "MFA 验证码错误次数过多:请 %s 分钟后再试"},
+    {"mfa_none", "there is no MFA enrolment to check this code against: start with POST /api/v1/me/mfa/enrol",
+     "没有可用于校验此验证码的 MFA 绑定:请先调用 POST /api/v1/me/mfa/enrol"},
+    {"mfa_active", "MFA is already on for this account: turn it off first (DELETE /api/v1/me/mfa)",
+     "该账户已启用 MFA:请先关闭(DELETE /api/v1/me/mfa)"},
+    {"mfa_mandatory", "MFA is mandatory for this account (mfa_required = %s) and cannot be turned off",
+     "该账户必须使用 MFA(mfa_required = %s),不能关闭"},
+    {"mfa_token", "is unknown, used or expired: log in again", "无效、已使用或已过期:请重新登录"},
+    {"mfa_token_bad", "the MFA login token is unknown, used or expired: log in again with your password",
+     "MFA 登录令牌无效、已使用或已过期:请使用密码重新登录"},
+    {"step_up", "this operation needs an MFA code confirmed within the last %s minutes: POST /api/v1/session/step-up {\"code\"}",
+     "此操作需要在最近 %s 分钟内确认过 MFA 验证码:请调用 POST /api/v1/session/step-up {\"code\"}"},
+    {"step_up_token", "this operation needs a fresh MFA code, which API tokens cannot give: use a browser session and POST /api/v1/session/step-up",
+     "此操作需要新近确认的 MFA 验证码,API 令牌无法提供:请使用浏览器会话并调用 POST /api/v1/session/step-up"},
+    {"step_up_enrol", "this operation needs a fresh MFA code: enrol first (POST /api/v1/me/mfa/enrol), then POST /api/v1/session/step-up",
+     "此操作需要新近确认的 MFA 验证码:请先绑定(POST /api/v1/me/mfa/enrol),再调用 POST /api/v1/session/step-up"},
 };
 
 const char *ol_msg(const char *code, const char *lang, const char *arg, char *buf, size_t len)

@@ -249,7 +249,9 @@ export async function startServer({ backend = 'sqlite', users = [], args = [], e
     };
 
     async function spawnServer() {
-        child = spawn(BIN, ['serve', ...dbArgs, '--listen', '127.0.0.1:0', ...args], {
+        // S3: MFA is off unless a test asks for it (args come later and win), so tests can log
+        // the harness's administrator in with a password; tests/api/mfa.test.mjs turns it on.
+        child = spawn(BIN, ['serve', ...dbArgs, '--listen', '127.0.0.1:0', '--mfa_required', 'none', ...args], {
             env: childEnv(env),
             stdio: ['ignore', 'pipe', 'pipe'],
         });
