@@ -15,6 +15,7 @@
 #include "api/api.h"
 #include "auth/access.h"
 #include "auth/authz.h"
+#include "auth/mfa.h"
 #include "core/err.h"
 #include "modules/registry.h"
 #include "records/schema.h"
@@ -23,8 +24,13 @@
 
 static int allowed(ol_req_t *r, ol_call_t *call, const char *resource, int changing)
 {
-    if (ol_authz(call->ctx.roles, resource, changing ? "administer" : "read"))
-        return 1;
+    if (ol_authz(call->ctx.roles, resource, changing ? "administer" : "read")) {
+        /* S3: a permission change needs a fresh TOTP confirmation (step-up). */
+        int rc = changing && strcmp(resource, "org_unit") ? ol_mfa_step_up_check(&call->ctx, &call->who) : 0;
+        if (rc)
+            ol_api_reply_error(r, rc, &call->ctx);
+        return rc == 0;
+    }
     ol_ctx_fail(&call->ctx, -OL_EFORBIDDEN, "your roles do not allow %s %ss",
                 changing ? "administering" : "reading", resource);
     ol_api_reply_error(r, -OL_EFORBIDDEN, &call->ctx);
@@ -237,7 +243,14 @@ void ol_api_review_items(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
     }
     static const char *const keys[] = {"decision", "note", NULL};
     json_t *body;
-    if (!only(r, "POST") || !(body = body_checked(r, call, keys)))
+    int su = 0;
+    if (!only(r, "POST"))
+        return;
+    if ((su = ol_mfa_step_up_check(c, &call->who))) { /* S3: decisions change permissions */
+        ol_api_reply_error(r, su, c);
+        return;
+    }
+    if (!(body = body_checked(r, call, keys)))
         return;
     const char *decision = text(c, body, "decision"), *note = text(c, body, "note");
     if (!bad_input(r, call))

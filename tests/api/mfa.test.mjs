@@ -349,6 +349,23 @@ for (const backend of backends()) {
             sessionOf(res); // alice is not privileged: no MFA any more
         });
 
+        test('mfa-1.14b S3: permission changes (roles, groups, review decisions) need a step-up too', async () => {
+            moveClock(6 * 60);
+            let res = await api('PUT', '/api/v1/users/alice/access', { ...as(admin), body: { roles: ['tester'] } });
+            assertProblem(res, 403);
+            assert.equal(res.json.type, '/problems/step-up-required');
+            res = await api('POST', '/api/v1/groups', { ...as(admin), body: { name: 'step-up-team' } });
+            assertProblem(res, 403);
+            res = await api('PUT', '/api/v1/users/alice/access', { body: { roles: ['tester'] }, token: srv.token });
+            assertProblem(res, 403); // an API token cannot step up
+            assert.notDeepEqual((await api('GET', '/api/v1/users/alice/access', as(admin))).json.roles, ['tester']);
+            res = await api('POST', '/api/v1/session/step-up', { ...as(admin), body: { code: nextCode(adminSecret) } });
+            assert.equal(res.status, 200, res.text);
+            res = await api('PUT', '/api/v1/users/alice/access', { ...as(admin), body: { roles: ['tester'] } });
+            assert.equal(res.status, 200, res.text);
+            assert.deepEqual(res.json.roles, ['tester']);
+        });
+
         test('mfa-1.15 `opsledger user mfa-reset NAME` recovers an administrator', async () => {
             const out = cli(['user', 'mfa-reset', 'admin', ...srv.dbArgs]);
             assert.match(out, /MFA of admin reset/);
