@@ -252,7 +252,7 @@ int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "tls = '%s': use on or off", cfg->tls);
         return -1;
     }
-    if (ol_config_check_ldap(cfg, err, errlen))
+    if (ol_config_check_s9(cfg, err, errlen))
         return -1;
     const char *db = ol_config_db_url(cfg);
     if (strncmp(db, "sqlite:", 7) && strncmp(db, "postgresql://", 13) && strncmp(db, "postgres://", 11)) {

@@ -55,6 +55,7 @@
     XX(tls_cert, "", "S9: PEM certificate file; with tls_key, serve HTTPS natively")         \
     XX(tls_key, "", "S9: PEM private key file")                                              \
     XX(hsts_max_age, "31536000", "S9: Strict-Transport-Security max-age in seconds")         \
+    XX(tls_min_version, "1.2", "S9: lowest TLS version of native HTTPS: 1.2 or 1.3")        \
     XX(trusted_proxies, "", "S9: proxy addresses (IP or CIDR, comma-separated) whose "      \
        "X-Forwarded-For names the client; empty = ignore the header")                       \
     /* ---- directory (LDAP) login ---- */                                                    \
@@ -83,8 +84,8 @@ typedef struct {
 int ol_config_load(ol_config_t *cfg, int *argc, char **argv, char *err, size_t errlen);
 /* Validates values and their ranges; returns 0 or -1 with a message. */
 int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen);
-/* The ldap_* and trusted_proxies checks of ol_config_check (core/config_ldap.c). */
-int ol_config_check_ldap(const ol_config_t *cfg, char *err, size_t errlen);
+/* The checks of ol_config_check for directory login, TLS and proxies (core/config_s9.c). */
+int ol_config_check_s9(const ol_config_t *cfg, char *err, size_t errlen);
 /* Prints "key = value" lines, for `opsledger config check`. */
 void ol_config_print(const ol_config_t *cfg);
 /* The effective database URL (db, or sqlite:DATA/opsledger.db when only data was set). */

@@ -1,10 +1,11 @@
-/* core/config_ldap.c - syntax checks of the directory (LDAP) and proxy settings; the role names
+/* core/config_s9.c - checks of the directory (LDAP), TLS and proxy settings; the role names
  * of ldap_role_map are checked by auth/directory.c, which knows the roles. */
 #include <stdio.h>
 #include <string.h>
 
 #include "core/config.h"
 #include "core/proxy.h"
+#include "core/tls.h"
 
 /* A filter template: one LDAP filter in parentheses using %s (the escaped value) and no other
  * conversion, so that it can never be read as a printf format. */
@@ -27,10 +28,18 @@ static int bad_template(const char *key, const char *t, char *err, size_t errlen
     return 0;
 }
 
-int ol_config_check_ldap(const ol_config_t *cfg, char *err, size_t errlen)
+int ol_config_check_s9(const ol_config_t *cfg, char *err, size_t errlen)
 {
     if (ol_proxy_list_check(cfg->trusted_proxies, err, errlen))
         return -1;
+    if (!ol_tls_priorities(cfg->tls_min_version)) {
+        snprintf(err, errlen, "tls_min_version = '%s': use 1.2 or 1.3", cfg->tls_min_version);
+        return -1;
+    }
+    if (!*cfg->tls_cert != !*cfg->tls_key) {
+        snprintf(err, errlen, "set both tls_cert and tls_key for native HTTPS, or neither");
+        return -1;
+    }
     if (strcmp(cfg->ldap_starttls, "on") && strcmp(cfg->ldap_starttls, "off")) {
         snprintf(err, errlen, "ldap_starttls = '%s': use on or off", cfg->ldap_starttls);
         return -1;
