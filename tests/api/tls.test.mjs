@@ -83,6 +83,19 @@ describe('tls', () => {
         const plain = srv.url.replace('https:', 'http:');
         await assert.rejects(request(plain, 'GET', '/healthz', { timeoutMs: 5000 }));
     });
+
+    test('tls-1.5 the CLI client talks HTTPS, trusting the CA given with --cacert', () => {
+        const env = { OPSLEDGER_TOKEN: srv.token };
+        const ok = cliResult(['records', 'list', 'articles', '--url', srv.url, '--cacert', pair.ca, '--json'], { env });
+        assert.equal(ok.status, 0, ok.stderr);
+        assert.ok(Array.isArray(JSON.parse(ok.stdout).items), ok.stdout);
+        const untrusted = cliResult(['records', 'list', 'articles', '--url', srv.url], { env });
+        assert.equal(untrusted.status, 3);
+        assert.match(untrusted.stderr, /cannot reach the server at https:.*certificate/i);
+        const missing = cliResult(['records', 'list', 'articles', '--url', srv.url, '--cacert', '/nonexistent.pem'], { env });
+        assert.equal(missing.status, 2);
+        assert.match(missing.stderr, /--cacert \/nonexistent.pem cannot be read/);
+    });
 });
 
 describe('tls refusals', () => {
