@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { ADMIN_PASSWORD, USER_PASSWORD, backends, startServer } from './harness.mjs';
+import { ADMIN_PASSWORD, USER_PASSWORD, backends, cliResult, startServer } from './harness.mjs';
 import { BASE, SVC_DN, groupDn, slapdMissing, startSlapd, userDn } from './ldap-server.mjs';
 
 const PEOPLE = [
@@ -146,6 +146,29 @@ for (const backend of backends()) {
             assert.equal(ok.status, 200, ok.text);
             assert.deepEqual(await rolesOf(srv, ok), ['tester']);
             assert.equal(bindsOf(dir, 'bob'), binds, 'no bind as bob reached the directory');
+        });
+
+        test('ldap-1.10 opsledger directory check shows what a login would find, and changes nothing', () => {
+            const flags = ['--ldap_url', dir.url, '--ldap_bind_dn', SVC_DN, '--ldap_bind_password_file',
+                dir.svcPasswordFile, '--ldap_base_dn', BASE, '--ldap_role_map', ROLE_MAP];
+            const users = column(srv, 'SELECT count(*) FROM users');
+            const ok = cliResult(['directory', 'check', 'alice', ...flags]);
+            assert.equal(ok.status, 0, ok.stderr);
+            assert.match(ok.stdout, /^dn: uid=alice,ou=people,dc=example,dc=com$/m);
+            assert.match(ok.stdout, /^group: cn=devs,ou=groups,dc=example,dc=com$/m);
+            assert.match(ok.stdout, /^role: developer$/m);
+            const pw = cliResult(['directory', 'check', 'alice', ...flags], { env: { OPSLEDGER_LDAP_TEST_PASSWORD: 'alice-Dir-pw1' } });
+            assert.match(pw.stdout, /^password: accepted by the directory$/m);
+            const wrong = cliResult(['directory', 'check', 'alice', ...flags], { env: { OPSLEDGER_LDAP_TEST_PASSWORD: 'nope' } });
+            assert.equal(wrong.status, 1);
+            assert.match(wrong.stderr, /alice: wrong password/);
+            const conflict = cliResult(['directory', 'check', 'carol', ...flags]);
+            assert.equal(conflict.status, 1);
+            assert.match(conflict.stderr, /carol would be refused: the roles .* are incompatible \(S6\)/);
+            const bad = cliResult(['directory', 'check', 'alice', ...flags.slice(0, -1), 'cn=x=no_such_role']);
+            assert.equal(bad.status, 2);
+            assert.match(bad.stderr, /ldap_role_map: 'no_such_role' is not a role of opsledger/);
+            assert.deepEqual(column(srv, 'SELECT count(*) FROM users'), users);
         });
 
         test('ldap-1.9 directory down: a clear 503 for directory users, local administrators still log in', async () => {
