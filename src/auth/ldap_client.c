@@ -38,9 +38,23 @@ static int unreachable(int lrc)
            lrc == LDAP_UNWILLING_TO_PERFORM;
 }
 
-static int fail(int rc, char *err, size_t errlen, const char *what, int lrc)
+/* Describes a failed operation: libldap's message, its diagnostic when it has one, and a hint
+ * when the connection uses TLS (a certificate that cannot be verified reads as "Can't contact
+ * LDAP server"). */
+static int fail(LDAP *ld, const ol_config_t *cfg, int rc, char *err, size_t errlen,
+                const char *what, int lrc)
 {
-    snprintf(err, errlen, "%s: %s", what, ldap_err2string(lrc));
+    char *diag = NULL;
+    if (ld)
+        ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+    int tls = !strncmp(cfg->ldap_url, "ldaps://", 8) || !strcmp(cfg->ldap_starttls, "on");
+    snprintf(err, errlen, "%s: %s%s%s%s", what, ldap_err2string(lrc), diag && *diag ? " (" : "",
+             diag && *diag ? diag : "", diag && *diag ? ")" : "");
+    if (tls && unreachable(lrc)) {
+        size_t n = strlen(err);
+        snprintf(err + n, errlen - n, "; or its TLS certificate is not trusted (ldap_ca_file)");
+    }
+    ldap_memfree(diag);
     return rc;
 }
 
@@ -76,7 +90,7 @@ static int connect_directory(const ol_config_t *cfg, LDAP **out, char *err, size
     LDAP *ld = NULL;
     int lrc = ldap_initialize(&ld, cfg->ldap_url);
     if (lrc != LDAP_SUCCESS)
-        return fail(-OL_EUNAVAILABLE, err, errlen, "ldap_url", lrc);
+        return fail(NULL, cfg, -OL_EUNAVAILABLE, err, errlen, "ldap_url", lrc);
     *out = ld;
     int v3 = LDAP_VERSION3, off = 0;
     struct timeval tv = {ol_config_int(cfg->ldap_timeout), 0};
@@ -91,7 +105,8 @@ static int connect_directory(const ol_config_t *cfg, LDAP **out, char *err, size
         ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &off);
     }
     if (!strcmp(cfg->ldap_starttls, "on") && (lrc = ldap_start_tls_s(ld, NULL, NULL)) != LDAP_SUCCESS)
-        return fail(-OL_EUNAVAILABLE, err, errlen, "StartTLS with the directory failed", lrc);
+        return fail(ld, cfg, -OL_EUNAVAILABLE, err, errlen, "StartTLS with the directory failed",
+                    lrc);
     return 0;
 }
 
@@ -107,7 +122,7 @@ static int bind_service(const ol_config_t *cfg, LDAP *ld, char *err, size_t errl
     memset(pw, 0, 1024);
     free(pw);
     if (lrc != LDAP_SUCCESS)
-        return fail(-OL_EUNAVAILABLE, err, errlen,
+        return fail(ld, cfg, -OL_EUNAVAILABLE, err, errlen,
                     unreachable(lrc) ? "the directory server is unreachable"
                                      : "the directory refused the service account (ldap_bind_dn)",
                     lrc);
@@ -151,7 +166,7 @@ static int find_user(const ol_config_t *cfg, LDAP *ld, const char *username, ol_
         rc = -OL_EUNAUTH;
         snprintf(err, errlen, "the user filter matches more than one directory entry");
     } else if (lrc != LDAP_SUCCESS && lrc != LDAP_NO_SUCH_OBJECT) {
-        rc = fail(-OL_EUNAVAILABLE, err, errlen, "the directory search failed", lrc);
+        rc = fail(ld, cfg, -OL_EUNAVAILABLE, err, errlen, "the directory search failed", lrc);
     } else if (n == 0) {
         rc = -OL_EUNAUTH;
         snprintf(err, errlen, "no such user in the directory");
@@ -189,7 +204,7 @@ static int search_groups(const ol_config_t *cfg, LDAP *ld, ol_arena_t *a, ol_lda
     ol_buf_clear(&f);
     int rc = 0;
     if (lrc != LDAP_SUCCESS && lrc != LDAP_SIZELIMIT_EXCEEDED && lrc != LDAP_NO_SUCH_OBJECT)
-        rc = fail(-OL_EUNAVAILABLE, err, errlen, "the directory group search failed", lrc);
+        rc = fail(ld, cfg, -OL_EUNAVAILABLE, err, errlen, "the directory group search failed", lrc);
     for (LDAPMessage *e = rc ? NULL : ldap_first_entry(ld, res); e; e = ldap_next_entry(ld, e)) {
         char *dn = ldap_get_dn(ld, e);
         if (dn)
@@ -221,7 +236,7 @@ int ol_ldap_authenticate(const ol_config_t *cfg, const char *username, const cha
         if (lrc == LDAP_INVALID_CREDENTIALS)
             rc = -OL_EUNAUTH, snprintf(err, errlen, "wrong password");
         else if (lrc != LDAP_SUCCESS)
-            rc = fail(unreachable(lrc) ? -OL_EUNAVAILABLE : -OL_EUNAUTH, err, errlen,
+            rc = fail(ld, cfg, unreachable(lrc) ? -OL_EUNAVAILABLE : -OL_EUNAUTH, err, errlen,
                       "the directory refused the user's bind", lrc);
     }
     if (ld)

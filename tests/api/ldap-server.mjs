@@ -45,12 +45,15 @@ function freePort() {
     });
 }
 
-function configLdif(dir) {
+function configLdif(dir, tls) {
+    const tlsLines = tls
+        ? `olcTLSCertificateFile: ${dir}/tls.crt\nolcTLSCertificateKeyFile: ${dir}/tls.key\n`
+        : '';
     return `dn: cn=config
 objectClass: olcGlobal
 cn: config
 olcPidFile: ${dir}/slapd.pid
-
+${tlsLines}
 dn: cn=module{0},cn=config
 objectClass: olcModuleList
 cn: module{0}
@@ -112,20 +115,26 @@ export const groupDn = (cn) => `cn=${cn},ou=groups,${BASE}`;
 
 /**
  * Starts slapd with people and groups loaded. Returns {url, port, dir, svcPasswordFile, log(),
- * modify(ldif), stop()}. log() is slapd's connection/operation log (stats level): binds and
- * searches, to check what the server was asked.
+ * modify(ldif), stop()}; with tls, also ldapsUrl and caFile (a self-signed certificate for
+ * 127.0.0.1, which also serves StartTLS on url). log() is slapd's connection/operation log
+ * (stats level): binds and searches, to check what the server was asked.
  */
-export async function startSlapd({ people = [], groups = [] } = {}) {
+export async function startSlapd({ people = [], groups = [], tls = false } = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsledger-slapd-'));
     fs.mkdirSync(path.join(dir, 'slapd.d'));
     fs.mkdirSync(path.join(dir, 'db'));
-    fs.writeFileSync(path.join(dir, 'config.ldif'), configLdif(dir));
+    if (tls)
+        execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+            '-nodes', '-keyout', path.join(dir, 'tls.key'), '-out', path.join(dir, 'tls.crt'), '-days', '2',
+            '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    fs.writeFileSync(path.join(dir, 'config.ldif'), configLdif(dir, tls));
     execFileSync('/usr/sbin/slapadd', ['-n0', '-F', path.join(dir, 'slapd.d'), '-l', path.join(dir, 'config.ldif')],
         { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
     const port = await freePort();
     const url = `ldap://127.0.0.1:${port}/`;
+    const ldapsUrl = tls ? `ldaps://127.0.0.1:${await freePort()}/` : null;
     // -d 256: stay in the foreground (so the PID is slapd's) and log each operation to stderr.
-    const child = spawn(SLAPD, ['-d', '256', '-F', path.join(dir, 'slapd.d'), '-h', url], {
+    const child = spawn(SLAPD, ['-d', '256', '-F', path.join(dir, 'slapd.d'), '-h', [url, ldapsUrl].filter(Boolean).join(' ')], {
         stdio: ['ignore', 'ignore', 'pipe'],
     });
     live.set(child.pid, child);
@@ -147,6 +156,8 @@ export async function startSlapd({ people = [], groups = [] } = {}) {
     const srv = {
         url,
         port,
+        ldapsUrl,
+        caFile: tls ? path.join(dir, 'tls.crt') : null,
         dir,
         svcPasswordFile,
         log: () => log,

@@ -171,6 +171,23 @@ for (const backend of backends()) {
             assert.deepEqual(column(srv, 'SELECT count(*) FROM users'), users);
         });
 
+        test('ldap-1.11 groups found by ldap_group_filter (member=%s) instead of memberOf', async () => {
+            const other = await startServer({
+                backend,
+                args: ['--ldap_url', dir.url, '--ldap_bind_dn', SVC_DN, '--ldap_bind_password_file',
+                    dir.svcPasswordFile, '--ldap_base_dn', BASE, '--ldap_role_map', ROLE_MAP,
+                    '--ldap_group_filter', '(&(objectClass=groupOfNames)(member=%s))'],
+            });
+            try {
+                const res = await login(other, 'bob', 'bob-Dir-pw1');
+                assert.equal(res.status, 200, res.text);
+                assert.deepEqual(await rolesOf(other, res), ['developer']);
+                assert.match(dir.log(), /filter="\(&\(objectClass=groupOfNames\)\(member=uid=bob,ou=people,dc=example,dc=com\)\)"/);
+            } finally {
+                await other.stop();
+            }
+        });
+
         test('ldap-1.9 directory down: a clear 503 for directory users, local administrators still log in', async () => {
             await dir.stop();
             const res = await login(srv, 'alice', 'alice-Dir-pw1');
@@ -183,3 +200,44 @@ for (const backend of backends()) {
         });
     });
 }
+
+// Passwords cross the network only inside TLS: ldaps:// and StartTLS, the server's certificate
+// checked against ldap_ca_file. (SQLite only: nothing here depends on the database.)
+describe('ldap over TLS', { skip }, () => {
+    let dir;
+    before(async () => {
+        dir = await startSlapd({ people: PEOPLE, groups: GROUPS, tls: true });
+    });
+    after(async () => {
+        await dir?.stop();
+    });
+    const common = () => ['--ldap_bind_dn', SVC_DN, '--ldap_bind_password_file', dir.svcPasswordFile,
+        '--ldap_base_dn', BASE, '--ldap_role_map', ROLE_MAP, '--ldap_timeout', '3'];
+
+    for (const [name, extra] of [
+        ['ldaps://', () => ['--ldap_url', dir.ldapsUrl]],
+        ['StartTLS', () => ['--ldap_url', dir.url, '--ldap_starttls', 'on']],
+    ]) {
+        test(`ldap-3 ${name}: logs in with ldap_ca_file, and refuses (503) a server it cannot verify`, async () => {
+            const good = await startServer({ args: [...extra(), ...common(), '--ldap_ca_file', dir.caFile] });
+            try {
+                const res = await login(good, 'alice', 'alice-Dir-pw1');
+                assert.equal(res.status, 200, res.text);
+                assert.deepEqual(await rolesOf(good, res), ['ops_engineer']);
+            } finally {
+                await good.stop();
+            }
+            const otherCa = path.join(dir.dir, 'db', 'unrelated.crt');
+            execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+                '-nodes', '-keyout', `${otherCa}.key`, '-out', otherCa, '-days', '2', '-subj', '/CN=other'], { stdio: 'ignore' });
+            const bad = await startServer({ args: [...extra(), ...common(), '--ldap_ca_file', otherCa] });
+            try {
+                const res = await login(bad, 'alice', 'alice-Dir-pw1');
+                assert.equal(res.status, 503, res.text);
+                assert.match(bad.stderr(), /directory login of 'alice': .*TLS certificate is not trusted \(ldap_ca_file\)/);
+            } finally {
+                await bad.stop();
+            }
+        });
+    }
+});
