@@ -212,7 +212,8 @@ int ol_login(ol_ctx_t *c, const char *username, const char *password, char *toke
     /* Verify against a dummy hash when the user does not exist, so timing does not tell. */
     static const char dummy[] = "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
                                 "ZmFrZWZha2VmYWtlZmFrZWZha2VmYWtlZmFrZWZha2U";
-    int ok = dir == 0 || crypto_pwhash_str_verify(u.found ? u.hash : dummy, password, strlen(password)) == 0;
+    int ok = dir == 0 ||
+             crypto_pwhash_str_verify(u.found ? u.hash : dummy, password, strlen(password)) == 0;
     if (!u.found || !ok || u.disabled) {
         ol_ctx_t audit = *c;
         audit.user = username;

@@ -237,7 +237,8 @@ static int sync_job(ol_conn_t *conn, void *arg)
         if (has(s->roles, *h))
             continue;
         ol_val_t p[] = {OL_VINT(id), OL_VTEXT(*h)};
-        rc = ol_db_exec(conn, "DELETE FROM user_roles WHERE user_id = ?1 AND role = ?2", p, 2, NULL);
+        rc = ol_db_exec(conn, "DELETE FROM user_roles WHERE user_id = ?1 AND role = ?2", p, 2,
+                        NULL);
         if (rc == 0)
             rc = audit(conn, s, "user.role.remove", *h);
     }

@@ -104,7 +104,8 @@ static int connect_directory(const ol_config_t *cfg, LDAP **out, char *err, size
         ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
         ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &off);
     }
-    if (!strcmp(cfg->ldap_starttls, "on") && (lrc = ldap_start_tls_s(ld, NULL, NULL)) != LDAP_SUCCESS)
+    if (!strcmp(cfg->ldap_starttls, "on") &&
+        (lrc = ldap_start_tls_s(ld, NULL, NULL)) != LDAP_SUCCESS)
         return fail(ld, cfg, -OL_EUNAVAILABLE, err, errlen, "StartTLS with the directory failed",
                     lrc);
     return 0;

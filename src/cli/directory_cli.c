@@ -1,5 +1,5 @@
 /* cli/directory_cli.c - `opsledger directory check NAME`: what a directory login of NAME would
- * find (entry, groups, mapped roles), to set up ldap_* without trial and error at the login page. */
+ * find (entry, groups, mapped roles), to set up the ldap_* settings without trial and error. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

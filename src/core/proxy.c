@@ -70,10 +70,16 @@ int ol_proxy_list_check(const char *list, char *err, size_t errlen)
     return 0;
 }
 
+/* One address, without a prefix length. */
+static int parse_host(const char *s, size_t len, net_t *n)
+{
+    return parse_net(s, len, n) || n->bits != (n->family == AF_INET ? 32 : 128) ? -1 : 0;
+}
+
 static int trusted(const char *list, const char *s, size_t len)
 {
     net_t addr, net;
-    if (parse_net(s, len, &addr) || addr.bits != (addr.family == AF_INET ? 32 : 128))
+    if (parse_host(s, len, &addr))
         return 0;
     for (const char *p = list; p && *p;) {
         size_t n = strcspn(p, ",");
@@ -96,7 +102,7 @@ void ol_proxy_client_ip(const char *list, const char *peer, const char *xff, cha
         while (start > 0 && xff[start - 1] != ',')
             start--;
         net_t hop;
-        if (parse_net(xff + start, end - start, &hop) || hop.bits != (hop.family == AF_INET ? 32 : 128))
+        if (parse_host(xff + start, end - start, &hop))
             return;
         char txt[INET6_ADDRSTRLEN];
         inet_ntop(hop.family, hop.a, txt, sizeof txt);

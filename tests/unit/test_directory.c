@@ -1,6 +1,7 @@
 /* tests/unit/test_directory.c - directory login and S9 pieces without a server: LDAP filter
- * escaping (RFC 4515), the group-to-role map, the checks of the ldap_*, tls_* and proxy settings, the client
- * address behind trusted proxies, and the empty password refused before any connection. */
+ * escaping (RFC 4515), the group-to-role map, the checks of the ldap_*, tls_* and proxy
+ * settings, the client address behind trusted proxies, and the empty password refused before
+ * any connection. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -61,7 +62,8 @@ static void ldap_1_2_groups_map_to_roles_ignoring_case(void **state)
     const char *map = " cn=Ops,ou=groups,dc=example,dc=com = ops_engineer ;"
                       "cn=admins,ou=groups,dc=example,dc=com=admin;"
                       "CN=OPS-LEADS,ou=groups,dc=example,dc=com=ops_engineer;";
-    const char *groups[] = {"cn=ops,OU=groups,DC=example,DC=com", "cn=ops-leads,ou=groups,dc=example,dc=com",
+    const char *groups[] = {"cn=ops,OU=groups,DC=example,DC=com",
+                            "cn=ops-leads,ou=groups,dc=example,dc=com",
                             "cn=other,ou=groups,dc=example,dc=com", NULL};
     const char *roles[8];
     ol_arena_t a;
@@ -98,16 +100,17 @@ static void ldap_1_3_settings_are_checked(void **state)
     assert_non_null(strstr(err, "ldap_base_dn is required"));
     assert_int_equal(load(err, sizeof err, "--ldap_url", "ldaps://h", "--ldap_base_dn", "dc=x",
                           "--ldap_starttls", "on", NULL), -1);
-    assert_int_equal(load(err, sizeof err, "--ldap_url", "http://h", "--ldap_base_dn", "dc=x", NULL),
-                     -1);
+    assert_int_equal(
+        load(err, sizeof err, "--ldap_url", "http://h", "--ldap_base_dn", "dc=x", NULL), -1);
     assert_int_equal(load(err, sizeof err, base[0], base[1], base[2], base[3], "--ldap_bind_dn",
                           "cn=svc", NULL), -1);
     assert_non_null(strstr(err, "ldap_bind_password_file"));
     assert_int_equal(load(err, sizeof err, "--tls_min_version", "1.1", NULL), -1);
     assert_int_equal(load(err, sizeof err, "--tls_key", "/k.pem", NULL), -1);
-    assert_int_equal(load(err, sizeof err, "--trusted_proxies", "10.0.0.0/8,::1, 192.168.1.1", NULL),
-                     0);
-    assert_int_equal(load(err, sizeof err, "--trusted_proxies", "10.0.0.0/8,proxy.local", NULL), -1);
+    assert_int_equal(
+        load(err, sizeof err, "--trusted_proxies", "10.0.0.0/8,::1, 192.168.1.1", NULL), 0);
+    assert_int_equal(
+        load(err, sizeof err, "--trusted_proxies", "10.0.0.0/8,proxy.local", NULL), -1);
 }
 
 /* An empty password is refused before connecting (a simple bind without a password is an
