@@ -22,6 +22,7 @@ static const struct {
     {"role", ol_cli_role, "role list|show|set|grant|revoke: roles, grants, a user's roles"},
     {"group", ol_cli_group, "group list|add|show|roles|add-member|remove-member"},
     {"org-unit", ol_cli_org_unit, "org-unit list|add: organisation units"},
+    {"directory", ol_cli_directory, "directory check NAME: what an LDAP login of NAME finds"},
 };
 
 static void usage(void)

@@ -27,7 +27,8 @@ void ol_api_session(ol_req_t *r, ol_app_t *app)
     const char *pass = json_string_value(json_object_get(body, "password"));
     if (!user || !*user)
         ol_schema_add_error(c.errors, "username", "required", c.lang, NULL);
-    if (!pass || !*pass)
+    /* An empty password is a wrong one (401, audited), and never reaches a directory bind. */
+    if (!pass)
         ol_schema_add_error(c.errors, "password", "required", c.lang, NULL);
     json_t *code = json_object_get(body, "code");
     if (code && !json_is_string(code))

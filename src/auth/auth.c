@@ -10,6 +10,7 @@
 
 #include "auth/access.h"
 #include "auth/mfa.h"
+#include "auth/directory.h"
 #include "auth/roles.h"
 #include "core/clock.h"
 #include "core/err.h"
@@ -214,6 +215,14 @@ static int session_job(ol_conn_t *conn, void *arg)
 int ol_login(ol_ctx_t *c, const char *username, const char *password, ol_mfa_login_t *mfa,
              char *token, char *csrf)
 {
+    /* Directory (LDAP) accounts: the directory checks the password and the account and its
+     * roles are synced (auth/directory.c); OL_DIRECTORY_LOCAL means a local account. */
+    char dir_name[65];
+    int dir = ol_directory_login(c, username, password, dir_name);
+    if (dir < 0)
+        return dir;
+    if (dir == 0)
+        username = dir_name;
     user_row_t u = {.username = username};
     int rc = ol_db_read(c->db, load_user, &u);
     if (rc)
@@ -221,7 +230,8 @@ int ol_login(ol_ctx_t *c, const char *username, const char *password, ol_mfa_log
     /* Verify against a dummy hash when the user does not exist, so timing does not tell. */
     static const char dummy[] = "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
                                 "ZmFrZWZha2VmYWtlZmFrZWZha2VmYWtlZmFrZWZha2U";
-    int ok = crypto_pwhash_str_verify(u.found ? u.hash : dummy, password, strlen(password)) == 0;
+    int ok = dir == 0 ||
+             crypto_pwhash_str_verify(u.found ? u.hash : dummy, password, strlen(password)) == 0;
     if (!u.found || !ok || u.disabled) {
         ol_ctx_t audit = *c;
         audit.user = username;

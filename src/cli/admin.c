@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "auth/auth.h"
+#include "auth/directory.h"
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/mem.h"
@@ -46,7 +47,7 @@ int ol_cli_config(ol_config_t *cfg, int argc, char **argv)
         fprintf(stderr, "usage: opsledger config check [--config FILE] [--KEY VALUE ...]\n");
         return 2;
     }
-    if (ol_config_check(cfg, err, sizeof err)) {
+    if (ol_config_check(cfg, err, sizeof err) || ol_directory_check_config(cfg, err, sizeof err)) {
         fprintf(stderr, "opsledger: configuration: %s\n", err);
         return 1;
     }

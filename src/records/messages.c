@@ -50,6 +50,17 @@ static const msg_t catalogue[] = {
      "此操作需要新近确认的 MFA 验证码,API 令牌无法提供:请使用浏览器会话并调用 POST /api/v1/session/step-up"},
     {"step_up_enrol", "this operation needs a fresh MFA code: enrol first (POST /api/v1/me/mfa/enrol), then POST /api/v1/session/step-up",
      "此操作需要新近确认的 MFA 验证码:请先绑定(POST /api/v1/me/mfa/enrol),再调用 POST /api/v1/session/step-up"},
+    /* directory (LDAP) login */
+    {"ldap_bad_credentials", "wrong user name or password", "用户名或密码错误"},
+    {"ldap_unavailable", "the directory server (LDAP) cannot be reached; try again later "
+     "(local accounts can still log in)", "目录服务器(LDAP)无法连接,请稍后重试(本地账号仍可登录)"},
+    {"ldap_off", "this account logs in through the directory, but directory login is not "
+     "configured", "该账号通过目录服务登录,但目录登录未配置"},
+    {"ldap_roles_conflict", "your directory groups map to incompatible roles (%s); ask an "
+     "administrator to correct your group membership",
+     "您的目录组映射到互不相容的角色(%s),请联系管理员调整组成员关系"},
+    {"ldap_no_role", "none of your directory groups is mapped to an opsledger role",
+     "您所在的目录组均未映射到 opsledger 角色"},
 };
 
 const char *ol_msg(const char *code, const char *lang, const char *arg, char *buf, size_t len)
