@@ -462,6 +462,18 @@ static int valid_ident(const char *s)
     return 1;
 }
 
+/* A group's or unit's name and label; field errors and -OL_EINVAL when invalid. */
+static int check_name_label(ol_ctx_t *c, const char *name, const char *label)
+{
+    if (!valid_ident(name))
+        ol_schema_add_error(c->errors, "name", "bad_filter", c->lang,
+                            "1-64 of a-z, 0-9, '_', '-', '.'");
+    if (label && ol_utf8_len(label) > 200)
+        ol_schema_add_error(c->errors, "label", "too_long", c->lang, "200");
+    return json_array_size(c->errors) ? ol_ctx_fail(c, -OL_EINVAL, "the name or label is invalid")
+                                      : 0;
+}
+
 static int group_create_job(ol_conn_t *conn, void *arg)
 {
     job_t *j = arg;
@@ -495,15 +507,8 @@ static int group_create_job(ol_conn_t *conn, void *arg)
 
 int ol_group_create(ol_ctx_t *c, const char *name, const char *label, const char *org_unit)
 {
-    if (!valid_ident(name)) {
-        ol_schema_add_error(c->errors, "name", "bad_filter", c->lang,
-                            "1-64 of a-z, 0-9, '_', '-', '.'");
-        return ol_ctx_fail(c, -OL_EINVAL, "the group name is invalid");
-    }
-    if (label && ol_utf8_len(label) > 200) {
-        ol_schema_add_error(c->errors, "label", "too_long", c->lang, "200");
-        return ol_ctx_fail(c, -OL_EINVAL, "the label is too long");
-    }
+    if (check_name_label(c, name, label))
+        return -OL_EINVAL;
     job_t j = {.c = c, .name = name, .label = label, .unit = org_unit};
     return ol_db_write(c->db, group_create_job, &j);
 }
@@ -714,15 +719,8 @@ static int unit_create_job(ol_conn_t *conn, void *arg)
 
 int ol_org_unit_create(ol_ctx_t *c, const char *name, const char *label, const char *parent)
 {
-    if (!valid_ident(name)) {
-        ol_schema_add_error(c->errors, "name", "bad_filter", c->lang,
-                            "1-64 of a-z, 0-9, '_', '-', '.'");
-        return ol_ctx_fail(c, -OL_EINVAL, "the unit name is invalid");
-    }
-    if (label && ol_utf8_len(label) > 200) {
-        ol_schema_add_error(c->errors, "label", "too_long", c->lang, "200");
-        return ol_ctx_fail(c, -OL_EINVAL, "the label is too long");
-    }
+    if (check_name_label(c, name, label))
+        return -OL_EINVAL;
     job_t j = {.c = c, .name = name, .label = label, .extra = parent};
     return ol_db_write(c->db, unit_create_job, &j);
 }

@@ -343,7 +343,9 @@ for (const backend of backends()) {
             for (let i = 0; i < 60; i++) {
                 const res = await api('GET', `/api/v1/access_reviews?scope=${scope}&sort=-created_at`);
                 assert.equal(res.status, 200, res.text);
-                if (res.json.items.length && res.json.items[0].created_at > new Date(Date.now() + (days - 1) * DAY * 1000).toISOString())
+                // Created, then started (the rights listed) in a second transaction.
+                if (res.json.items.length && res.json.items[0].state === 'in_progress' &&
+                    res.json.items[0].created_at > new Date(Date.now() + (days - 1) * DAY * 1000).toISOString())
                     return res.json.items[0];
                 await new Promise((r) => setTimeout(r, 250));
             }
