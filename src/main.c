@@ -19,6 +19,7 @@ static const struct {
     {"user", ol_cli_user, "user add NAME --role ROLE: create an account"},
     {"token", ol_cli_token, "token create --user NAME: create an API token"},
     {"records", ol_cli_records, "records create|get|list|update|transition|comment|link ..."},
+    {"audit", ol_cli_audit, "audit verify | export [--format jsonl|syslog] [--since ISO] | purge"},
 };
 
 static void usage(void)

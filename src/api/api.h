@@ -43,5 +43,6 @@ void ol_api_session(ol_req_t *r, ol_app_t *app);
 void ol_api_me(ol_req_t *r, ol_call_t *call);
 void ol_api_tokens(ol_req_t *r, ol_call_t *call);
 void ol_api_users(ol_req_t *r, ol_call_t *call);
+void ol_api_audit(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 
 #endif

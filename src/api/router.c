@@ -222,6 +222,8 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
     } else if (nseg == 3 && !strcmp(seg[2], "users")) {
         r->route = "/api/v1/users";
         ol_api_users(r, call);
+    } else if (!strcmp(seg[2], "audit")) {
+        ol_api_audit(r, call, seg, nseg);
     } else {
         ol_api_records(r, call, seg, nseg);
     }

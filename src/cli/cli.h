@@ -15,6 +15,7 @@ int ol_cli_restore(ol_config_t *cfg, int argc, char **argv);
 int ol_cli_token(ol_config_t *cfg, int argc, char **argv);
 int ol_cli_user(ol_config_t *cfg, int argc, char **argv);
 int ol_cli_records(ol_config_t *cfg, int argc, char **argv);
+int ol_cli_audit(ol_config_t *cfg, int argc, char **argv);
 
 /* ---- shared helpers (cli/common.c) ---- */
 
