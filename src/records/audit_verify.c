@@ -261,7 +261,7 @@ json_t *ol_audit_report_json(const ol_audit_report_t *r)
 {
     json_t *first_bad = json_null();
     if (!r->ok) {
-        first_bad = json_pack("{sssss}", "reason", r->reason, "message", r->message);
+        first_bad = json_pack("{ssss}", "reason", r->reason, "message", r->message);
         json_object_set_new(first_bad, "seq", r->bad_seq ? json_integer(r->bad_seq) : json_null());
         if (r->bad_id)
             json_object_set_new(first_bad, "id", json_integer(r->bad_id));
