@@ -123,8 +123,9 @@ void ol_api_audit(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
     *a = (read_audit_t){.call = call, .action = is_verify ? "audit.verify" : "audit.read"};
     /* Checked here until the central authorization function takes over. */
     if (!ol_roles_allow(readers, c->roles)) {
-        a->rc = ol_ctx_fail(c, -OL_EFORBIDDEN,
-                            "only administrators and auditors may read the audit log");
+        char msg[128];
+        a->rc = ol_ctx_fail(c, -OL_EFORBIDDEN, "%s",
+                            ol_msg("audit_forbidden", c->lang, NULL, msg, sizeof msg));
         finish(r, a, json_pack("{ss}", "refused", r->route));
         return;
     }

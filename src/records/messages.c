@@ -29,6 +29,8 @@ static const msg_t catalogue[] = {
     {"reason_required", "a reason is required for this transition", "此状态转换必须填写原因"},
     {"bad_filter", "%s", "%s"},
     {"not_object", "the body must be a JSON object", "请求体必须是 JSON 对象"},
+    {"audit_forbidden", "only administrators and auditors may read the audit log",
+     "只有管理员和审计员可以读取审计日志"},
 };
 
 const char *ol_msg(const char *code, const char *lang, const char *arg, char *buf, size_t len)

@@ -137,6 +137,9 @@ for (const backend of backends()) {
                 assertProblem(res, 403);
                 assert.match(res.json.detail, /administrators and auditors/);
             }
+            const zh = await srv.api('GET', '/api/v1/audit', { token: srv.tokens.bob, headers: { 'Accept-Language': 'zh-CN' } });
+            assertProblem(zh, 403);
+            assert.match(zh.json.detail, /审计日志/);
             const res = await srv.api('GET', '/api/v1/audit?action=record.create&limit=3', { token: srv.tokens.aud });
             assert.equal(res.status, 200, res.text);
             assert.equal(res.json.items.length, 3);
