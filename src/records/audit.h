@@ -132,15 +132,16 @@ void ol_audit_syslog_line(const ol_audit_entry_t *e, const char *host, ol_buf_t 
 /* ---- maintenance (audit_purge.c) ------------------------------------------------------------ */
 
 typedef struct {
-    long long purged;          /* entries removed */
-    long long through_seq;     /* the checkpoint: last removed seq (0 when nothing) */
+    long long purged;          /* entries removed, over all batches */
+    long long through_seq;     /* the last checkpoint: last removed seq (0 when nothing) */
     char hash[OL_AUDIT_HASH_HEX];
     char before[32];           /* entries older than this were due */
 } ol_audit_purge_t;
 
 /* Removes the entries older than retention_days (the oldest prefix of the chain), after
- * verifying them, leaves a checkpoint and audits the purge, all in one transaction. Refuses
- * (-OL_ECONFLICT, detail on c) when the entries to remove do not verify. */
+ * verifying them, in transactions of at most 20,000 entries: each leaves a checkpoint and an
+ * audit.purge entry. Refuses (-OL_ECONFLICT, detail on c) when the entries to remove do not
+ * verify; batches already done stay done (they verified). */
 int ol_audit_purge(ol_ctx_t *c, int retention_days, ol_audit_purge_t *out);
 /* Chains the entries written before migration 0003 (no hash yet), oldest first. Idempotent;
  * *sealed receives how many. */

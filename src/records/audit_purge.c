@@ -12,6 +12,10 @@
 #include "core/err.h"
 
 #define SEAL_PAGE 1000
+/* Entries removed per transaction: bounds the memory SQLite needs to be able to roll a
+ * transaction back (its sub-journal holds every page changed) and the time the single writer is
+ * held. Each batch leaves its own checkpoint and audit entry. */
+#define PURGE_BATCH 20000
 
 static int marker_set(ol_conn_t *conn, const char *op, long long upto)
 {
@@ -40,21 +44,30 @@ static int query_int(ol_conn_t *conn, const char *sql, const ol_val_t *p, int n,
 typedef struct {
     ol_ctx_t *c;
     ol_audit_purge_t *out;
+    int more; /* older entries remain after this batch */
 } purge_job_t;
 
-/* The last seq of the prefix of the chain (after the checkpoint) whose entries are all older
- * than before; cp when there is none. Walks the seq index from the checkpoint, so the cost is
- * that of the entries to remove. */
+/* The last seq of this batch: of the prefix of the chain after the checkpoint cp whose entries
+ * are all older than before, at most PURGE_BATCH entries; cp when there is none. *more tells
+ * whether older entries follow. Walks the seq index from the checkpoint, so the cost is that of
+ * the entries to remove. */
 static int purge_upto(ol_conn_t *conn, long long cp, long long head, const char *before,
-                      long long *upto)
+                      long long *upto, int *more)
 {
-    ol_val_t p[] = {OL_VINT(cp), OL_VTEXT(before)};
-    long long first_kept;
+    long long lim = head < cp + PURGE_BATCH ? head : cp + PURGE_BATCH, first_kept, next_old;
+    ol_val_t p[] = {OL_VINT(cp), OL_VINT(lim), OL_VTEXT(before)};
     int rc = query_int(conn,
-                       "SELECT seq FROM audit_log WHERE seq > ?1 AND at >= ?2 ORDER BY seq LIMIT 1",
-                       p, 2, &first_kept, 0);
-    if (rc == 0)
-        *upto = first_kept ? first_kept - 1 : head;
+                       "SELECT seq FROM audit_log WHERE seq > ?1 AND seq <= ?2 AND at >= ?3 "
+                       "ORDER BY seq LIMIT 1",
+                       p, 3, &first_kept, 0);
+    *upto = first_kept ? first_kept - 1 : lim;
+    *more = 0;
+    if (rc == 0 && !first_kept && lim < head) {
+        ol_val_t n[] = {OL_VINT(lim + 1), OL_VTEXT(before)};
+        rc = query_int(conn, "SELECT seq FROM audit_log WHERE seq = ?1 AND at < ?2", n, 2,
+                       &next_old, 0);
+        *more = next_old != 0;
+    }
     return rc;
 }
 
@@ -71,9 +84,10 @@ static int purge_job(ol_conn_t *conn, void *arg)
         rc = query_int(conn, "SELECT seq FROM audit_checkpoints ORDER BY id DESC LIMIT 1", NULL,
                        0, &cp, 0);
     if (rc == 0)
-        rc = purge_upto(conn, cp, head, out->before, &upto);
+        rc = purge_upto(conn, cp, head, out->before, &upto, &j->more);
     if (rc)
         return ol_ctx_db_fail(c, conn, rc);
+    long long purged = 0;
 
     if (upto > cp) {
         ol_audit_report_t rep;
@@ -96,11 +110,11 @@ static int purge_job(ol_conn_t *conn, void *arg)
             rc = ol_db_exec(conn, "DELETE FROM audit_log WHERE seq <= ?1", p, 1, NULL);
         if (rc == 0)
             rc = marker_clear(conn);
-        out->purged = upto - cp; /* verified: no gaps */
+        purged = upto - cp; /* verified: no gaps */
         out->through_seq = upto;
         char now[32];
         ol_val_t cpv[] = {OL_VINT(upto), OL_VTEXT(out->hash), OL_VTEXT(ol_now_iso(now)),
-                          OL_VTEXT(c->user ? c->user : "-"), OL_VINT(out->purged),
+                          OL_VTEXT(c->user ? c->user : "-"), OL_VINT(purged),
                           OL_VTEXT(out->before)};
         if (rc == 0)
             rc = ol_db_exec(conn,
@@ -108,15 +122,17 @@ static int purge_job(ol_conn_t *conn, void *arg)
                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                             cpv, 6, NULL);
     }
-    json_t *d = json_pack("{sIsssI}", "purged", (json_int_t)out->purged, "before", out->before,
-                          "through_seq", (json_int_t)out->through_seq);
-    if (out->through_seq)
+    json_t *d = json_pack("{sIsssI}", "purged", (json_int_t)purged, "before", out->before,
+                          "through_seq", (json_int_t)(purged ? upto : 0));
+    if (purged)
         json_object_set_new(d, "checkpoint_hash", json_string(out->hash));
     char *detail = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(d);
     if (rc == 0)
         rc = ol_audit_write(conn, c, "audit.purge", "audit_log", "ok", detail);
     free(detail);
+    if (rc == 0)
+        out->purged += purged;
     return rc ? ol_ctx_db_fail(c, conn, rc) : 0;
 }
 
@@ -128,8 +144,12 @@ int ol_audit_purge(ol_ctx_t *c, int retention_days, ol_audit_purge_t *out)
     ol_iso_at(cutoff, iso);
     if (ol_audit_time_arg(iso, out->before))
         return ol_ctx_fail(c, -OL_EINVAL, "the retention reaches before the year 1");
-    purge_job_t j = {c, out};
-    return ol_db_write(c->db, purge_job, &j);
+    purge_job_t j = {c, out, 0};
+    int rc;
+    do
+        rc = ol_db_write(c->db, purge_job, &j);
+    while (rc == 0 && j.more);
+    return rc;
 }
 
 /* ---- sealing entries from before the chain -------------------------------------------------- */
