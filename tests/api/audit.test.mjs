@@ -345,6 +345,34 @@ for (const backend of backends()) {
                 expect: (k, hi) => [hi, 'removed', `audit entry ${hi} was removed`],
             },
         ];
+        test('audit-2.5 purge refuses to remove entries that fail verification, and says so in the log', async () => {
+            const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opsledger-audit-'));
+            const clockFile = path.join(tmp, 'clock');
+            fs.writeFileSync(clockFile, '0');
+            const s = await startServer({ backend, env: { OPSLEDGER_TEST_CLOCK: clockFile } });
+            try {
+                await createArticles(s, 3);
+                dropTrigger(s, 'audit_log_no_update');
+                storeExec(s, "UPDATE audit_log SET actor = 'nobody' WHERE seq = 2");
+                fs.writeFileSync(clockFile, String(200 * DAY));
+                const count = () => Number(storeRows(s, { sqlite: 'SELECT count(*) AS n FROM audit_log', pg: 'SELECT count(*) AS n FROM audit_log' })[0].n);
+                const before = count();
+                const r = cliResult(['audit', 'purge', ...s.dbArgs], { env: { OPSLEDGER_TEST_CLOCK: clockFile } });
+                assert.equal(r.status, 1, r.stdout);
+                assert.match(r.stderr, /refusing to purge entries that fail verification: audit entry 2 was altered/);
+                assert.equal(count(), before + 1, 'nothing removed; the refusal was audited');
+                const last = storeRows(s, {
+                    sqlite: 'SELECT action, result FROM audit_log ORDER BY seq DESC LIMIT 1',
+                    pg: 'SELECT action, result FROM audit_log ORDER BY seq DESC LIMIT 1',
+                })[0];
+                assert.deepEqual({ ...last }, { action: 'audit.purge', result: 'refused' });
+                assert.equal(storeRows(s, { sqlite: 'SELECT count(*) AS n FROM audit_checkpoints', pg: 'SELECT count(*) AS n FROM audit_checkpoints' })[0].n, 0);
+            } finally {
+                await s.stop();
+                fs.rmSync(tmp, { recursive: true, force: true });
+            }
+        });
+
         for (const c of cases) {
             test(c.name, async () => {
                 const s = await startServer({ backend });
