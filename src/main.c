@@ -23,6 +23,7 @@ static const struct {
     {"group", ol_cli_group, "group list|add|show|roles|add-member|remove-member"},
     {"org-unit", ol_cli_org_unit, "org-unit list|add: organisation units"},
     {"directory", ol_cli_directory, "directory check NAME: what an LDAP login of NAME finds"},
+    {"audit", ol_cli_audit, "audit verify | export [--format jsonl|syslog] [--since ISO] | purge"},
 };
 
 static void usage(void)

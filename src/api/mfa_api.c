@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "auth/authz.h"
 #include "auth/mfa.h"
 #include "auth/qr_svg.h"
 #include "core/err.h"
@@ -199,10 +200,9 @@ static void with_code(ol_req_t *r, ol_call_t *call, const char *op)
 
 static void admin_reset(ol_req_t *r, ol_call_t *call, const char *username)
 {
-    static const char *const admins[] = {"admin", NULL};
     ol_ctx_t *c = &call->ctx;
     int rc = 0;
-    if (!ol_roles_allow(admins, c->roles)) {
+    if (!ol_authz(c->roles, "user", "administer")) {
         rc = ol_ctx_fail(c, -OL_EFORBIDDEN, "only administrators reset another user's MFA");
         ol_audit_write_now(c->db, c, "mfa.reset", username, "denied", "{\"reason\":\"not admin\"}");
     }

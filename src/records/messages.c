@@ -61,6 +61,8 @@ static const msg_t catalogue[] = {
      "您的目录组映射到互不相容的角色(%s),请联系管理员调整组成员关系"},
     {"ldap_no_role", "none of your directory groups is mapped to an opsledger role",
      "您所在的目录组均未映射到 opsledger 角色"},
+    {"audit_forbidden", "only administrators and auditors may read the audit log",
+     "只有管理员和审计员可以读取审计日志"},
 };
 
 const char *ol_msg(const char *code, const char *lang, const char *arg, char *buf, size_t len)

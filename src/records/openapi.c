@@ -241,6 +241,23 @@ json_t *ol_openapi_document(const char *version)
                                                            "responses",
                                                            responses(mfa[i].status, NULL)));
     }
+    /* S8: the audit trail, for administrators and auditors. */
+    json_t *audit_params = json_array();
+    static const char *const audit_filters[][2] = {
+        {"actor", "exact actor"}, {"action", "exact action, e.g. auth.login"},
+        {"target", "exact target"}, {"result", "ok, denied, failed ..."},
+        {"severity", "info or high"}, {"since", "UTC time or date, inclusive"},
+        {"until", "UTC time or date, exclusive"}, {"limit", "1-200 (default 50)"},
+        {"cursor", "next_cursor of the previous page"}};
+    for (size_t i = 0; i < sizeof audit_filters / sizeof audit_filters[0]; i++)
+        json_array_append_new(audit_params,
+                              param(audit_filters[i][0], "query", 0, audit_filters[i][1]));
+    json_object_set_new(paths, "/api/v1/audit", json_pack("{s{sssoso}}", "get", "summary",
+        "Audit entries, newest first (admin, auditor; the read is audited)", "parameters",
+        audit_params, "responses", responses("200", NULL)));
+    json_object_set_new(paths, "/api/v1/audit/verify", json_pack("{s{ssso}}", "get", "summary",
+        "Verify the audit hash chain: ok, entries, first_bad {seq, reason}", "responses",
+        responses("200", NULL)));
     return json_pack("{sss{ssssss}s[{ss}]sos{sos{s{ssssss}s{ssss}}}s[{s[]}{s[]}]}",
         "openapi", "3.0.3", "info", "title", "opsledger API", "version", version,
         "description", "Generated from the declared record types.", "servers", "url", "/",

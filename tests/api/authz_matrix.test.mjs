@@ -34,6 +34,8 @@ const MATRIX = [
     ['POST', '/api/v1/access_reviews', { title: 'Matrix review', scope: 'privileged' }, ['admin', 'infosec_manager']],
     ['GET', '/api/v1/access_reviews/{AR}/items', null, [...READERS, 'infosec_manager', 'ops_manager']],
     ['POST', '/api/v1/access_reviews/{AR}/items/1', { decision: 'attest' }, ['admin', 'infosec_manager']],
+    ['GET', '/api/v1/audit?limit=5', null, READERS],
+    ['GET', '/api/v1/audit/verify', null, READERS],
     ['GET', '/api/v1/roles', null, READERS],
     ['POST', '/api/v1/roles/tester/grants', { resource: 'article', action: 'read' }, ADMIN],
     ['DELETE', '/api/v1/roles/tester/grants/article/read', null, ADMIN],
