@@ -6,6 +6,7 @@
 #include "core/db.h"
 #include "core/http.h"
 #include "records/ctx.h"
+#include "records/schema.h"
 
 typedef struct {
     ol_db_t *db;
@@ -39,6 +40,8 @@ void ol_api_run_write(ol_req_t *r, ol_call_t *call, void (*reply)(ol_req_t *r));
 
 void ol_api_records(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 void ol_api_search(ol_req_t *r, ol_call_t *call);
+/* GET /api/v1/{type}/export: every matching record as CSV or JSON (api/export_api.c). */
+void ol_api_export(ol_req_t *r, ol_call_t *call, const ol_record_type_t *t);
 void ol_api_session(ol_req_t *r, ol_app_t *app);
 void ol_api_me(ol_req_t *r, ol_call_t *call);
 void ol_api_tokens(ol_req_t *r, ol_call_t *call);

@@ -1,5 +1,6 @@
 /* api/records_api.c - the generic record routes, the same for every declared type:
  *   /api/v1/{type}                      GET list/search, POST create
+ *   /api/v1/{type}/export               GET every matching record, CSV or JSON (export_api.c)
  *   /api/v1/{type}/{number}             GET read, PATCH update (If-Match)
  *   /api/v1/{type}/{number}/transitions/{name}   POST
  *   /api/v1/{type}/{number}/comments    GET, POST
@@ -160,6 +161,14 @@ void ol_api_records(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
         return;
     }
     const char *number = seg[3];
+    if (nseg == 4 && !strcmp(number, "export")) { /* no record number is "export" */
+        r->route = "/api/v1/{type}/export";
+        if (strcmp(m, "GET"))
+            method_not_allowed(r, "GET");
+        else
+            ol_api_export(r, call, t);
+        return;
+    }
     if (nseg == 4) {
         r->route = "/api/v1/{type}/{number}";
         if (!strcmp(m, "GET")) {

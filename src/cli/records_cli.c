@@ -27,6 +27,7 @@ typedef struct {
     const char **filters;
     int nfilters;
     const char *sort, *limit, *cursor, *q, *version, *reason, *body, *link_type, *target;
+    const char *format;
     const char *url, *token_file, *fields, *cacert;
     int json, work_note;
     json_t *data; /* --fields, parsed; NULL when absent */
@@ -57,6 +58,7 @@ static const char usage_text[] =
     "  comment TYPE NUMBER --body TEXT [--work-note]\n"
     "  link TYPE NUMBER --link-type T --target NUMBER\n"
     "  history TYPE NUMBER\n"
+    "  export TYPE [--format csv|json] [--filter K=V]... [--sort S] [--q TEXT]   (to stdout)\n"
     "TYPE is the API path of the record type, e.g. articles. The server is --url, else\n"
     "OPSLEDGER_URL, else " DEFAULT_URL "; the API token is read from --token-file or\n"
     "OPSLEDGER_TOKEN (never from the command line). Exit status: 0 done, 1 refused by the\n"
@@ -75,7 +77,7 @@ static const struct {
     {"body", offsetof(args_t, body)},           {"link-type", offsetof(args_t, link_type)},
     {"target", offsetof(args_t, target)},       {"url", offsetof(args_t, url)},
     {"token-file", offsetof(args_t, token_file)}, {"fields", offsetof(args_t, fields)},
-    {"cacert", offsetof(args_t, cacert)},
+    {"cacert", offsetof(args_t, cacert)},      {"format", offsetof(args_t, format)},
 };
 
 /* Splits argv (after "records SUB") into positional arguments and flags. */
@@ -515,6 +517,34 @@ static int cmd_list(client_t *c, args_t *a)
     return rc;
 }
 
+/* Every matching record, as the server wrote it (CSV or JSON), to stdout. */
+static int cmd_export(client_t *c, args_t *a)
+{
+    ol_buf_t b;
+    ol_buf_init(&b);
+    char *url = route(c, a->pos[0], "export", NULL, NULL);
+    ol_buf_puts(&b, url);
+    free(url);
+    for (int i = 0; i < a->nfilters; i++) {
+        const char *eq = strchr(a->filters[i], '=');
+        add_query(c, &b, a->filters[i], (size_t)(eq - a->filters[i]), eq + 1);
+    }
+    static const char *const names[] = {"format", "sort", "q"};
+    const char *values[] = {a->format, a->sort, a->q};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (values[i])
+            add_query(c, &b, names[i], strlen(names[i]), values[i]);
+    resp_t r;
+    int rc = request(c, "GET", b.p, NULL, 0, &r);
+    ol_buf_clear(&b);
+    if (rc)
+        return rc;
+    if ((rc = problem(&r)) == 0 && r.body.len)
+        fwrite(r.body.p, 1, r.body.len, stdout);
+    ol_buf_clear(&r.body);
+    return rc;
+}
+
 static int cmd_update(client_t *c, args_t *a)
 {
     long long version = 0;
@@ -613,6 +643,7 @@ static const struct {
     {"create", 1, cmd_create},         {"get", 2, cmd_get},         {"list", 1, cmd_list},
     {"update", 2, cmd_update},         {"transition", 3, cmd_transition},
     {"comment", 2, cmd_comment},       {"link", 2, cmd_link},       {"history", 2, cmd_history},
+    {"export", 1, cmd_export},
 };
 
 /* ---- entry ----------------------------------------------------------------------------------- */

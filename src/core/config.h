@@ -52,6 +52,7 @@
     XX(key_file, "", "S7: file with the field-encryption keys (default DATA/keys)")         \
     /* ---- S8 audit ---- */                                                                  \
     XX(audit_retention_days, "180", "S8: days audit entries are kept at least")              \
+    XX(export_max_rows, "100000", "most records one bulk export may hold (more: refused)")   \
     /* ---- S9 transport ---- */                                                              \
     XX(tls_cert, "", "S9: PEM certificate file; with tls_key, serve HTTPS natively")         \
     XX(tls_key, "", "S9: PEM private key file")                                              \

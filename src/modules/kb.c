@@ -71,5 +71,6 @@ const ol_record_type_t ol_kb_article_type = {
     .states = states,
     .transitions = transitions,
     .ntransitions = sizeof transitions / sizeof transitions[0],
-    .perms = {.read = everyone, .create = authors, .update = authors, .comment = everyone},
+    .perms = {.read = everyone, .create = authors, .update = authors, .comment = everyone,
+              .export = editors},
 };

@@ -29,6 +29,10 @@ static const msg_t catalogue[] = {
     {"reason_required", "a reason is required for this transition", "此状态转换必须填写原因"},
     {"bad_filter", "%s", "%s"},
     {"not_object", "the body must be a JSON object", "请求体必须是 JSON 对象"},
+    {"export_paging", "an export holds every matching record: no cursor or limit",
+     "导出包含所有匹配的记录:不能使用 cursor 或 limit"},
+    {"export_too_many", "more than %s records match: narrow the filters",
+     "匹配的记录超过 %s 条:请缩小筛选范围"},
     /* S3 multi-factor authentication (auth/mfa.c) */
     {"mfa_code", "is not a valid current code (6 digits from the authenticator app, each usable once)",
      "不是有效的当前验证码(认证器应用中的 6 位数字,每个只能使用一次)"},

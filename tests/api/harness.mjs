@@ -139,7 +139,8 @@ export async function request(baseUrl, method, p, { body, headers = {}, token = 
         redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),
     });
-    const text = await res.text();
+    // Decoded by hand: res.text() would drop a byte-order mark the server sent.
+    const text = Buffer.from(await res.arrayBuffer()).toString('utf8');
     let json = null;
     try {
         json = text ? JSON.parse(text) : null;

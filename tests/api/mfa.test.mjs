@@ -366,6 +366,20 @@ for (const backend of backends()) {
             assert.deepEqual(res.json.roles, ['tester']);
         });
 
+        test('mfa-1.14c S3: a bulk export needs a step-up too', async () => {
+            moveClock(6 * 60);
+            let res = await api('GET', '/api/v1/articles/export', as(admin));
+            assertProblem(res, 403);
+            assert.equal(res.json.type, '/problems/step-up-required');
+            res = await api('GET', '/api/v1/articles/export', { token: srv.token });
+            assertProblem(res, 403); // an API token cannot step up
+            res = await api('POST', '/api/v1/session/step-up', { ...as(admin), body: { code: nextCode(adminSecret) } });
+            assert.equal(res.status, 200, res.text);
+            res = await api('GET', '/api/v1/articles/export?format=json', as(admin));
+            assert.equal(res.status, 200, res.text);
+            assert.ok(Array.isArray(res.json));
+        });
+
         test('mfa-1.15 `opsledger user mfa-reset NAME` recovers an administrator', async () => {
             const out = cli(['user', 'mfa-reset', 'admin', ...srv.dbArgs]);
             assert.match(out, /MFA of admin reset/);
