@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "auth/mfa.h"
 #include "core/err.h"
 #include "records/query.h"
 #include "records/store.h"
@@ -205,7 +206,10 @@ void ol_api_records(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
         json_t *body = r->body_len ? ol_api_body_or_reply(r, call) : json_object();
         if (!body)
             return;
-        int rc = ol_rec_transition_prepare(c, t, number, seg[5], v, body, &call->write);
+        const ol_transition_t *tr = ol_schema_transition(t, seg[5]);
+        int rc = tr && tr->step_up ? ol_mfa_step_up_check(c, &call->who) : 0;
+        if (rc == 0)
+            rc = ol_rec_transition_prepare(c, t, number, seg[5], v, body, &call->write);
         json_decref(body);
         start_write(r, call, rc);
     } else if (!strcmp(sub, "comments") && nseg == 5) {

@@ -85,7 +85,7 @@ static int take_back(struct ol_conn *conn, struct ol_ctx *c, const json_t *rec)
 
 static const ol_transition_t transitions[] = {
     {"approve", st_requested, "active", approvers, NULL, 0, within_policy, "Approve", "批准",
-     approve_duties, grant},
+     approve_duties, grant, 1},
     {"reject", st_requested, "rejected", approvers, NULL, 1, NULL, "Reject", "驳回",
      reject_duties, NULL},
     {"revoke", st_active, "revoked", approvers, NULL, 1, NULL, "Revoke", "撤销", NULL, take_back},

@@ -80,6 +80,7 @@ typedef struct {
     const char *label_en, *label_zh;
     const ol_duty_t *duties;      /* separation-of-duty rules, or NULL */
     ol_effect_fn effect;          /* or NULL */
+    int step_up;                  /* S3: a permission change: needs a fresh MFA confirmation */
 } ol_transition_t;
 
 /* Role lists are NULL-terminated; "*" means every authenticated user. These are the module's

@@ -380,6 +380,25 @@ for (const backend of backends()) {
             assert.ok(Array.isArray(res.json));
         });
 
+        test('mfa-1.14d S3: approving a privilege elevation needs a step-up (a permission change)', async () => {
+            let res = await api('POST', '/api/v1/elevations', {
+                body: { title: 'Step-up elevation', user: 'alice', role: 'service_desk', reason: 'Needs testing rights for a day', days: 1 },
+                token: srv.tokens.alice,
+            });
+            assert.equal(res.status, 201, res.text);
+            const el = res.json.number;
+            moveClock(6 * 60);
+            res = await api('POST', `/api/v1/elevations/${el}/transitions/approve`, { ...as(admin), body: {} });
+            assertProblem(res, 403);
+            assert.equal(res.json.type, '/problems/step-up-required');
+            assert.equal((await api('GET', `/api/v1/elevations/${el}`, as(admin))).json.state, 'requested');
+            res = await api('POST', '/api/v1/session/step-up', { ...as(admin), body: { code: nextCode(adminSecret) } });
+            assert.equal(res.status, 200, res.text);
+            res = await api('POST', `/api/v1/elevations/${el}/transitions/approve`, { ...as(admin), body: {} });
+            assert.equal(res.status, 200, res.text);
+            assert.equal(res.json.state, 'active');
+        });
+
         test('mfa-1.15 `opsledger user mfa-reset NAME` recovers an administrator', async () => {
             const out = cli(['user', 'mfa-reset', 'admin', ...srv.dbArgs]);
             assert.match(out, /MFA of admin reset/);

@@ -13,7 +13,7 @@ else
 FZ_B    := tests/fuzz/build
 FZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
-FZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(FZ_SAN) -Isrc -Ibuild $(shell pkg-config --cflags $(FZ_PKGS))
+FZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wno-missing-field-initializers $(FZ_SAN) -Isrc -Ibuild $(shell pkg-config --cflags $(FZ_PKGS))
 FZ_LIBS := $(shell pkg-config --libs $(FZ_PKGS)) -lpthread -lm
 
 # Every project source but main.c, plus the embedded migrations (generated here, not in build/,
