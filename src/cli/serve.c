@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/tls.h"
 #include "modules/registry.h"
+#include "records/config_audit.h"
 
 #define RESERVED_FDS 128 /* descriptors kept for the database, logs and MHD's own */
 #define TRIM_EVERY_S 10  /* seconds between returns of freed heap memory to the system */
@@ -88,6 +89,17 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
         ol_db_close(db);
         return 1;
     }
+    /* S8: a configuration change is evidence too; no start without its audit entry. */
+    int changed = ol_config_audit(db, cfg);
+    if (changed < 0) {
+        fprintf(stderr, "opsledger: refusing to start: cannot write the configuration's audit "
+                        "entry (database error %d)\n", changed);
+        ol_db_close(db);
+        return 1;
+    }
+    if (changed)
+        ol_log(OL_LOG_INFO, "configuration: %d change%s since the last start recorded in the audit trail",
+                    changed, changed == 1 ? "" : "s");
     /* S9 native HTTPS and directory login: refuse to start on a bad certificate, key or map. */
     char *tls_cert = NULL, *tls_key = NULL;
     if ((*cfg->tls_cert &&

@@ -272,19 +272,33 @@ int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
     return 0;
 }
 
+size_t ol_config_count(void)
+{
+    return NKEYS;
+}
+
+const char *ol_config_shown(const ol_config_t *cfg, size_t k, const char **key, char *buf,
+                            size_t len)
+{
+    const char *v = ((const char *const *)cfg)[k];
+    *key = keys[k];
+    /* Never show a password that a PostgreSQL URL may carry. */
+    if (!strcmp(keys[k], "db") && strchr(v, '@') && strstr(v, "://")) {
+        const char *at = strchr(v, '@'), *colon = strchr(strstr(v, "://") + 3, ':');
+        if (colon && colon < at) {
+            snprintf(buf, len, "%.*s:***%s", (int)(colon - v), v, at);
+            return buf;
+        }
+    }
+    return v;
+}
+
 void ol_config_print(const ol_config_t *cfg)
 {
-    const char *const *slots = (const char *const *)cfg;
+    char buf[1024];
+    const char *key;
     for (size_t k = 0; k < NKEYS; k++) {
-        const char *v = slots[k];
-        /* Never print a password that a PostgreSQL URL may carry. */
-        if (!strcmp(keys[k], "db") && strchr(v, '@') && strstr(v, "://")) {
-            const char *at = strchr(v, '@'), *colon = strchr(strstr(v, "://") + 3, ':');
-            if (colon && colon < at) {
-                printf("%s = %.*s:***%s\n", keys[k], (int)(colon - v), v, at);
-                continue;
-            }
-        }
-        printf("%s = %s\n", keys[k], v);
+        const char *v = ol_config_shown(cfg, k, &key, buf, sizeof buf);
+        printf("%s = %s\n", key, v);
     }
 }

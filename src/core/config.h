@@ -88,6 +88,11 @@ int ol_config_load(ol_config_t *cfg, int *argc, char **argv, char *err, size_t e
 int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of ol_config_check for directory login, TLS and proxies (core/config_s9.c). */
 int ol_config_check_s9(const ol_config_t *cfg, char *err, size_t errlen);
+/* The number of settings, and setting k as it may be shown: its key in *key and its value, with
+ * a password in a database URL masked (then written into buf). */
+size_t ol_config_count(void);
+const char *ol_config_shown(const ol_config_t *cfg, size_t k, const char **key, char *buf,
+                            size_t len);
 /* Prints "key = value" lines, for `opsledger config check`. */
 void ol_config_print(const ol_config_t *cfg);
 /* The effective database URL (db, or sqlite:DATA/opsledger.db when only data was set). */
