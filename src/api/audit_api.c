@@ -27,6 +27,7 @@ static int audit_read_job(ol_conn_t *conn, void *arg)
     read_audit_t *a = arg;
     ol_ctx_t *c = &a->call->ctx;
     const char *result = a->rc == -OL_EFORBIDDEN ? "denied" : a->rc ? "failed" : "ok";
+    c->denial_audited = 1; /* this entry is the refusal's */
     int rc = ol_audit_write(conn, c, a->action, "audit_log", result, a->detail);
     return rc ? ol_ctx_db_fail(c, conn, rc) : 0;
 }

@@ -147,6 +147,7 @@ static int audit_job(ol_conn_t *conn, void *arg)
     export_t *e = arg;
     ol_ctx_t *c = &e->call->ctx;
     const char *result = e->rc == -OL_EFORBIDDEN ? "denied" : e->rc ? "failed" : "ok";
+    c->denial_audited = 1; /* this entry is the refusal's */
     int rc = ol_audit_write_sev(conn, c, OL_AUDIT_HIGH, "record.export", e->t->name, result,
                                 e->detail);
     return rc ? ol_ctx_db_fail(c, conn, rc) : 0;

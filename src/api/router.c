@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/metrics.h"
 #include "records/audit.h"
 #include "records/openapi.h"
@@ -35,10 +36,24 @@ static const char *reason_phrase(int status)
     }
 }
 
+/* S8: every refused request of a known user is in the audit trail, with what was refused. */
+static void audit_denial(ol_req_t *r, const ol_ctx_t *c, const char *detail)
+{
+    json_t *d = json_pack("{ssssss}", "method", r->method, "route", r->route ? r->route : r->path,
+                          "detail", detail);
+    char *text = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(d);
+    if (ol_audit_write_now(c->db, c, "access.denied", r->path, "denied", text))
+        ol_log(OL_LOG_WARN, "cannot write the audit entry of a refused request to %s", r->path);
+    free(text);
+}
+
 void ol_api_reply_error(ol_req_t *r, int rc, const ol_ctx_t *c)
 {
     int status = ol_err_http_status(rc);
     const char *detail = c && c->detail[0] ? c->detail : ol_strerror(rc);
+    if (status == 403 && c && c->user && c->db && !c->denial_audited)
+        audit_denial(r, c, detail);
     const json_t *errors = c && c->errors && json_array_size(c->errors) ? c->errors : NULL;
     ol_reply_problem_type(r, c ? c->problem_type : NULL, status, reason_phrase(status), detail,
                           errors);
@@ -186,21 +201,21 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
             ol_reply_header(r, "WWW-Authenticate", "Bearer");
         return;
     }
-    if (call->who.via_session && is_write(r->method)) {
-        const char *csrf = ol_req_header(r, "X-CSRF-Token");
-        size_t n = strlen(call->who.csrf);
-        if (!csrf || strlen(csrf) != n || sodium_memcmp(csrf, call->who.csrf, n) != 0) {
-            ol_reply_problem(r, 403, reason_phrase(403),
-                             "browser writes need the X-CSRF-Token header from the login answer",
-                             NULL);
-            return;
-        }
-    }
     ol_ctx_init(&call->ctx, app->db, call->who.username, call->who.roles);
     call->ctx.scope = (const char *const *)call->who.scope;
     call->ctx.ip = r->client_ip;
     call->ctx.lang = ol_lang_pick(ol_req_header(r, "Accept-Language"));
     /* The context's JSON is released when the request's arena goes; see ol_api_handle. */
+    if (call->who.via_session && is_write(r->method)) {
+        const char *csrf = ol_req_header(r, "X-CSRF-Token");
+        size_t n = strlen(call->who.csrf);
+        if (!csrf || strlen(csrf) != n || sodium_memcmp(csrf, call->who.csrf, n) != 0) {
+            ol_ctx_fail(&call->ctx, -OL_EFORBIDDEN,
+                        "browser writes need the X-CSRF-Token header from the login answer");
+            ol_api_reply_error(r, -OL_EFORBIDDEN, &call->ctx);
+            return;
+        }
+    }
 
     if (nseg == 3 && !strcmp(seg[2], "openapi.json")) {
         r->route = "/api/v1/openapi.json";

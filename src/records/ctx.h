@@ -21,6 +21,7 @@ typedef struct ol_ctx {
     json_t *errors;            /* per-field errors, [] when none */
     char detail[512];          /* human detail of a failure */
     const char *problem_type;  /* RFC 9457 type of a failure (static text), NULL = about:blank */
+    int denial_audited;        /* a refusal already has its own audit entry (S8) */
 } ol_ctx_t;
 
 void ol_ctx_init(ol_ctx_t *c, ol_db_t *db, const char *user, const char *const *roles);

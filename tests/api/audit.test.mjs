@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { BIN, backends, cli, cliResult, pool, request, startServer } from './harness.mjs';
+import { BIN, USER_PASSWORD, backends, cli, cliResult, pool, request, startServer } from './harness.mjs';
 import { pgProgram, storeRows } from '../torture/lib.mjs';
 
 const DAY = 86400;
@@ -201,6 +201,29 @@ for (const backend of backends()) {
             assertProblem(await srv.api('GET', '/api/v1/audit?severity=urgent'), 400, 'severity');
             assertProblem(await srv.api('GET', '/api/v1/audit?cursor=bm9wZQ'), 400, 'cursor');
             assertProblem(await srv.api('GET', '/api/v1/audit?id=1'), 400, 'id');
+        });
+
+        test('audit-1.3b refused requests are audited (access.denied), a refused CSRF check too', async () => {
+            let res = await srv.api('GET', '/api/v1/roles', { token: srv.tokens.bob });
+            assert.equal(res.status, 403, res.text);
+            res = await srv.api('POST', '/api/v1/articles/KB-000001/transitions/publish', { token: srv.tokens.bob, body: {} });
+            assert.equal(res.status, 403, res.text);
+            const login = await srv.api('POST', '/api/v1/session', { body: { username: 'bob', password: USER_PASSWORD }, token: null });
+            assert.equal(login.status, 200, login.text);
+            const cookie = login.headers.get('set-cookie').split(';')[0];
+            res = await srv.api('POST', '/api/v1/articles', { token: null, headers: { Cookie: cookie }, body: { title: 'no csrf' } });
+            assert.equal(res.status, 403, res.text);
+            const rows = await storeRows(srv, {
+                sqlite: "SELECT actor, target, result, detail FROM audit_log WHERE action = 'access.denied' AND actor = 'bob' ORDER BY id",
+                pg: "SELECT actor, target, result, detail FROM audit_log WHERE action = 'access.denied' AND actor = 'bob' ORDER BY id",
+            });
+            assert.deepEqual(rows.map((r) => [r.target, r.result, JSON.parse(r.detail).method]), [
+                ['/api/v1/roles', 'denied', 'GET'],
+                ['/api/v1/articles/KB-000001/transitions/publish', 'denied', 'POST'],
+                ['/api/v1/articles', 'denied', 'POST'],
+            ]);
+            assert.match(JSON.parse(rows[2].detail).detail, /X-CSRF-Token/);
+            assert.equal(JSON.parse(rows[1].detail).route, '/api/v1/{type}/{number}/transitions/{name}');
         });
 
         test('audit-1.4 200 concurrent writers leave a gapless, valid chain', async () => {
