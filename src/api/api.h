@@ -42,6 +42,7 @@ void ol_api_search(ol_req_t *r, ol_call_t *call);
 void ol_api_session(ol_req_t *r, ol_app_t *app);
 void ol_api_me(ol_req_t *r, ol_call_t *call);
 void ol_api_tokens(ol_req_t *r, ol_call_t *call);
-void ol_api_users(ol_req_t *r, ol_call_t *call);
+void ol_api_users(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+void ol_api_session_password(ol_req_t *r, ol_app_t *app);
 
 #endif

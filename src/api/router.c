@@ -219,9 +219,8 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
     } else if (nseg == 3 && !strcmp(seg[2], "tokens")) {
         r->route = "/api/v1/tokens";
         ol_api_tokens(r, call);
-    } else if (nseg == 3 && !strcmp(seg[2], "users")) {
-        r->route = "/api/v1/users";
-        ol_api_users(r, call);
+    } else if (nseg >= 3 && nseg <= 5 && !strcmp(seg[2], "users")) {
+        ol_api_users(r, call, seg, nseg);
     } else {
         ol_api_records(r, call, seg, nseg);
     }
@@ -300,6 +299,12 @@ void ol_api_handle(ol_req_t *r)
     if (nseg == 3 && !strcmp(seg[2], "session") && !strcmp(r->method, "POST")) {
         r->route = "/api/v1/session";
         ol_api_session(r, app);
+        return;
+    }
+    if (nseg == 4 && !strcmp(seg[2], "session") && !strcmp(seg[3], "password") &&
+        !strcmp(r->method, "POST")) {
+        r->route = "/api/v1/session/password";
+        ol_api_session_password(r, app);
         return;
     }
     authenticated(r, app, seg, nseg);
