@@ -42,8 +42,10 @@ const char *ol_user_phone_load(const char *stored, char *buf, size_t len)
 int ol_account_load(ol_conn_t *conn, const char *username, ol_account_t *a)
 {
     ol_rows_t *r;
+    char name[65];
+    snprintf(name, sizeof name, "%.64s", username); /* username may point into a */
     memset(a, 0, sizeof *a);
-    ol_val_t p[] = {OL_VTEXT(username)};
+    ol_val_t p[] = {OL_VTEXT(name)};
     int rc = ol_db_exec(conn, "SELECT id, username, password_hash, display_name, phone, kind, "
                               "expires_at, disabled, locked_until, failed_logins, "
                               "password_changed_at, must_change_password, created_at "
