@@ -1,11 +1,15 @@
 /* api/users_api.c - S4 user administration for administrators:
  *   GET/POST /api/v1/users, GET/PATCH /api/v1/users/{name},
- *   POST /api/v1/users/{name}/disable|enable|password. Roles are assigned by the RBAC routes. */
+ *   POST /api/v1/users/{name}/disable|enable|password. Roles are assigned by the RBAC routes
+ *   (api/access_api.c, /users/{name}/access). Reading needs read on "user", changing needs
+ *   administer; disable, enable and password resets also need an MFA step-up (S3). */
 #include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "auth/account.h"
+#include "auth/authz.h"
+#include "auth/mfa.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "records/schema.h"
@@ -105,24 +109,41 @@ static void action(ol_req_t *r, ol_call_t *call, const char *name, const char *w
     reply_result(r, rc, c, status);
 }
 
+int ol_api_users_action(const char *action)
+{
+    return !strcmp(action, "disable") || !strcmp(action, "enable") || !strcmp(action, "password");
+}
+
+/* Authorization (auth/authz.h) and, for the permission-like changes, a fresh MFA code. */
+static int allowed(ol_req_t *r, ol_call_t *call, int get, int nseg)
+{
+    ol_ctx_t *c = &call->ctx;
+    if (!ol_authz(c->roles, "user", get ? "read" : "administer")) {
+        ol_ctx_fail(c, -OL_EFORBIDDEN, "your roles do not allow %s users",
+                    get ? "reading" : "administering");
+        ol_api_reply_error(r, -OL_EFORBIDDEN, c);
+        return 0;
+    }
+    int rc = nseg == 5 ? ol_mfa_step_up_check(c, &call->who) : 0;
+    if (rc)
+        ol_api_reply_error(r, rc, c);
+    return rc == 0;
+}
+
 void ol_api_users(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
 {
-    static const char *const admins[] = {"admin", NULL};
     static const char *const routes[] = {"/api/v1/users", "/api/v1/users/{name}",
                                          "/api/v1/users/{name}/{action}"};
     ol_ctx_t *c = &call->ctx;
     r->route = routes[nseg - 3];
     const char *allow = nseg == 3 ? "GET, POST" : nseg == 4 ? "GET, PATCH" : "POST";
     int get = !strcmp(r->method, "GET");
-    if (!strstr(allow, r->method) || (nseg == 5 && strcmp(r->method, "POST"))) {
+    if (!*r->method || !strstr(allow, r->method) || (nseg == 5 && strcmp(r->method, "POST"))) {
         method_not_allowed(r, allow);
         return;
     }
-    if (!ol_roles_allow(admins, c->roles)) {
-        ol_ctx_fail(c, -OL_EFORBIDDEN, "only administrators manage users");
-        ol_api_reply_error(r, -OL_EFORBIDDEN, c);
+    if (!allowed(r, call, get, nseg))
         return;
-    }
     if (get && nseg == 3) {
         const char *kind = ol_req_query(r, "kind"), *disabled = ol_req_query(r, "disabled");
         int d = -1;

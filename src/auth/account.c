@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth/access.h"
 #include "auth/roles.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -48,8 +49,8 @@ int ol_account_load(ol_conn_t *conn, const char *username, ol_account_t *a)
     ol_val_t p[] = {OL_VTEXT(name)};
     int rc = ol_db_exec(conn, "SELECT id, username, password_hash, display_name, phone, kind, "
                               "expires_at, disabled, locked_until, failed_logins, "
-                              "password_changed_at, must_change_password, created_at "
-                              "FROM users WHERE username = ?1", p, 1, &r);
+                              "password_changed_at, must_change_password, created_at, "
+                              "auth_source FROM users WHERE username = ?1", p, 1, &r);
     if (rc)
         return rc;
     if (ol_rows_count(r)) {
@@ -68,24 +69,27 @@ int ol_account_load(ol_conn_t *conn, const char *username, ol_account_t *a)
         if (!a->password_changed_at)
             a->password_changed_at = parse_or_zero(ol_rows_get(r, 0, 12));
         a->must_change = (int)ol_rows_int(r, 0, 11);
+        a->directory = !strcmp(ol_rows_get(r, 0, 13), "ldap");
     }
     ol_rows_free(r);
     if (!a->found)
         return 0;
-    ol_val_t u[] = {OL_VINT(a->id)};
-    rc = ol_db_exec(conn, "SELECT role FROM user_roles WHERE user_id = ?1", u, 1, &r);
-    if (rc)
-        return rc;
-    for (int i = 0; i < ol_rows_count(r); i++) {
-        const ol_role_t *role = ol_role_find(ol_rows_get(r, i, 0));
-        a->privileged |= role && role->privileged;
-    }
-    ol_rows_free(r);
-    return 0;
+    /* Effective roles (direct, elevated, through groups) decide what is privileged. */
+    ol_arena_t arena;
+    ol_arena_init(&arena);
+    ol_principal_t who;
+    memset(&who, 0, sizeof who);
+    rc = ol_access_load(conn, a->id, &arena, &who);
+    if (rc == 0)
+        a->privileged = ol_roles_privileged(who.roles);
+    ol_arena_clear(&arena);
+    return rc;
 }
 
 time_t ol_account_password_expiry(const ol_account_t *a)
 {
+    if (a->directory) /* the directory owns the password and its age */
+        return 0;
     const ol_config_t *cfg = ol_config();
     long days = ol_config_int(a->privileged ? cfg->password_max_age_days_privileged
                                             : cfg->password_max_age_days);

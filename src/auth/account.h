@@ -23,7 +23,8 @@ typedef struct {
     int failed_logins;
     time_t password_changed_at;
     int must_change;
-    int privileged;                /* holds a privileged role */
+    int privileged;                /* holds a privileged role (effective roles) */
+    int directory;                 /* auth_source 'ldap': the directory checks the password */
 } ol_account_t;
 
 /* Loads the account named username into a (a->found = 0 when there is none). */
@@ -34,13 +35,16 @@ time_t ol_account_password_expiry(const ol_account_t *a);
 /* "2026-11-22T10:00:00.000Z": the form every account time is stored in (buf >= 32). */
 const char *ol_iso_ms(time_t t, char *buf);
 
+/* ol_login_gate flags. */
+#define OL_GATE_EXPIRED_OK 1 /* a password past its age (or to be changed) does not stop it */
+#define OL_GATE_AUDITED 2    /* the failure was audited already (by the directory) */
+
 /* S2: decides a login (or a self-service change) once the password was checked (ok). Records
  * the failure or the success, locks the account after lockout_threshold failures, raises the
  * high-risk alert after more than lockout_alert_failures in one UTC day, and audits. Returns 0
  * when it may go on; else fails c, with {"type": "account-locked", ...} in c->result when the
- * answer has a problem type. expired_ok: a password past its age does not stop it. */
-int ol_login_gate(ol_ctx_t *c, const char *username, const ol_account_t *a, int ok,
-                  int expired_ok);
+ * answer has a problem type. Directory accounts: lockout applies, password age does not. */
+int ol_login_gate(ol_ctx_t *c, const char *username, const ol_account_t *a, int ok, int flags);
 
 /* Verifies pw against an argon2id hash; with hash NULL, against a dummy of the same cost so that
  * an unknown user takes as long as a known one. Returns 1 when it matches. */

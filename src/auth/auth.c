@@ -8,7 +8,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/access.h"
 #include "auth/account.h"
+#include "auth/directory.h"
+#include "auth/mfa.h"
 #include "auth/password.h"
 #include "auth/roles.h"
 #include "core/clock.h"
@@ -80,47 +83,71 @@ static int load_account(ol_conn_t *conn, void *arg)
     return ol_account_load(conn, a->username, a);
 }
 
+int ol_session_insert(ol_conn_t *conn, const ol_ctx_t *c, long long user_id, const char *username,
+                      int mfa_verified, char *token, char *csrf)
+{
+    char now[32], hash[65], expires[32];
+    new_secret("", token, 64);
+    new_secret("", csrf, 64);
+    ol_secret_hash(token, hash);
+    iso_in(expires, (long)ol_auth_policy.session_hours * 3600);
+    ol_now_iso(now);
+    ol_val_t p[] = {OL_VTEXT(hash), OL_VINT(user_id), OL_VTEXT(csrf), OL_VTEXT(now),
+                    OL_VTEXT(expires), OL_VTEXT(mfa_verified ? now : NULL)};
+    int rc = ol_db_exec(conn, "INSERT INTO sessions(token_hash, user_id, csrf, created_at, "
+                              "expires_at, mfa_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", p, 6, NULL);
+    ol_ctx_t as = *c;
+    as.user = username;
+    if (rc == 0)
+        rc = ol_audit_write(conn, &as, "auth.login", username, "ok",
+                            mfa_verified ? "{\"mfa\":true}" : NULL);
+    return rc;
+}
+
 typedef struct {
     ol_ctx_t *c;
     long long user_id;
     const char *username;
-    char token_hash[65], csrf[64], expires[32];
+    int mfa;
+    char *token, *csrf;
 } session_job_t;
 
 static int session_job(ol_conn_t *conn, void *arg)
 {
     session_job_t *j = arg;
-    char now[32];
-    ol_val_t p[] = {OL_VTEXT(j->token_hash), OL_VINT(j->user_id), OL_VTEXT(j->csrf),
-                    OL_VTEXT(ol_now_iso(now)), OL_VTEXT(j->expires)};
-    int rc = ol_db_exec(conn, "INSERT INTO sessions(token_hash, user_id, csrf, created_at, "
-                              "expires_at) VALUES (?1, ?2, ?3, ?4, ?5)", p, 5, NULL);
-    if (rc == 0)
-        rc = ol_audit_write(conn, j->c, "auth.login", j->username, "ok", NULL);
-    return rc;
+    return ol_session_insert(conn, j->c, j->user_id, j->username, j->mfa, j->token, j->csrf);
 }
 
-int ol_login(ol_ctx_t *c, const char *username, const char *password, char *token, char *csrf)
+int ol_login(ol_ctx_t *c, const char *username, const char *password, ol_mfa_login_t *mfa,
+             char *token, char *csrf)
 {
+    /* Directory (LDAP) accounts: the directory checks the password and the account and its
+     * roles are synced (auth/directory.c); OL_DIRECTORY_LOCAL means a local account. A wrong
+     * directory password still counts towards the lockout (S2); the directory audited it. */
+    char dir_name[65];
+    int dir = ol_directory_login(c, username, password, dir_name);
+    if (dir < 0 && dir != -OL_EUNAUTH)
+        return dir;
+    if (dir != OL_DIRECTORY_LOCAL)
+        username = dir_name;
     ol_account_t u;
     snprintf(u.username, sizeof u.username, "%.64s", username);
     int rc = ol_db_read(c->db, load_account, &u);
     if (rc)
         return ol_ctx_fail(c, rc, "the database is unavailable");
-    int ok = ol_password_verify(u.found ? u.hash : NULL, password);
+    if (dir == -OL_EUNAUTH && !u.found)
+        return dir;
+    /* An unknown user costs one argon2 verify too (a dummy hash), so timing does not tell. */
+    int ok = dir == 0 || (dir == OL_DIRECTORY_LOCAL && ol_password_verify(u.found ? u.hash : NULL,
+                                                                          password));
     /* S2 lockout, S4 disabled or expired accounts, S1 expired passwords. */
-    rc = ol_login_gate(c, username, &u, ok, 0);
+    rc = ol_login_gate(c, username, &u, ok, dir == -OL_EUNAUTH ? OL_GATE_AUDITED : 0);
     if (rc)
         return rc;
-    session_job_t j = {.c = c, .user_id = u.id, .username = username};
-    new_secret("", token, 64);
-    new_secret("", csrf, 64);
-    ol_secret_hash(token, j.token_hash);
-    snprintf(j.csrf, sizeof j.csrf, "%s", csrf);
-    iso_in(j.expires, (long)ol_auth_policy.session_hours * 3600);
-    ol_ctx_t as = *c;
-    as.user = username;
-    j.c = &as;
+    session_job_t j = {.c = c, .user_id = u.id, .username = username, .token = token, .csrf = csrf};
+    /* S3: a second factor may be due before any session exists (auth/mfa.c). */
+    if (mfa && ((rc = ol_mfa_after_password(c, u.id, username, mfa, &j.mfa)) || mfa->pending))
+        return rc;
     rc = ol_db_write(c->db, session_job, &j);
     if (rc)
         return ol_ctx_fail(c, rc, "could not create the session");
@@ -238,16 +265,8 @@ static int auth_fn(ol_conn_t *conn, void *arg)
     ol_rows_free(r);
     if (!a->found)
         return 0;
-    ol_val_t u[] = {OL_VINT(a->p->id)};
-    rc = ol_db_exec(conn, "SELECT role FROM user_roles WHERE user_id = ?1 ORDER BY role", u, 1, &r);
-    if (rc)
-        return rc;
-    int n = 0;
-    for (int i = 0; i < ol_rows_count(r) && n < OL_MAX_ROLES; i++)
-        a->p->roles[n++] = ol_arena_strdup(a->arena, ol_rows_get(r, i, 0));
-    a->p->roles[n] = NULL;
-    ol_rows_free(r);
-    return 0;
+    /* Effective roles (direct, elevated, from groups), groups and data scope (S5). */
+    return ol_access_load(conn, a->p->id, a->arena, a->p);
 }
 
 int ol_authenticate(ol_db_t *db, const char *bearer, const char *session, ol_arena_t *arena,
@@ -266,5 +285,7 @@ int ol_authenticate(ol_db_t *db, const char *bearer, const char *session, ol_are
     if (!a.found)
         return -OL_EUNAUTH;
     out->via_session = bearer == NULL;
+    if (out->via_session)
+        memcpy(out->session_hash, hash, sizeof hash);
     return 0;
 }

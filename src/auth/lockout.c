@@ -20,6 +20,7 @@ typedef struct {
     ol_ctx_t *c;
     const ol_account_t *a;
     int locked;           /* already locked when the attempt came */
+    int audited;          /* the failed login is in the audit trail already */
     char day[11];
     int now_locked;       /* this failure locked it */
     char until[32];
@@ -54,7 +55,7 @@ static int fail_job(ol_conn_t *conn, void *arg)
             rc = ol_audit_write(conn, j->c, "auth.lockout", j->a->username, "ok", detail);
         j->now_locked = 1;
     }
-    if (rc == 0)
+    if (rc == 0 && !j->audited)
         rc = ol_audit_write(conn, j->c, "auth.login", j->a->username, "denied",
                             j->locked ? "{\"reason\":\"locked\"}"
                                       : "{\"reason\":\"bad credentials\"}");
@@ -64,7 +65,8 @@ static int fail_job(ol_conn_t *conn, void *arg)
                  "{\"severity\":\"high\",\"kind\":\"login_failures\",\"user\":\"%s\","
                  "\"failures\":%lld,\"day\":\"%s\",\"respond_within_minutes\":30}",
                  j->a->username, j->day_count, j->day);
-        rc = ol_audit_write(conn, j->c, "security.alert", j->a->username, "ok", detail);
+        rc = ol_audit_write_sev(conn, j->c, OL_AUDIT_HIGH, "security.alert", j->a->username,
+                                "ok", detail);
         j->alert = 1;
     }
     return rc;
@@ -104,9 +106,9 @@ static int refuse_locked(ol_ctx_t *c, time_t until)
                        "until %s", when);
 }
 
-int ol_login_gate(ol_ctx_t *c, const char *username, const ol_account_t *a, int ok,
-                  int expired_ok)
+int ol_login_gate(ol_ctx_t *c, const char *username, const ol_account_t *a, int ok, int flags)
 {
+    int expired_ok = (flags & OL_GATE_EXPIRED_OK) || a->directory;
     time_t now = ol_time();
     ol_ctx_t as = *c;
     as.user = username;
@@ -122,7 +124,7 @@ int ol_login_gate(ol_ctx_t *c, const char *username, const ol_account_t *a, int 
                                "{\"reason\":\"locked\"}");
             return refuse_locked(c, a->locked_until);
         }
-        fail_job_t j = {.c = &as, .a = a, .locked = locked};
+        fail_job_t j = {.c = &as, .a = a, .locked = locked, .audited = flags & OL_GATE_AUDITED};
         struct tm tm;
         gmtime_r(&now, &tm);
         strftime(j.day, sizeof j.day, "%Y-%m-%d", &tm);

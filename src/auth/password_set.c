@@ -120,6 +120,9 @@ static int store_job(ol_conn_t *conn, void *arg)
 static int set_password(store_job_t *j, const char *pw, const char *field)
 {
     ol_ctx_t *c = j->c;
+    if (j->a.directory)
+        return ol_ctx_fail(c, -OL_ECONFLICT, "'%s' logs in through the directory (LDAP): its "
+                           "password is changed there", j->a.username);
     ol_pw_subject_t s = {j->a.username, j->a.display_name, j->a.phone, j->a.privileged};
     if (!ol_password_check(pw, &s, field, c->lang, c->errors)) {
         int rc = reused(c->db, j->a.id, pw);
@@ -175,7 +178,7 @@ int ol_password_change(ol_ctx_t *c, const char *username, const char *old_passwo
     }
     int ok = ol_password_verify(j->a.found ? j->a.hash : NULL, old_password);
     /* The old password is a login: lockout counts it, and an expired one is why we are here. */
-    rc = ol_login_gate(c, username, &j->a, ok, 1);
+    rc = ol_login_gate(c, username, &j->a, ok, OL_GATE_EXPIRED_OK);
     if (rc == 0) {
         ol_ctx_t as = *c;
         as.user = j->a.username;

@@ -23,6 +23,7 @@ static const char usage[] =
     "       opsledger user disable NAME --reason TEXT\n"
     "       opsledger user enable NAME\n"
     "       opsledger user passwd NAME [--password-file FILE]   (the user must change it)\n"
+    "       opsledger user mfa-reset NAME\n"
     "       (passwords: --password-file, OPSLEDGER_USER_PASSWORD, or asked on the terminal)\n";
 
 static void print_failure(const ol_ctx_t *c, int rc, const char *what)
@@ -127,6 +128,8 @@ static int set(ol_ctx_t *c, int argc, char **argv)
 
 int ol_cli_user(ol_config_t *cfg, int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "mfa-reset"))
+        return ol_cli_user_mfa_reset(cfg, argc, argv); /* S3: cli/mfa_cli.c */
     static const char *const verbs[] = {"add", "list", "show", "set", "disable", "enable",
                                         "passwd", NULL};
     int known = 0;

@@ -52,6 +52,40 @@ static const msg_t catalogue[] = {
     {"expires_max", "must be at most %s days ahead", "不能晚于 %s 天之后"},
     {"email", "must be an e-mail address like name@example.com", "必须是电子邮件地址,如 name@example.com"},
     {"phone", "must be a phone number (digits, spaces, + - and parentheses)", "必须是电话号码(数字、空格、+ - 和括号)"},
+    /* S3 multi-factor authentication (auth/mfa.c) */
+    {"mfa_code", "is not a valid current code (6 digits from the authenticator app, each usable once)",
+     "不是有效的当前验证码(认证器应用中的 6 位数字,每个只能使用一次)"},
+    {"mfa_wrong", "the MFA code is wrong, expired or already used", "MFA 验证码错误、已过期或已被使用"},
+    {"mfa_locked", "too many wrong MFA codes: try again in %s minutes",
+     "MFA 验证码错误次数过多:请 %s 分钟后再试"},
+    {"mfa_none", "there is no MFA enrolment to check this code against: start with POST /api/v1/me/mfa/enrol",
+     "没有可用于校验此验证码的 MFA 绑定:请先调用 POST /api/v1/me/mfa/enrol"},
+    {"mfa_active", "MFA is already on for this account: turn it off first (DELETE /api/v1/me/mfa)",
+     "该账户已启用 MFA:请先关闭(DELETE /api/v1/me/mfa)"},
+    {"mfa_mandatory", "MFA is mandatory for this account (mfa_required = %s) and cannot be turned off",
+     "该账户必须使用 MFA(mfa_required = %s),不能关闭"},
+    {"mfa_token", "is unknown, used or expired: log in again", "无效、已使用或已过期:请重新登录"},
+    {"mfa_token_bad", "the MFA login token is unknown, used or expired: log in again with your password",
+     "MFA 登录令牌无效、已使用或已过期:请使用密码重新登录"},
+    {"step_up", "this operation needs an MFA code confirmed within the last %s minutes: POST /api/v1/session/step-up {\"code\"}",
+     "此操作需要在最近 %s 分钟内确认过 MFA 验证码:请调用 POST /api/v1/session/step-up {\"code\"}"},
+    {"step_up_token", "this operation needs a fresh MFA code, which API tokens cannot give: use a browser session and POST /api/v1/session/step-up",
+     "此操作需要新近确认的 MFA 验证码,API 令牌无法提供:请使用浏览器会话并调用 POST /api/v1/session/step-up"},
+    {"step_up_enrol", "this operation needs a fresh MFA code: enrol first (POST /api/v1/me/mfa/enrol), then POST /api/v1/session/step-up",
+     "此操作需要新近确认的 MFA 验证码:请先绑定(POST /api/v1/me/mfa/enrol),再调用 POST /api/v1/session/step-up"},
+    /* directory (LDAP) login */
+    {"ldap_bad_credentials", "wrong user name or password", "用户名或密码错误"},
+    {"ldap_unavailable", "the directory server (LDAP) cannot be reached; try again later "
+     "(local accounts can still log in)", "目录服务器(LDAP)无法连接,请稍后重试(本地账号仍可登录)"},
+    {"ldap_off", "this account logs in through the directory, but directory login is not "
+     "configured", "该账号通过目录服务登录,但目录登录未配置"},
+    {"ldap_roles_conflict", "your directory groups map to incompatible roles (%s); ask an "
+     "administrator to correct your group membership",
+     "您的目录组映射到互不相容的角色(%s),请联系管理员调整组成员关系"},
+    {"ldap_no_role", "none of your directory groups is mapped to an opsledger role",
+     "您所在的目录组均未映射到 opsledger 角色"},
+    {"audit_forbidden", "only administrators and auditors may read the audit log",
+     "只有管理员和审计员可以读取审计日志"},
 };
 
 const char *ol_msg(const char *code, const char *lang, const char *arg, char *buf, size_t len)

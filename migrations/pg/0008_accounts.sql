@@ -1,7 +1,6 @@
--- 0005_accounts.sql (PostgreSQL) - S1 password age and history, S2 lockout, S4 account lifecycle.
+-- 0008_accounts.sql (PostgreSQL) - S1 password age and history, S2 lockout, S4 account lifecycle.
 ALTER TABLE users ADD COLUMN kind TEXT NOT NULL DEFAULT 'regular';
 ALTER TABLE users ADD COLUMN expires_at TEXT;
-ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN phone TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN disabled_at TEXT;
 ALTER TABLE users ADD COLUMN disabled_reason TEXT;
