@@ -131,7 +131,8 @@ static int contains_name(const char *pw, const char *name)
     return 0;
 }
 
-/* The phone's digits (at least 5) anywhere in the password's digits. */
+/* The phone number in the password's digits: its last 8 digits (the subscriber number, so that
+ * "13800138000" matches "+86 138-0013-8000"), or all of them when shorter (at least 5). */
 static int contains_phone(const char *pw, const char *phone)
 {
     char want[64], have[MAX_BYTES + 1];
@@ -144,7 +145,7 @@ static int contains_phone(const char *pw, const char *phone)
         if (isdigit((unsigned char)*pw))
             have[h++] = *pw;
     have[h] = 0;
-    return w >= 5 && strstr(have, want) != NULL;
+    return w >= 5 && strstr(have, want + (w > 8 ? w - 8 : 0)) != NULL;
 }
 
 const char *ol_password_rule(const char *pw, const ol_pw_subject_t *s, char *arg, size_t arglen)
