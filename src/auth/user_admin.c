@@ -403,8 +403,11 @@ int ol_user_update(ol_ctx_t *c, const char *username, const json_t *changes)
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)changes, k, v) {
+        int known = 0;
+        for (int i = 0; keys[i]; i++)
+            known |= !strcmp(k, keys[i]);
         int nullable = !strcmp(k, "email") || !strcmp(k, "phone") || !strcmp(k, "expires_at");
-        if (!json_is_string(v) && !(nullable && json_is_null(v)))
+        if (known && !json_is_string(v) && !(nullable && json_is_null(v)))
             ol_schema_add_error(c->errors, k, "type_string", c->lang, NULL);
     }
     if (json_array_size(c->errors))
