@@ -76,7 +76,8 @@ int ol_password_store(ol_conn_t *conn, long long user_id, const char *hash, int 
     char now[32];
     long keep = history_size() > 0 ? history_size() : 1;
     ol_val_t p[] = {OL_VINT(user_id), OL_VTEXT(hash), OL_VTEXT(ol_now_iso(now)),
-                    OL_VINT(must_change), OL_VINT(keep)};
+                    OL_VINT(must_change)};
+    ol_val_t trim[] = {OL_VINT(user_id), OL_VINT(keep)}; /* PostgreSQL types every $n given */
     int rc = ol_db_exec(conn, "UPDATE users SET password_hash = ?2, password_changed_at = ?3, "
                               "must_change_password = ?4 WHERE id = ?1", p, 4, NULL);
     if (rc == 0)
@@ -85,7 +86,7 @@ int ol_password_store(ol_conn_t *conn, long long user_id, const char *hash, int 
     if (rc == 0)
         rc = ol_db_exec(conn, "DELETE FROM password_history WHERE user_id = ?1 AND id NOT IN "
                               "(SELECT id FROM password_history WHERE user_id = ?1 "
-                              "ORDER BY id DESC LIMIT ?5)", p, 5, NULL);
+                              "ORDER BY id DESC LIMIT ?2)", trim, 2, NULL);
     /* Whoever held a session with the old password logs in again. */
     if (rc == 0)
         rc = ol_db_exec(conn, "DELETE FROM sessions WHERE user_id = ?1", p, 1, NULL);
