@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "records/audit.h"
+#include "records/schema.h"
 
 typedef struct {
     ol_ctx_t *c;
@@ -80,9 +81,16 @@ static int reset_job(ol_conn_t *conn, void *arg)
                             "WHERE id = ?1", p, 1, NULL);
 }
 
-/* Refuses with a problem type the login answer shows (c->result). */
+/* The detail of a refusal in the caller's language (records/messages.c). */
+static int fail_msg(ol_ctx_t *c, int rc, const char *code, const char *arg)
+{
+    char text[256];
+    return ol_ctx_fail(c, rc, "%s", ol_msg(code, c->lang, arg, text, sizeof text));
+}
+
+/* Refuses with a problem type the login answer shows (c->result); msg: a message code. */
 static int refuse(ol_ctx_t *c, const char *username, const char *type, const char *reason,
-                  const char *at_key, time_t at, const char *detail)
+                  const char *at_key, time_t at, const char *msg)
 {
     char when[32], audit[96];
     ol_ctx_t as = *c;
@@ -93,7 +101,7 @@ static int refuse(ol_ctx_t *c, const char *username, const char *type, const cha
     c->result = json_pack("{ss}", "type", type);
     if (at_key && at)
         json_object_set_new(c->result, at_key, json_string(ol_iso_ms(at, when)));
-    return ol_ctx_fail(c, -OL_EFORBIDDEN, "%s", detail);
+    return fail_msg(c, -OL_EFORBIDDEN, msg, NULL);
 }
 
 static int refuse_locked(ol_ctx_t *c, time_t until)
@@ -102,8 +110,7 @@ static int refuse_locked(ol_ctx_t *c, time_t until)
     json_decref(c->result);
     c->result = json_pack("{ssss}", "type", "account-locked", "unlocks_at",
                           ol_iso_ms(until, when));
-    return ol_ctx_fail(c, -OL_EFORBIDDEN, "the account is locked after too many failed logins "
-                       "until %s", when);
+    return fail_msg(c, -OL_EFORBIDDEN, "login_locked", when);
 }
 
 int ol_login_gate(ol_ctx_t *c, const char *username, const ol_account_t *a, int ok, int flags)
@@ -115,7 +122,7 @@ int ol_login_gate(ol_ctx_t *c, const char *username, const ol_account_t *a, int 
     if (!a->found) {
         ol_audit_write_now(c->db, &as, "auth.login", username, "denied",
                            "{\"reason\":\"bad credentials\"}");
-        return ol_ctx_fail(c, -OL_EUNAUTH, "wrong user name or password");
+        return fail_msg(c, -OL_EUNAUTH, "ldap_bad_credentials", NULL);
     }
     int locked = a->locked_until > now;
     if (!ok || locked) {
@@ -143,25 +150,22 @@ int ol_login_gate(ol_ctx_t *c, const char *username, const ol_account_t *a, int 
             return refuse_locked(c, a->locked_until);
         if (j.now_locked)
             return refuse_locked(c, now + ol_config_int(ol_config()->lockout_minutes) * 60);
-        return ol_ctx_fail(c, -OL_EUNAUTH, "wrong user name or password");
+        /* The same words for every wrong password, local or directory (records/messages.c). */
+        return fail_msg(c, -OL_EUNAUTH, "ldap_bad_credentials", NULL);
     }
     if ((a->failed_logins || a->locked_until) && ol_db_write(c->db, reset_job, (void *)a))
         return ol_ctx_fail(c, -OL_EUNAVAILABLE, "the database is unavailable");
     if (a->disabled)
-        return refuse(c, username, "account-disabled", "disabled", NULL, 0,
-                      "the account is disabled");
+        return refuse(c, username, "account-disabled", "disabled", NULL, 0, "login_disabled");
     if (a->expires_at && a->expires_at <= now)
         return refuse(c, username, "account-expired", "account expired", "expired_at",
-                      a->expires_at, "the account has expired");
+                      a->expires_at, "login_expired");
     time_t pw_expiry = ol_account_password_expiry(a);
     if (!expired_ok && a->must_change)
         return refuse(c, username, "password-expired", "must change password", NULL, 0,
-                      "the password was reset by an administrator and must be changed: "
-                      "POST /api/v1/session/password");
+                      "login_pw_reset");
     if (!expired_ok && pw_expiry && pw_expiry <= now)
         return refuse(c, username, "password-expired", "password expired",
-                      "password_expired_at", pw_expiry,
-                      "the password has expired and must be changed: "
-                      "POST /api/v1/session/password");
+                      "password_expired_at", pw_expiry, "login_pw_expired");
     return 0;
 }

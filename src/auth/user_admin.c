@@ -207,14 +207,14 @@ int ol_user_create_ex(ol_ctx_t *c, const ol_user_fields_t *f, const char *passwo
 
 #define USER_COLS "id, username, display_name, email, phone, kind, expires_at, disabled, " \
                   "disabled_at, disabled_reason, password_changed_at, must_change_password, " \
-                  "locked_until, created_at"
+                  "locked_until, created_at, auth_source"
 
 static json_t *opt_str(const char *s)
 {
     return s && *s ? json_string(s) : json_null();
 }
 
-/* One account as the API shows it (never the hash); roles from rr (user_id, role rows). */
+/* One account as the API shows it (never the hash); roles from rr (user_id, role, direct). */
 static json_t *user_json(const ol_rows_t *r, int i, const ol_rows_t *rr)
 {
     char phone[128], when[32];
@@ -227,11 +227,13 @@ static json_t *user_json(const ol_rows_t *r, int i, const ol_rows_t *rr)
         const char *name = ol_rows_get(rr, k, 1);
         const ol_role_t *role = ol_role_find(name);
         a.privileged |= role && role->privileged;
-        json_array_append_new(roles, json_string(name));
+        if (ol_rows_int(rr, k, 2))
+            json_array_append_new(roles, json_string(name));
     }
     if (ol_iso_parse(ol_rows_get(r, i, 10) ? ol_rows_get(r, i, 10) : ol_rows_get(r, i, 13),
                      &a.password_changed_at))
         a.password_changed_at = 0;
+    a.directory = !strcmp(ol_rows_get(r, i, 14), "ldap");
     time_t pw_exp = ol_account_password_expiry(&a), locked = 0;
     const char *lu = ol_rows_get(r, i, 12);
     if (lu && ol_iso_parse(lu, &locked) == 0 && locked <= ol_time())
@@ -247,6 +249,7 @@ static json_t *user_json(const ol_rows_t *r, int i, const ol_rows_t *rr)
     json_object_set_new(u, "disabled", json_boolean(ol_rows_int(r, i, 7)));
     json_object_set_new(u, "disabled_at", opt_str(ol_rows_get(r, i, 8)));
     json_object_set_new(u, "disabled_reason", opt_str(ol_rows_get(r, i, 9)));
+    json_object_set_new(u, "auth_source", json_string(ol_rows_get(r, i, 14)));
     json_object_set_new(u, "password_changed_at", opt_str(ol_rows_get(r, i, 10)));
     json_object_set_new(u, "password_expires_at", pw_exp ? json_string(ol_iso_ms(pw_exp, when))
                                                          : json_null());
@@ -277,11 +280,16 @@ static int show_fn(ol_conn_t *conn, void *arg)
                         s->username ? p : p + 1, s->username ? 1 : 2, &r);
     if (rc)
         return rc;
-    rc = ol_db_exec(conn, s->username
-                              ? "SELECT ur.user_id, ur.role FROM user_roles ur JOIN users u ON "
-                                "u.id = ur.user_id WHERE u.username = ?1 ORDER BY ur.role"
-                              : "SELECT user_id, role FROM user_roles ORDER BY user_id, role",
-                    p, s->username ? 1 : 0, &rr);
+    /* Roles held now (direct and elevated: shown) and through groups (only for privilege). */
+    char now[32];
+    ol_val_t q[] = {OL_VTEXT(ol_now_iso(now)), OL_VTEXT(s->username ? s->username : "")};
+    rc = ol_db_exec(conn, "SELECT user_id, role, 1 FROM user_roles WHERE (expires_at IS NULL OR "
+                          "expires_at > ?1) AND (?2 = '' OR user_id = (SELECT id FROM users "
+                          "WHERE username = ?2)) UNION ALL SELECT gm.user_id, gr.role, 0 FROM "
+                          "group_roles gr JOIN group_members gm ON gm.group_id = gr.group_id "
+                          "WHERE ?2 = '' OR gm.user_id = (SELECT id FROM users WHERE username = "
+                          "?2) ORDER BY 1, 2",
+                    q, 2, &rr);
     if (rc) {
         ol_rows_free(r);
         return rc;

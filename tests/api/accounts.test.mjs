@@ -143,6 +143,7 @@ for (const backend of backends()) {
             assert.ok(Math.abs(exp - (now() + 7 * DAY)) < 60, res.json.expires_at);
             assert.equal(res.json.phone, '+86 139 1234 5678');
             assert.equal(res.json.password_hash, undefined);
+            assert.equal(res.json.auth_source, 'local');
             res = await api('GET', '/api/v1/users?kind=temporary');
             assert.deepEqual(res.json.items.map((u) => u.username), ['tina']);
             res = await api('GET', '/api/v1/users?disabled=maybe');
@@ -183,8 +184,9 @@ for (const backend of backends()) {
             assertProblem(res, 403, 'account-locked');
             const unlocks = Date.parse(res.json.unlocks_at) / 1000;
             assert.ok(Math.abs(unlocks - (now() + 900)) < 60, res.json.unlocks_at);
-            res = await login('lena', USER_PASSWORD);
+            res = await login('lena', USER_PASSWORD, { 'Accept-Language': 'zh-CN' });
             assertProblem(res, 403, 'account-locked');
+            assert.match(res.json.detail, /登录失败次数过多,账号已锁定至 /);
             assert.equal((await auditOf('auth.lockout', 'lena')).length, 1);
             moveClock(14 * 60);
             assertProblem(await login('lena', USER_PASSWORD), 403, 'account-locked');
