@@ -75,8 +75,9 @@ static void create(ol_req_t *r, ol_call_t *call, json_t *body)
         .expires_at = opt_string(body, "expires_at", c),
     };
     const char *password = opt_string(body, "password", c);
-    /* Every field is checked, whatever else is wrong; nothing is written with any error. */
-    int rc = ol_user_create_ex(c, &f, password, list);
+    /* Unknown keys and wrong types first; then every field's value (ol_user_create_ex). */
+    int rc = json_array_size(c->errors) ? ol_ctx_fail(c, -OL_EINVAL, "the user is invalid")
+                                        : ol_user_create_ex(c, &f, password, list);
     if (rc == 0)
         rc = ol_user_get(c, f.username);
     reply_result(r, rc, c, 201);
