@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { ADMIN_PASSWORD, USER_PASSWORD, backends, cliResult, fieldErrors, startServer } from './harness.mjs';
+import { BASE, SVC_DN, slapdMissing, startSlapd } from './ldap-server.mjs';
 
 const DAY = 86400;
 const NEW_PASSWORD = 'Kq7#mVx9-Tz'; // meets every rule for a non-privileged account
@@ -405,6 +406,55 @@ for (const backend of backends()) {
             const dora = (await srv.api('GET', '/api/v1/users/dora')).json;
             assert.equal(dora.disabled, false);
             assert.equal(dora.must_change_password, false);
+        });
+    });
+    describe(`accounts of the directory [${backend}]`, { skip: slapdMissing() ?? false }, () => {
+        let dir, srv, tmp, clockFile;
+        const login = (username, password) =>
+            srv.api('POST', '/api/v1/session', { body: { username, password }, token: null });
+        before(async () => {
+            tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'opsledger-accounts-dir-'));
+            clockFile = path.join(tmp, 'clock');
+            fs.writeFileSync(clockFile, '0');
+            dir = await startSlapd({
+                people: [{ uid: 'dina', cn: 'Dina Directory', password: 'dina-Dir-pw1' }],
+                groups: [{ cn: 'ops', members: ['dina'] }],
+            });
+            srv = await startServer({
+                backend,
+                args: ['--ldap_url', dir.url, '--ldap_bind_dn', SVC_DN, '--ldap_bind_password_file',
+                    dir.svcPasswordFile, '--ldap_base_dn', BASE, '--ldap_role_map',
+                    `cn=ops,ou=groups,${BASE}=ops_engineer`, '--ldap_timeout', '3'],
+                env: { OPSLEDGER_TEST_CLOCK: clockFile },
+            });
+        });
+        after(async () => {
+            await srv?.stop();
+            await dir?.stop();
+            if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+        });
+
+        test('acc-6.1 directory passwords do not expire here, but wrong ones lock the account', async () => {
+            let res = await login('dina', 'dina-Dir-pw1');
+            assert.equal(res.status, 200, res.text);
+            assert.equal(res.json.password_expires_at, undefined);
+            const dina = (await srv.api('GET', '/api/v1/users/dina')).json;
+            assert.equal(dina.auth_source, 'ldap');
+            assert.equal(dina.password_expires_at, null);
+            fs.writeFileSync(clockFile, String(200 * DAY)); // far past any password age
+            res = await login('dina', 'dina-Dir-pw1');
+            assert.equal(res.status, 200, res.text);
+            // The directory owns the password: no reset here.
+            res = await srv.api('POST', '/api/v1/users/dina/password', { body: { password: NEW_PASSWORD } });
+            assert.equal(res.status, 409, res.text);
+            for (let i = 1; i <= 4; i++) assert.equal((await login('dina', `wrong-${i}`)).status, 401);
+            res = await login('dina', 'wrong-5');
+            assert.equal(res.status, 403, res.text);
+            assert.equal(res.json.type, '/problems/account-locked');
+            res = await login('dina', 'dina-Dir-pw1');
+            assert.equal(res.json.type, '/problems/account-locked');
+            fs.writeFileSync(clockFile, String(200 * DAY + 901));
+            assert.equal((await login('dina', 'dina-Dir-pw1')).status, 200);
         });
     });
 }
