@@ -107,7 +107,8 @@ void ol_api_session_password(ol_req_t *r, ol_app_t *app)
     const char *old = required_string(body, "old_password", &c);
     const char *new_pw = required_string(body, "new_password", &c);
     int rc = json_array_size(c.errors)
-                 ? ol_ctx_fail(&c, -OL_EINVAL, "username, old_password and new_password are required")
+                 ? ol_ctx_fail(&c, -OL_EINVAL,
+                               "username, old_password and new_password are required")
                  : ol_password_change(&c, user, old, new_pw);
     if (rc)
         reply_login_error(r, rc, &c);

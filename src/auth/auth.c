@@ -160,7 +160,8 @@ int ol_login(ol_ctx_t *c, const char *username, const char *password, ol_mfa_log
         long warn = ol_config_int(ol_config()->password_warn_days) * 86400;
         json_object_set_new(c->result, "password_expires_at",
                             json_string(ol_iso_ms(expiry, when)));
-        json_object_set_new(c->result, "password_warning", json_boolean(expiry - ol_time() <= warn));
+        json_object_set_new(c->result, "password_warning",
+                            json_boolean(expiry - ol_time() <= warn));
     }
     return 0;
 }

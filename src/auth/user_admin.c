@@ -108,8 +108,8 @@ static void check_lifecycle(ol_ctx_t *c, const char *kind, int kind_changed, int
 static void check_contact(ol_ctx_t *c, const char *display, const char *email, const char *phone)
 {
     if (display && (strlen(display) > 200 || has_control(display)))
-        ol_schema_add_error(c->errors, "display_name", strlen(display) > 200 ? "too_long" : "control",
-                            c->lang, "200");
+        ol_schema_add_error(c->errors, "display_name",
+                            strlen(display) > 200 ? "too_long" : "control", c->lang, "200");
     if (email && *email && !valid_email(email))
         ol_schema_add_error(c->errors, "email", "email", c->lang, NULL);
     if (phone && *phone && !valid_phone(phone))
@@ -365,7 +365,8 @@ static int update_job(ol_conn_t *conn, void *arg)
     check_lifecycle(c, kind, strcmp(kind, a->kind) != 0, exp_v != NULL, str_or_null(exp_v),
                     a->expires_at, expires);
     check_contact(c, str_or_null(json_object_get(ch, "display_name")),
-                  str_or_null(json_object_get(ch, "email")), str_or_null(json_object_get(ch, "phone")));
+                  str_or_null(json_object_get(ch, "email")),
+                  str_or_null(json_object_get(ch, "phone")));
     if (json_array_size(c->errors)) {
         free(a);
         return ol_ctx_fail(c, -OL_EINVAL, "the change is invalid");
