@@ -5,7 +5,9 @@
  * "A day" for the alert is the UTC calendar day: fail_day holds the day and fail_day_count the
  * failures in it, so one alert is raised per account and day, on the first failure above the
  * limit. */
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/account.h"
@@ -61,13 +63,15 @@ static int fail_job(ol_conn_t *conn, void *arg)
                             j->locked ? "{\"reason\":\"locked\"}"
                                       : "{\"reason\":\"bad credentials\"}");
     if (rc == 0 && j->day_count == ol_config_int(cfg->lockout_alert_failures) + 1) {
-        char detail[256];
-        snprintf(detail, sizeof detail,
-                 "{\"severity\":\"high\",\"kind\":\"login_failures\",\"user\":\"%s\","
-                 "\"failures\":%lld,\"day\":\"%s\",\"respond_within_minutes\":30}",
-                 j->a->username, j->day_count, j->day);
+        /* json_pack: a directory account's name is not limited to safe characters. */
+        json_t *d = json_pack("{sssssssIsssi}", "severity", "high", "kind", "login_failures",
+                              "user", j->a->username, "failures", (json_int_t)j->day_count,
+                              "day", j->day, "respond_within_minutes", 30);
+        char *detail = json_dumps(d, JSON_COMPACT);
         rc = ol_audit_write_sev(conn, j->c, OL_AUDIT_HIGH, "security.alert", j->a->username,
                                 "ok", detail);
+        free(detail);
+        json_decref(d);
         j->alert = 1;
     }
     return rc;
