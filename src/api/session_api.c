@@ -8,6 +8,7 @@
 #include "auth/mfa.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "records/schema.h"
 
 static const char *const none[] = {NULL};
@@ -125,6 +126,9 @@ void ol_api_reply_login(ol_req_t *r, ol_app_t *app, const char *user, const char
                             "expires_in_hours", ol_auth_policy.session_hours);
     if (extra)
         json_object_update(out, extra);
+    /* S1: logins that a second factor completed tell the password's expiry too. */
+    else if (ol_account_login_info(app->db, user, out))
+        ol_log(OL_LOG_WARN, "could not read the password age of '%s' for its login answer", user);
     ol_reply_json(r, 200, out);
     json_decref(out);
     char cookie[256];

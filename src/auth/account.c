@@ -96,6 +96,33 @@ time_t ol_account_password_expiry(const ol_account_t *a)
     return days > 0 ? a->password_changed_at + (time_t)days * 86400 : 0;
 }
 
+void ol_account_expiry_json(const ol_account_t *a, json_t *out)
+{
+    time_t expiry = ol_account_password_expiry(a);
+    if (!expiry)
+        return;
+    char when[32];
+    long warn = ol_config_int(ol_config()->password_warn_days) * 86400;
+    json_object_set_new(out, "password_expires_at", json_string(ol_iso_ms(expiry, when)));
+    json_object_set_new(out, "password_warning", json_boolean(expiry - ol_time() <= warn));
+}
+
+static int load_fn(ol_conn_t *conn, void *arg)
+{
+    ol_account_t *a = arg;
+    return ol_account_load(conn, a->username, a);
+}
+
+int ol_account_login_info(ol_db_t *db, const char *username, json_t *out)
+{
+    ol_account_t a;
+    snprintf(a.username, sizeof a.username, "%.64s", username);
+    int rc = ol_db_read(db, load_fn, &a);
+    if (rc == 0 && a.found)
+        ol_account_expiry_json(&a, out);
+    return rc;
+}
+
 /* ---- the expiry sweep ---------------------------------------------------------------------- */
 
 typedef struct {

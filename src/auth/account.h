@@ -32,6 +32,13 @@ int ol_account_load(ol_conn_t *conn, const char *username, ol_account_t *a);
 /* When the account's password expires (0 = never): changed + the role's maximum age. */
 time_t ol_account_password_expiry(const ol_account_t *a);
 
+/* S1: adds "password_expires_at" and "password_warning" (from password_warn_days before) to
+ * out when the password expires at all. */
+void ol_account_expiry_json(const ol_account_t *a, json_t *out);
+/* The same for the account named username (nothing for none): for the login answers that a
+ * second factor completes (api/mfa_api.c). Returns 0 or a database error. */
+int ol_account_login_info(ol_db_t *db, const char *username, json_t *out);
+
 /* "2026-11-22T10:00:00.000Z": the form every account time is stored in (buf >= 32). */
 const char *ol_iso_ms(time_t t, char *buf);
 

@@ -152,17 +152,9 @@ int ol_login(ol_ctx_t *c, const char *username, const char *password, ol_mfa_log
     if (rc)
         return ol_ctx_fail(c, rc, "could not create the session");
     /* S1: the answer tells when the password expires, and warns in its last days. */
-    time_t expiry = ol_account_password_expiry(&u);
     json_decref(c->result);
     c->result = json_object();
-    if (expiry) {
-        char when[32];
-        long warn = ol_config_int(ol_config()->password_warn_days) * 86400;
-        json_object_set_new(c->result, "password_expires_at",
-                            json_string(ol_iso_ms(expiry, when)));
-        json_object_set_new(c->result, "password_warning",
-                            json_boolean(expiry - ol_time() <= warn));
-    }
+    ol_account_expiry_json(&u, c->result);
     return 0;
 }
 
