@@ -138,8 +138,9 @@ void ol_api_users(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
     ol_ctx_t *c = &call->ctx;
     r->route = routes[nseg - 3];
     const char *allow = nseg == 3 ? "GET, POST" : nseg == 4 ? "GET, PATCH" : "POST";
-    int get = !strcmp(r->method, "GET");
-    if (!*r->method || !strstr(allow, r->method) || (nseg == 5 && strcmp(r->method, "POST"))) {
+    const char *write = nseg == 3 ? "POST" : nseg == 4 ? "PATCH" : "POST";
+    int get = nseg < 5 && !strcmp(r->method, "GET");
+    if (!get && strcmp(r->method, write)) {
         method_not_allowed(r, allow);
         return;
     }

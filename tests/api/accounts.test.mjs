@@ -177,6 +177,14 @@ for (const backend of backends()) {
             // The role routes of main stay where they are.
             assert.equal((await api('GET', '/api/v1/users/bob/access')).status, 200);
             assert.equal((await api('POST', '/api/v1/users/bob/nothing', { body: {} })).status, 404);
+            // Methods are matched whole: "OS" is not "POST".
+            let res = await api('OS', '/api/v1/users', { body: { username: 'oddity', password: NEW_PASSWORD } });
+            assert.equal(res.status, 405, res.text);
+            assert.equal(res.headers.get('allow'), 'GET, POST');
+            res = await api('PUT', '/api/v1/users/bob', { body: {} });
+            assert.equal(res.headers.get('allow'), 'GET, PATCH');
+            assertProblem(await api('GET', '/api/v1/users/bob/disable'), 405);
+            assertProblem(await api('GET', '/api/v1/users/oddity'), 404);
         });
 
         test('acc-2.1 five wrong passwords lock the account for 15 minutes, even for the right one', async () => {
