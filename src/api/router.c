@@ -236,9 +236,9 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
     } else if (nseg == 3 && !strcmp(seg[2], "tokens")) {
         r->route = "/api/v1/tokens";
         ol_api_tokens(r, call);
-    } else if (nseg == 3 && !strcmp(seg[2], "users")) {
-        r->route = "/api/v1/users";
-        ol_api_users(r, call);
+    } else if (!strcmp(seg[2], "users") &&
+               (nseg == 3 || nseg == 4 || (nseg == 5 && ol_api_users_action(seg[4])))) {
+        ol_api_users(r, call, seg, nseg); /* S4: api/users_api.c */
     } else if (nseg == 5 && !strcmp(seg[2], "users") && !strcmp(seg[4], "access")) {
         ol_api_user_access(r, call, seg[3]);
     } else if (!strcmp(seg[2], "roles")) {
@@ -332,6 +332,12 @@ void ol_api_handle(ol_req_t *r)
     if (nseg == 3 && !strcmp(seg[2], "session") && !strcmp(r->method, "POST")) {
         r->route = "/api/v1/session";
         ol_api_session(r, app);
+        return;
+    }
+    if (nseg == 4 && !strcmp(seg[2], "session") && !strcmp(seg[3], "password") &&
+        !strcmp(r->method, "POST")) {
+        r->route = "/api/v1/session/password"; /* S1: changing an expired password */
+        ol_api_session_password(r, app);
         return;
     }
     if (nseg >= 4 && !strcmp(seg[2], "session") && !strcmp(seg[3], "mfa")) {

@@ -4,21 +4,61 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "auth/account.h"
 #include "auth/mfa.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "records/schema.h"
 
 static const char *const none[] = {NULL};
 
+/* A refused login: the problem names its type (/problems/account-locked, password-expired,
+ * account-disabled, account-expired) and carries the members the engine gave (unlocks_at). */
+static void reply_login_error(ol_req_t *r, int rc, const ol_ctx_t *c)
+{
+    const char *type = json_string_value(json_object_get(c->result, "type"));
+    if (!type) {
+        ol_api_reply_error(r, rc, c);
+        return;
+    }
+    int status = ol_err_http_status(rc);
+    char uri[96];
+    snprintf(uri, sizeof uri, "/problems/%s", type);
+    json_t *p = json_deep_copy(c->result);
+    json_object_set_new(p, "type", json_string(uri));
+    json_object_set_new(p, "title", json_string(status == 403 ? "Forbidden" : "Unauthorized"));
+    json_object_set_new(p, "status", json_integer(status));
+    json_object_set_new(p, "detail", json_string(c->detail));
+    json_object_set_new(p, "instance", json_string("/api/v1/session"));
+    char *text = ol_json_dump(p);
+    ol_reply(r, status, "application/problem+json; charset=utf-8", text, strlen(text));
+    free(text);
+    json_decref(p);
+}
+
+/* The public account routes share their start: a JSON body and a fresh context. */
+static json_t *public_body(ol_req_t *r, ol_app_t *app, ol_ctx_t *c)
+{
+    ol_ctx_init(c, app->db, NULL, none);
+    c->ip = r->client_ip;
+    c->lang = ol_lang_pick(ol_req_header(r, "Accept-Language"));
+    ol_call_t call = {.app = app};
+    return ol_api_body_or_reply(r, &call);
+}
+
+static const char *required_string(json_t *body, const char *key, ol_ctx_t *c)
+{
+    const char *v = json_string_value(json_object_get(body, key));
+    if (!v || !*v)
+        ol_schema_add_error(c->errors, key, "required", c->lang, NULL);
+    return v;
+}
+
 void ol_api_session(ol_req_t *r, ol_app_t *app)
 {
     ol_ctx_t c;
-    ol_ctx_init(&c, app->db, NULL, none);
-    c.ip = r->client_ip;
-    c.lang = ol_lang_pick(ol_req_header(r, "Accept-Language"));
-    ol_call_t call = {.app = app};
-    json_t *body = ol_api_body_or_reply(r, &call);
+    json_t *body = public_body(r, app, &c);
     if (!body) {
         ol_ctx_clear(&c);
         return;
@@ -42,12 +82,39 @@ void ol_api_session(ol_req_t *r, ol_app_t *app)
         ol_mfa_login_t mfa = {.code = json_string_value(json_object_get(body, "code"))};
         int rc = ol_login(&c, user, pass, &mfa, token, csrf);
         if (rc)
-            ol_api_reply_error(r, rc, &c);
+            reply_login_error(r, rc, &c); /* S1, S2, S4: the problem type says why */
         else if (mfa.pending)
             ol_api_reply_mfa_pending(r, &mfa);
         else
-            ol_api_reply_login(r, app, user, token, csrf, NULL);
+            ol_api_reply_login(r, app, user, token, csrf, c.result); /* S1: expiry */
     }
+    json_decref(body);
+    ol_ctx_clear(&c);
+}
+
+/* POST /api/v1/session/password {username, old_password, new_password}: S1 self-service change,
+ * without a session, so that an expired or reset password can be replaced. */
+void ol_api_session_password(ol_req_t *r, ol_app_t *app)
+{
+    ol_ctx_t c;
+    json_t *body = public_body(r, app, &c);
+    if (!body) {
+        ol_ctx_clear(&c);
+        return;
+    }
+    static const char *const keys[] = {"username", "old_password", "new_password", NULL};
+    ol_input_check_keys(body, keys, c.lang, c.errors);
+    const char *user = required_string(body, "username", &c);
+    const char *old = required_string(body, "old_password", &c);
+    const char *new_pw = required_string(body, "new_password", &c);
+    int rc = json_array_size(c.errors)
+                 ? ol_ctx_fail(&c, -OL_EINVAL,
+                               "username, old_password and new_password are required")
+                 : ol_password_change(&c, user, old, new_pw);
+    if (rc)
+        reply_login_error(r, rc, &c);
+    else
+        ol_reply(r, 204, "application/json", "", 0);
     json_decref(body);
     ol_ctx_clear(&c);
 }
@@ -59,6 +126,9 @@ void ol_api_reply_login(ol_req_t *r, ol_app_t *app, const char *user, const char
                             "expires_in_hours", ol_auth_policy.session_hours);
     if (extra)
         json_object_update(out, extra);
+    /* S1: logins that a second factor completed tell the password's expiry too. */
+    else if (ol_account_login_info(app->db, user, out))
+        ol_log(OL_LOG_WARN, "could not read the password age of '%s' for its login answer", user);
     ol_reply_json(r, 200, out);
     json_decref(out);
     char cookie[256];
@@ -150,52 +220,3 @@ void ol_api_tokens(ol_req_t *r, ol_call_t *call)
     json_decref(body);
 }
 
-void ol_api_users(ol_req_t *r, ol_call_t *call)
-{
-    static const char *const admins[] = {"admin", NULL};
-    ol_ctx_t *c = &call->ctx;
-    if (strcmp(r->method, "POST")) {
-        ol_reply_problem(r, 405, "Method Not Allowed", "use POST", NULL);
-        ol_reply_header(r, "Allow", "POST");
-        return;
-    }
-    if (!ol_roles_allow(admins, c->roles)) {
-        ol_ctx_fail(c, -OL_EFORBIDDEN, "only administrators manage users");
-        ol_api_reply_error(r, -OL_EFORBIDDEN, c);
-        return;
-    }
-    json_t *body = ol_api_body_or_reply(r, call);
-    if (!body)
-        return;
-    static const char *const keys[] = {"username", "password", "display_name", "roles", NULL};
-    json_t *v;
-    ol_input_check_keys(body, keys, c->lang, c->errors);
-    json_t *roles = json_object_get(body, "roles");
-    const char *list[OL_MAX_ROLES + 1] = {NULL};
-    if (roles && (!json_is_array(roles) || json_array_size(roles) > OL_MAX_ROLES)) {
-        ol_schema_add_error(c->errors, "roles", "type_tags", c->lang, NULL);
-    } else if (roles) {
-        size_t i;
-        json_array_foreach(roles, i, v) {
-            if (!json_is_string(v)) {
-                ol_schema_add_error(c->errors, "roles", "type_tags", c->lang, NULL);
-                break;
-            }
-            list[i] = json_string_value(v);
-        }
-    }
-    int rc = json_array_size(c->errors) ? ol_ctx_fail(c, -OL_EINVAL, "the user is invalid") : 0;
-    const char *user = json_string_value(json_object_get(body, "username"));
-    if (rc == 0)
-        rc = ol_user_create(c, user, json_string_value(json_object_get(body, "display_name")),
-                            json_string_value(json_object_get(body, "password")), list);
-    if (rc) {
-        ol_api_reply_error(r, rc, c);
-    } else {
-        json_t *out = json_pack("{ssso}", "username", user, "roles",
-                                roles ? json_incref(roles) : json_array());
-        ol_reply_json(r, 201, out);
-        json_decref(out);
-    }
-    json_decref(body);
-}

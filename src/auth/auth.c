@@ -9,10 +9,13 @@
 #include <time.h>
 
 #include "auth/access.h"
-#include "auth/mfa.h"
+#include "auth/account.h"
 #include "auth/directory.h"
+#include "auth/mfa.h"
+#include "auth/password.h"
 #include "auth/roles.h"
 #include "core/clock.h"
+#include "core/config.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "records/audit.h"
@@ -27,27 +30,15 @@ ol_auth_policy_t ol_auth_policy = {
 
 const char *ol_password_problem(const char *pw, const char *username, int privileged)
 {
-    size_t len = strlen(pw);
-    int need = privileged ? ol_auth_policy.min_length_privileged : ol_auth_policy.min_length;
-    if (len > 1024)
-        return "the password is longer than 1024 bytes";
-    if ((int)len < need)
-        return privileged ? "the password is too short for a privileged account"
-                          : "the password is too short";
-    int up = 0, lo = 0, di = 0, sp = 0;
-    for (const char *s = pw; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        up |= isupper(ch) != 0;
-        lo |= islower(ch) != 0;
-        di |= isdigit(ch) != 0;
-        sp |= !isalnum(ch);
-    }
-    if (up + lo + di + sp < ol_auth_policy.min_classes)
-        return "the password needs upper-case, lower-case, digits and special characters "
-               "(at least 3 of the 4)";
-    if (username && *username && strcasestr(pw, username))
-        return "the password must not contain the user name";
-    return NULL;
+    static __thread char msg[256];
+    char arg[32];
+    ol_pw_subject_t subject = {.username = username, .privileged = privileged};
+    const char *code = ol_password_rule(pw, &subject, arg, sizeof arg);
+    if (!code)
+        return NULL;
+    char text[200];
+    snprintf(msg, sizeof msg, "the password %s", ol_msg(code, "en", arg, text, sizeof text));
+    return msg;
 }
 
 void ol_secret_hash(const char *secret, char *out)
@@ -75,106 +66,21 @@ static void iso_in(char *buf, long seconds)
     strftime(buf, 32, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
 }
 
-/* ---- users --------------------------------------------------------------------------------- */
-
-typedef struct {
-    ol_ctx_t *c;
-    const char *username, *display, *hash;
-    const char *const *roles;
-} user_job_t;
-
-static int user_job(ol_conn_t *conn, void *arg)
-{
-    user_job_t *j = arg;
-    char now[32];
-    ol_rows_t *r;
-    ol_val_t p[] = {OL_VTEXT(j->username), OL_VTEXT(j->display), OL_VTEXT(j->hash),
-                    OL_VTEXT(ol_now_iso(now))};
-    int rc = ol_db_exec(conn, "INSERT INTO users(username, display_name, password_hash, "
-                              "created_at) VALUES (?1, ?2, ?3, ?4) RETURNING id", p, 4, &r);
-    if (rc == -OL_ECONFLICT)
-        return ol_ctx_fail(j->c, rc, "the user name '%s' is taken", j->username);
-    if (rc)
-        return ol_ctx_db_fail(j->c, conn, rc);
-    long long id = ol_rows_int(r, 0, 0);
-    ol_rows_free(r);
-    for (const char *const *role = j->roles; role && *role && rc == 0; role++) {
-        ol_val_t rp[] = {OL_VINT(id), OL_VTEXT(*role)};
-        rc = ol_db_exec(conn, "INSERT INTO user_roles(user_id, role) VALUES (?1, ?2)", rp, 2, NULL);
-    }
-    if (rc == 0)
-        rc = ol_audit_write(conn, j->c, "user.create", j->username, "ok", NULL);
-    if (rc)
-        return ol_ctx_db_fail(j->c, conn, rc);
-    j->c->status = 201;
-    return 0;
-}
-
-static int valid_name(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 2 || n > 64)
-        return 0;
-    for (; *s; s++)
-        if (!(isalnum((unsigned char)*s) || *s == '.' || *s == '_' || *s == '-' || *s == '@'))
-            return 0;
-    return 1;
-}
+/* ---- users ----------------------------------------------------------------------------- */
 
 int ol_user_create(ol_ctx_t *c, const char *username, const char *display_name,
                    const char *password, const char *const *roles)
 {
-    int privileged = 0;
-    if (!username || !valid_name(username))
-        ol_schema_add_error(c->errors, "username", "username", c->lang, NULL);
-    char conflict[160];
-    for (const char *const *r = roles; r && *r; r++)
-        if (!ol_role_find(*r))
-            ol_schema_add_error(c->errors, "roles", "bad_filter", c->lang, "unknown role");
-    privileged = ol_roles_privileged(roles);
-    const char *why = password ? ol_password_problem(password, username, privileged)
-                               : "a password is required";
-    if (why)
-        ol_schema_add_error(c->errors, "password", "bad_filter", c->lang, why);
-    if (json_array_size(c->errors))
-        return ol_ctx_fail(c, -OL_EINVAL, "the user is invalid");
-    if (ol_roles_conflict(roles, conflict, sizeof conflict))
-        return ol_ctx_fail(c, -OL_ECONFLICT, "S6: the roles %s are incompatible and may not be "
-                           "held by one account", conflict);
-    char hash[crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-        return ol_ctx_fail(c, -OL_EINTERNAL, "out of memory hashing the password");
-    user_job_t j = {c, username, display_name ? display_name : "", hash, roles};
-    return ol_db_write(c->db, user_job, &j);
+    ol_user_fields_t f = {.username = username, .display_name = display_name};
+    return ol_user_create_ex(c, &f, password, roles);
 }
 
 /* ---- sessions ------------------------------------------------------------------------------ */
 
-typedef struct {
-    const char *username;
-    long long id;
-    char hash[crypto_pwhash_STRBYTES];
-    int disabled, found;
-} user_row_t;
-
-static int load_user(ol_conn_t *conn, void *arg)
+static int load_account(ol_conn_t *conn, void *arg)
 {
-    user_row_t *u = arg;
-    ol_rows_t *r;
-    ol_val_t p[] = {OL_VTEXT(u->username)};
-    int rc = ol_db_exec(conn, "SELECT id, password_hash, disabled FROM users WHERE username = ?1",
-                        p, 1, &r);
-    if (rc)
-        return rc;
-    if (ol_rows_count(r)) {
-        u->found = 1;
-        u->id = ol_rows_int(r, 0, 0);
-        snprintf(u->hash, sizeof u->hash, "%s", ol_rows_get(r, 0, 1));
-        u->disabled = (int)ol_rows_int(r, 0, 2);
-    }
-    ol_rows_free(r);
-    return 0;
+    ol_account_t *a = arg;
+    return ol_account_load(conn, a->username, a);
 }
 
 int ol_session_insert(ol_conn_t *conn, const ol_ctx_t *c, long long user_id, const char *username,
@@ -216,29 +122,28 @@ int ol_login(ol_ctx_t *c, const char *username, const char *password, ol_mfa_log
              char *token, char *csrf)
 {
     /* Directory (LDAP) accounts: the directory checks the password and the account and its
-     * roles are synced (auth/directory.c); OL_DIRECTORY_LOCAL means a local account. */
+     * roles are synced (auth/directory.c); OL_DIRECTORY_LOCAL means a local account. A wrong
+     * directory password still counts towards the lockout (S2); the directory audited it. */
     char dir_name[65];
     int dir = ol_directory_login(c, username, password, dir_name);
-    if (dir < 0)
+    if (dir < 0 && dir != -OL_EUNAUTH)
         return dir;
-    if (dir == 0)
+    if (dir != OL_DIRECTORY_LOCAL)
         username = dir_name;
-    user_row_t u = {.username = username};
-    int rc = ol_db_read(c->db, load_user, &u);
+    ol_account_t u;
+    snprintf(u.username, sizeof u.username, "%.64s", username);
+    int rc = ol_db_read(c->db, load_account, &u);
     if (rc)
         return ol_ctx_fail(c, rc, "the database is unavailable");
-    /* Verify against a dummy hash when the user does not exist, so timing does not tell. */
-    static const char dummy[] = "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
-                                "ZmFrZWZha2VmYWtlZmFrZWZha2VmYWtlZmFrZWZha2U";
-    int ok = dir == 0 ||
-             crypto_pwhash_str_verify(u.found ? u.hash : dummy, password, strlen(password)) == 0;
-    if (!u.found || !ok || u.disabled) {
-        ol_ctx_t audit = *c;
-        audit.user = username;
-        ol_audit_write_now(c->db, &audit, "auth.login", username, "denied",
-                           u.disabled ? "{\"reason\":\"disabled\"}" : "{\"reason\":\"bad credentials\"}");
-        return ol_ctx_fail(c, -OL_EUNAUTH, "wrong user name or password");
-    }
+    if (dir == -OL_EUNAUTH && !u.found)
+        return dir;
+    /* An unknown user costs one argon2 verify too (a dummy hash), so timing does not tell. */
+    int ok = dir == 0 || (dir == OL_DIRECTORY_LOCAL && ol_password_verify(u.found ? u.hash : NULL,
+                                                                          password));
+    /* S2 lockout, S4 disabled or expired accounts, S1 expired passwords. */
+    rc = ol_login_gate(c, username, &u, ok, dir == -OL_EUNAUTH ? OL_GATE_AUDITED : 0);
+    if (rc)
+        return rc;
     session_job_t j = {.c = c, .user_id = u.id, .username = username, .token = token, .csrf = csrf};
     /* S3: a second factor may be due before any session exists (auth/mfa.c). */
     if (mfa && ((rc = ol_mfa_after_password(c, u.id, username, mfa, &j.mfa)) || mfa->pending))
@@ -246,6 +151,10 @@ int ol_login(ol_ctx_t *c, const char *username, const char *password, ol_mfa_log
     rc = ol_db_write(c->db, session_job, &j);
     if (rc)
         return ol_ctx_fail(c, rc, "could not create the session");
+    /* S1: the answer tells when the password expires, and warns in its last days. */
+    json_decref(c->result);
+    c->result = json_object();
+    ol_account_expiry_json(&u, c->result);
     return 0;
 }
 
@@ -332,10 +241,11 @@ static int auth_fn(ol_conn_t *conn, void *arg)
                         a->session
                             ? "SELECT u.id, u.username, s.csrf FROM sessions s JOIN users u ON "
                               "u.id = s.user_id WHERE s.token_hash = ?1 AND s.expires_at > ?2 "
-                              "AND u.disabled = 0"
+                              "AND u.disabled = 0 AND (u.expires_at IS NULL OR u.expires_at > ?2)"
                             : "SELECT u.id, u.username, '' FROM api_tokens t JOIN users u ON "
                               "u.id = t.user_id WHERE t.token_hash = ?1 AND t.revoked = 0 AND "
-                              "(t.expires_at IS NULL OR t.expires_at > ?2) AND u.disabled = 0",
+                              "(t.expires_at IS NULL OR t.expires_at > ?2) AND u.disabled = 0 "
+                              "AND (u.expires_at IS NULL OR u.expires_at > ?2)",
                         p, 2, &r);
     if (rc)
         return rc;

@@ -144,32 +144,7 @@ int ol_cli_init(ol_config_t *cfg, int argc, char **argv)
     return 0;
 }
 
-int ol_cli_user(ol_config_t *cfg, int argc, char **argv)
-{
-    if (argc >= 2 && !strcmp(argv[1], "mfa-reset"))
-        return ol_cli_user_mfa_reset(cfg, argc, argv); /* S3: cli/mfa_cli.c */
-    if (argc < 3 || strcmp(argv[1], "add")) {
-        fprintf(stderr, "usage: opsledger user add NAME [--role ROLE]... [--password-file FILE]\n"
-                        "       (or the password in OPSLEDGER_USER_PASSWORD)\n"
-                        "       opsledger user mfa-reset NAME\n");
-        return 2;
-    }
-    const char *roles[33] = {NULL};
-    int n = 0;
-    for (int i = 3; i < argc; i++)
-        if (!strcmp(argv[i], "--role") && i + 1 < argc && n < 32)
-            roles[n++] = argv[++i];
-    ol_db_t *db;
-    int rc = ol_cli_open_db(cfg, &db);
-    if (rc)
-        return rc;
-    rc = add_user(db, argv[2], roles, ol_cli_flag(argc, argv, "password-file"),
-                  "OPSLEDGER_USER_PASSWORD");
-    ol_db_close(db);
-    if (rc == 0)
-        printf("user %s created\n", argv[2]);
-    return rc;
-}
+/* `opsledger user ...` is in cli/users_cli.c. */
 
 int ol_cli_token(ol_config_t *cfg, int argc, char **argv)
 {

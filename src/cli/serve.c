@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "auth/account.h"
 #include "auth/authz.h"
 #include "auth/directory.h"
 #include "cli/cli.h"
@@ -158,6 +159,7 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
            ol_http_port(http), ol_db_kind(db) == OL_DB_SQLITE ? "SQLite" : "PostgreSQL");
     fflush(stdout);
     ol_log(OL_LOG_INFO, "serving on %s:%d", addr, ol_http_port(http));
+    unsigned sweep_every = (unsigned)ol_config_int(cfg->account_sweep_seconds);
     for (unsigned tick = 1; !stop; tick++) {
         sleep(1); /* returns early on SIGINT/SIGTERM */
         if (stop)
@@ -167,6 +169,9 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
          * hand them back, so that RSS follows what is in use. */
         if (tick % TRIM_EVERY_S == 0)
             malloc_trim(0);
+        /* S4: temporary and contractor accounts past their expiry are disabled. */
+        if (tick % sweep_every == 0 && ol_accounts_sweep(db) < 0)
+            ol_log(OL_LOG_WARN, "S4: the account expiry sweep failed; it runs again later");
         /* Grants changed by another node (PostgreSQL) take effect here within this period. */
         if (tick % GRANTS_RELOAD_S == 0)
             ol_authz_reload(db);

@@ -216,6 +216,7 @@ int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
         {offsetof(ol_config_t, lockout_minutes), "lockout_minutes", 1, 10080},
         {offsetof(ol_config_t, lockout_alert_failures), "lockout_alert_failures", 1, 100000},
         {offsetof(ol_config_t, temp_account_max_days), "temp_account_max_days", 1, 3650},
+        {offsetof(ol_config_t, account_sweep_seconds), "account_sweep_seconds", 1, 3600},
         {offsetof(ol_config_t, elevation_max_days), "elevation_max_days", 1, 365},
         {offsetof(ol_config_t, review_days), "review_days", 1, 3650},
         {offsetof(ol_config_t, review_days_privileged), "review_days_privileged", 1, 3650},

@@ -36,6 +36,7 @@
     XX(lockout_minutes, "15", "S2: minutes an account stays locked")                         \
     XX(lockout_alert_failures, "10", "S2: failures of one account in a day that raise an alert") \
     XX(temp_account_max_days, "7", "S4: longest life of a temporary/contractor account")     \
+    XX(account_sweep_seconds, "60", "S4: seconds between sweeps that disable expired accounts") \
     XX(elevation_max_days, "7", "S4: longest temporary privilege elevation")                 \
     XX(review_days, "90", "S4: days between access reviews of all rights")                   \
     XX(review_days_privileged, "30", "S4: days between reviews of privileged rights")        \

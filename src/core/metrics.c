@@ -28,6 +28,25 @@ static counter_t counters[MAX_SERIES];
 static int ncounters;
 static hist_t hists[MAX_SERIES];
 static int nhists;
+#define MAX_ALERT_KINDS 16
+static struct {
+    const char *kind;
+    unsigned long long count;
+} alerts[MAX_ALERT_KINDS];
+static int nalerts;
+
+void ol_metrics_security_alert(const char *kind)
+{
+    pthread_mutex_lock(&mu);
+    int i;
+    for (i = 0; i < nalerts && strcmp(alerts[i].kind, kind); i++)
+        ;
+    if (i == nalerts && nalerts < MAX_ALERT_KINDS)
+        alerts[nalerts++].kind = kind;
+    if (i < nalerts)
+        alerts[i].count++;
+    pthread_mutex_unlock(&mu);
+}
 
 void ol_metrics_request(const char *method, const char *route, int status, double seconds)
 {
@@ -65,6 +84,11 @@ void ol_metrics_render(ol_buf_t *b)
     for (int i = 0; i < ncounters; i++)
         ol_buf_printf(b, "opsledger_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n",
                       counters[i].method, counters[i].route, counters[i].status, counters[i].count);
+    ol_buf_puts(b, "# HELP opsledger_security_alerts_total High-risk security alerts raised.\n"
+                   "# TYPE opsledger_security_alerts_total counter\n");
+    for (int i = 0; i < nalerts; i++)
+        ol_buf_printf(b, "opsledger_security_alerts_total{kind=\"%s\"} %llu\n", alerts[i].kind,
+                      alerts[i].count);
     ol_buf_puts(b, "# HELP opsledger_http_request_duration_seconds Request latency by route.\n"
                    "# TYPE opsledger_http_request_duration_seconds histogram\n");
     for (int i = 0; i < nhists; i++) {

@@ -7,5 +7,7 @@
 void ol_metrics_request(const char *method, const char *route, int status, double seconds);
 /* Appends the metrics text (requests, latency) to b. THREAD SAFETY: internally locked. */
 void ol_metrics_render(ol_buf_t *b);
+/* Counts one high-risk security alert (S2); kind is a static string ("login_failures"). */
+void ol_metrics_security_alert(const char *kind);
 
 #endif

@@ -213,7 +213,7 @@ for (const backend of backends()) {
                 ['GET', '/api/v1/articles/KB-000001/links/1', 'DELETE'],
                 ['PUT', '/api/v1/session', 'GET, POST, DELETE'],
                 ['GET', '/api/v1/tokens', 'POST'],
-                ['GET', '/api/v1/users', 'POST'],
+                ['DELETE', '/api/v1/users', 'GET, POST'], // S4: GET lists users
                 ['POST', '/api/v1/openapi.json', 'GET'],
                 ['PATCH', '/api/v1/search?q=x', 'GET'],
             ];
@@ -410,7 +410,9 @@ for (const backend of backends()) {
                 body: { username: 'webauthor', password: 'W3b-Auth0r-pass', display_name: 'Web Author', roles: ['kb_author'] },
             });
             assert.equal(res.status, 201, res.text);
-            assert.deepEqual(res.json, { username: 'webauthor', roles: ['kb_author'] });
+            // S4: the answer is the whole account (tests/api/accounts.test.mjs), never a hash.
+            assert.deepEqual([res.json.username, res.json.roles], ['webauthor', ['kb_author']]);
+            assert.equal(res.json.password_hash, undefined);
             res = await api('POST', '/api/v1/users', { body: { username: 'webreader', password: 'W3b-Reader-pass' } });
             assert.equal(res.status, 201, res.text);
             assert.deepEqual(res.json.roles, []);

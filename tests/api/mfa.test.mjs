@@ -165,6 +165,8 @@ for (const backend of backends()) {
             res = await api('POST', '/api/v1/session/mfa', { body: { mfa_token: token, code: right }, token: null });
             const s = sessionOf(res);
             assert.equal(res.json.username, 'alice');
+            assert.equal(res.json.password_warning, false); // S1: the password's expiry here too
+            assert.ok(Date.parse(res.json.password_expires_at) > Date.now());
             res = await api('GET', '/api/v1/session', as(s));
             assert.equal(res.json.username, 'alice');
             // The token was single-use, and the code may not be used again with a new one.
