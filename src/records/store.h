@@ -50,5 +50,14 @@ extern const ol_link_type_t ol_link_types[];
     "id, type, number, title, state, priority, owner, grp, version, created_at, updated_at, " \
     "state_changed_at, created_by, updated_by, data"
 json_t *ol_rec_from_row(const ol_record_type_t *t, const ol_rows_t *rows, int row);
+/* The same with sensitive fields in clear (S7): for the engine's own use, never for output
+ * without ol_sens_mask_record. */
+json_t *ol_rec_from_row_plain(const ol_record_type_t *t, const ol_rows_t *rows, int row);
+
+/* S7: reads a record with the sensitive fields named in fields (a NULL-terminated list) in
+ * clear. Refused (-OL_EFORBIDDEN) unless the caller holds the type's reveal permission; every
+ * attempt, allowed or refused, is audited as "record.reveal" before anything is shown. */
+int ol_rec_reveal(ol_ctx_t *c, const ol_record_type_t *t, const char *number,
+                  const char *const *fields);
 
 #endif
