@@ -1,5 +1,5 @@
 # opsledger - plain Makefile + pkg-config (see ../shared/STYLE.md §6).
-PKGS     := libmicrohttpd jansson sqlite3 libpq libsodium libcurl liboath libqrencode ldap lber
+include pkgs.mk
 CC       ?= cc
 SAN      ?=
 OPT      ?= -O2 -g

@@ -16,9 +16,14 @@ static const struct {
     {"config", ol_cli_config, "config check: validate and print the configuration"},
     {"backup", ol_cli_backup, "backup FILE: online, consistent copy with a checksum (SQLite)"},
     {"restore", ol_cli_restore, "restore FILE: verify a backup and put it in place (SQLite)"},
-    {"user", ol_cli_user, "user add NAME --role ROLE: create an account"},
+    {"user", ol_cli_user, "user add NAME --role ROLE: create an account; user mfa-reset NAME"},
     {"token", ol_cli_token, "token create --user NAME: create an API token"},
     {"records", ol_cli_records, "records create|get|list|update|transition|comment|link ..."},
+    {"role", ol_cli_role, "role list|show|set|grant|revoke: roles, grants, a user's roles"},
+    {"group", ol_cli_group, "group list|add|show|roles|add-member|remove-member"},
+    {"org-unit", ol_cli_org_unit, "org-unit list|add: organisation units"},
+    {"directory", ol_cli_directory, "directory check NAME: what an LDAP login of NAME finds"},
+    {"audit", ol_cli_audit, "audit verify | export [--format jsonl|syslog] [--since ISO] | purge"},
 };
 
 static void usage(void)

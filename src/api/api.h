@@ -43,5 +43,21 @@ void ol_api_session(ol_req_t *r, ol_app_t *app);
 void ol_api_me(ol_req_t *r, ol_call_t *call);
 void ol_api_tokens(ol_req_t *r, ol_call_t *call);
 void ol_api_users(ol_req_t *r, ol_call_t *call);
+void ol_api_roles(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+void ol_api_groups(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+void ol_api_org_units(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+void ol_api_review_items(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+void ol_api_user_access(ol_req_t *r, ol_call_t *call, const char *username);
+/* The login answer (csrf_token, session cookie), shared by password and MFA logins; extra
+ * (borrowed, or NULL) is merged into it. */
+void ol_api_reply_login(ol_req_t *r, ol_app_t *app, const char *user, const char *token,
+                        const char *csrf, json_t *extra);
+/* S3 (api/mfa_api.c): the second step of a login, unauthenticated, by mfa_token. */
+void ol_api_session_mfa(ol_req_t *r, ol_app_t *app, char **seg, int nseg);
+/* S3: the authenticated MFA routes; 1 when the path was one of them (then replied). */
+int ol_api_mfa_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+/* S3: the answer to a password that needs a second factor first. */
+void ol_api_reply_mfa_pending(ol_req_t *r, const ol_mfa_login_t *m);
+void ol_api_audit(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 
 #endif

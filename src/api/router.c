@@ -40,7 +40,8 @@ void ol_api_reply_error(ol_req_t *r, int rc, const ol_ctx_t *c)
     int status = ol_err_http_status(rc);
     const char *detail = c && c->detail[0] ? c->detail : ol_strerror(rc);
     const json_t *errors = c && c->errors && json_array_size(c->errors) ? c->errors : NULL;
-    ol_reply_problem(r, status, reason_phrase(status), detail, errors);
+    ol_reply_problem_type(r, c ? c->problem_type : NULL, status, reason_phrase(status), detail,
+                          errors);
     if (status == 503)
         ol_reply_header(r, "Retry-After", "1");
 }
@@ -196,6 +197,7 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
         }
     }
     ol_ctx_init(&call->ctx, app->db, call->who.username, call->who.roles);
+    call->ctx.scope = (const char *const *)call->who.scope;
     call->ctx.ip = r->client_ip;
     call->ctx.lang = ol_lang_pick(ol_req_header(r, "Accept-Language"));
     /* The context's JSON is released when the request's arena goes; see ol_api_handle. */
@@ -222,6 +224,21 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
     } else if (nseg == 3 && !strcmp(seg[2], "users")) {
         r->route = "/api/v1/users";
         ol_api_users(r, call);
+    } else if (nseg == 5 && !strcmp(seg[2], "users") && !strcmp(seg[4], "access")) {
+        ol_api_user_access(r, call, seg[3]);
+    } else if (!strcmp(seg[2], "roles")) {
+        ol_api_roles(r, call, seg, nseg);
+    } else if (!strcmp(seg[2], "groups")) {
+        ol_api_groups(r, call, seg, nseg);
+    } else if (!strcmp(seg[2], "org_units")) {
+        ol_api_org_units(r, call, seg, nseg);
+    } else if ((nseg == 5 || nseg == 6) && !strcmp(seg[2], "access_reviews") &&
+               !strcmp(seg[4], "items")) {
+        ol_api_review_items(r, call, seg, nseg);
+    } else if (ol_api_mfa_route(r, call, seg, nseg)) {
+        /* S3: /me/mfa..., /session/step-up, /users/{name}/mfa/reset (api/mfa_api.c) */
+    } else if (!strcmp(seg[2], "audit")) {
+        ol_api_audit(r, call, seg, nseg);
     } else {
         ol_api_records(r, call, seg, nseg);
     }
@@ -300,6 +317,11 @@ void ol_api_handle(ol_req_t *r)
     if (nseg == 3 && !strcmp(seg[2], "session") && !strcmp(r->method, "POST")) {
         r->route = "/api/v1/session";
         ol_api_session(r, app);
+        return;
+    }
+    if (nseg >= 4 && !strcmp(seg[2], "session") && !strcmp(seg[3], "mfa")) {
+        r->route = "/api/v1/session/mfa"; /* S3: finishing a login, by mfa_token */
+        ol_api_session_mfa(r, app, seg, nseg);
         return;
     }
     authenticated(r, app, seg, nseg);

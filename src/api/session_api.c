@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "auth/mfa.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "records/schema.h"
@@ -26,30 +27,45 @@ void ol_api_session(ol_req_t *r, ol_app_t *app)
     const char *pass = json_string_value(json_object_get(body, "password"));
     if (!user || !*user)
         ol_schema_add_error(c.errors, "username", "required", c.lang, NULL);
-    if (!pass || !*pass)
+    /* An empty password is a wrong one (401, audited), and never reaches a directory bind. */
+    if (!pass)
         ol_schema_add_error(c.errors, "password", "required", c.lang, NULL);
+    json_t *code = json_object_get(body, "code");
+    if (code && !json_is_string(code))
+        ol_schema_add_error(c.errors, "code", "type_string", c.lang, NULL);
     if (json_array_size(c.errors)) {
         ol_ctx_fail(&c, -OL_EINVAL, "user name and password are required");
         ol_api_reply_error(r, -OL_EINVAL, &c);
     } else {
         char token[96], csrf[96];
-        int rc = ol_login(&c, user, pass, token, csrf);
-        if (rc) {
+        /* S3: an optional "code" finishes a login with MFA in one request (api/mfa_api.c). */
+        ol_mfa_login_t mfa = {.code = json_string_value(json_object_get(body, "code"))};
+        int rc = ol_login(&c, user, pass, &mfa, token, csrf);
+        if (rc)
             ol_api_reply_error(r, rc, &c);
-        } else {
-            json_t *out = json_pack("{sssss{si}}", "username", user, "csrf_token", csrf, "session",
-                                    "expires_in_hours", ol_auth_policy.session_hours);
-            ol_reply_json(r, 200, out);
-            json_decref(out);
-            char cookie[256];
-            snprintf(cookie, sizeof cookie, "ol_session=%s; Path=/; Max-Age=%d; HttpOnly; "
-                     "SameSite=Strict%s", token, ol_auth_policy.session_hours * 3600,
-                     app->tls ? "; Secure" : "");
-            ol_reply_header(r, "Set-Cookie", cookie);
-        }
+        else if (mfa.pending)
+            ol_api_reply_mfa_pending(r, &mfa);
+        else
+            ol_api_reply_login(r, app, user, token, csrf, NULL);
     }
     json_decref(body);
     ol_ctx_clear(&c);
+}
+
+void ol_api_reply_login(ol_req_t *r, ol_app_t *app, const char *user, const char *token,
+                        const char *csrf, json_t *extra)
+{
+    json_t *out = json_pack("{sssss{si}}", "username", user, "csrf_token", csrf, "session",
+                            "expires_in_hours", ol_auth_policy.session_hours);
+    if (extra)
+        json_object_update(out, extra);
+    ol_reply_json(r, 200, out);
+    json_decref(out);
+    char cookie[256];
+    snprintf(cookie, sizeof cookie, "ol_session=%s; Path=/; Max-Age=%d; HttpOnly; "
+             "SameSite=Strict%s", token, ol_auth_policy.session_hours * 3600,
+             app->tls ? "; Secure" : "");
+    ol_reply_header(r, "Set-Cookie", cookie);
 }
 
 /* DELETE /api/v1/session: ends the browser session. It is authenticated like every other write,
@@ -98,6 +114,12 @@ void ol_api_tokens(ol_req_t *r, ol_call_t *call)
     if (strcmp(r->method, "POST")) {
         ol_reply_problem(r, 405, "Method Not Allowed", "use POST", NULL);
         ol_reply_header(r, "Allow", "POST");
+        return;
+    }
+    /* S3: a new credential is a permission change, so it needs a fresh MFA code (step-up). */
+    int su = ol_mfa_step_up_check(&call->ctx, &call->who);
+    if (su) {
+        ol_api_reply_error(r, su, &call->ctx);
         return;
     }
     json_t *body = ol_api_body_or_reply(r, call);

@@ -8,6 +8,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/access.h"
+#include "auth/mfa.h"
+#include "auth/directory.h"
+#include "auth/roles.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -123,17 +127,20 @@ int ol_user_create(ol_ctx_t *c, const char *username, const char *display_name,
     int privileged = 0;
     if (!username || !valid_name(username))
         ol_schema_add_error(c->errors, "username", "username", c->lang, NULL);
-    for (const char *const *r = roles; r && *r; r++) {
-        privileged |= !strcmp(*r, "admin");
-        if (!valid_name(*r))
-            ol_schema_add_error(c->errors, "roles", "bad_filter", c->lang, "bad role name");
-    }
+    char conflict[160];
+    for (const char *const *r = roles; r && *r; r++)
+        if (!ol_role_find(*r))
+            ol_schema_add_error(c->errors, "roles", "bad_filter", c->lang, "unknown role");
+    privileged = ol_roles_privileged(roles);
     const char *why = password ? ol_password_problem(password, username, privileged)
                                : "a password is required";
     if (why)
         ol_schema_add_error(c->errors, "password", "bad_filter", c->lang, why);
     if (json_array_size(c->errors))
         return ol_ctx_fail(c, -OL_EINVAL, "the user is invalid");
+    if (ol_roles_conflict(roles, conflict, sizeof conflict))
+        return ol_ctx_fail(c, -OL_ECONFLICT, "S6: the roles %s are incompatible and may not be "
+                           "held by one account", conflict);
     char hash[crypto_pwhash_STRBYTES];
     if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
@@ -170,28 +177,52 @@ static int load_user(ol_conn_t *conn, void *arg)
     return 0;
 }
 
+int ol_session_insert(ol_conn_t *conn, const ol_ctx_t *c, long long user_id, const char *username,
+                      int mfa_verified, char *token, char *csrf)
+{
+    char now[32], hash[65], expires[32];
+    new_secret("", token, 64);
+    new_secret("", csrf, 64);
+    ol_secret_hash(token, hash);
+    iso_in(expires, (long)ol_auth_policy.session_hours * 3600);
+    ol_now_iso(now);
+    ol_val_t p[] = {OL_VTEXT(hash), OL_VINT(user_id), OL_VTEXT(csrf), OL_VTEXT(now),
+                    OL_VTEXT(expires), OL_VTEXT(mfa_verified ? now : NULL)};
+    int rc = ol_db_exec(conn, "INSERT INTO sessions(token_hash, user_id, csrf, created_at, "
+                              "expires_at, mfa_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", p, 6, NULL);
+    ol_ctx_t as = *c;
+    as.user = username;
+    if (rc == 0)
+        rc = ol_audit_write(conn, &as, "auth.login", username, "ok",
+                            mfa_verified ? "{\"mfa\":true}" : NULL);
+    return rc;
+}
+
 typedef struct {
     ol_ctx_t *c;
     long long user_id;
     const char *username;
-    char token_hash[65], csrf[64], expires[32];
+    int mfa;
+    char *token, *csrf;
 } session_job_t;
 
 static int session_job(ol_conn_t *conn, void *arg)
 {
     session_job_t *j = arg;
-    char now[32];
-    ol_val_t p[] = {OL_VTEXT(j->token_hash), OL_VINT(j->user_id), OL_VTEXT(j->csrf),
-                    OL_VTEXT(ol_now_iso(now)), OL_VTEXT(j->expires)};
-    int rc = ol_db_exec(conn, "INSERT INTO sessions(token_hash, user_id, csrf, created_at, "
-                              "expires_at) VALUES (?1, ?2, ?3, ?4, ?5)", p, 5, NULL);
-    if (rc == 0)
-        rc = ol_audit_write(conn, j->c, "auth.login", j->username, "ok", NULL);
-    return rc;
+    return ol_session_insert(conn, j->c, j->user_id, j->username, j->mfa, j->token, j->csrf);
 }
 
-int ol_login(ol_ctx_t *c, const char *username, const char *password, char *token, char *csrf)
+int ol_login(ol_ctx_t *c, const char *username, const char *password, ol_mfa_login_t *mfa,
+             char *token, char *csrf)
 {
+    /* Directory (LDAP) accounts: the directory checks the password and the account and its
+     * roles are synced (auth/directory.c); OL_DIRECTORY_LOCAL means a local account. */
+    char dir_name[65];
+    int dir = ol_directory_login(c, username, password, dir_name);
+    if (dir < 0)
+        return dir;
+    if (dir == 0)
+        username = dir_name;
     user_row_t u = {.username = username};
     int rc = ol_db_read(c->db, load_user, &u);
     if (rc)
@@ -199,7 +230,8 @@ int ol_login(ol_ctx_t *c, const char *username, const char *password, char *toke
     /* Verify against a dummy hash when the user does not exist, so timing does not tell. */
     static const char dummy[] = "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
                                 "ZmFrZWZha2VmYWtlZmFrZWZha2VmYWtlZmFrZWZha2U";
-    int ok = crypto_pwhash_str_verify(u.found ? u.hash : dummy, password, strlen(password)) == 0;
+    int ok = dir == 0 ||
+             crypto_pwhash_str_verify(u.found ? u.hash : dummy, password, strlen(password)) == 0;
     if (!u.found || !ok || u.disabled) {
         ol_ctx_t audit = *c;
         audit.user = username;
@@ -207,15 +239,10 @@ int ol_login(ol_ctx_t *c, const char *username, const char *password, char *toke
                            u.disabled ? "{\"reason\":\"disabled\"}" : "{\"reason\":\"bad credentials\"}");
         return ol_ctx_fail(c, -OL_EUNAUTH, "wrong user name or password");
     }
-    session_job_t j = {.c = c, .user_id = u.id, .username = username};
-    new_secret("", token, 64);
-    new_secret("", csrf, 64);
-    ol_secret_hash(token, j.token_hash);
-    snprintf(j.csrf, sizeof j.csrf, "%s", csrf);
-    iso_in(j.expires, (long)ol_auth_policy.session_hours * 3600);
-    ol_ctx_t as = *c;
-    as.user = username;
-    j.c = &as;
+    session_job_t j = {.c = c, .user_id = u.id, .username = username, .token = token, .csrf = csrf};
+    /* S3: a second factor may be due before any session exists (auth/mfa.c). */
+    if (mfa && ((rc = ol_mfa_after_password(c, u.id, username, mfa, &j.mfa)) || mfa->pending))
+        return rc;
     rc = ol_db_write(c->db, session_job, &j);
     if (rc)
         return ol_ctx_fail(c, rc, "could not create the session");
@@ -321,16 +348,8 @@ static int auth_fn(ol_conn_t *conn, void *arg)
     ol_rows_free(r);
     if (!a->found)
         return 0;
-    ol_val_t u[] = {OL_VINT(a->p->id)};
-    rc = ol_db_exec(conn, "SELECT role FROM user_roles WHERE user_id = ?1 ORDER BY role", u, 1, &r);
-    if (rc)
-        return rc;
-    int n = 0;
-    for (int i = 0; i < ol_rows_count(r) && n < OL_MAX_ROLES; i++)
-        a->p->roles[n++] = ol_arena_strdup(a->arena, ol_rows_get(r, i, 0));
-    a->p->roles[n] = NULL;
-    ol_rows_free(r);
-    return 0;
+    /* Effective roles (direct, elevated, from groups), groups and data scope (S5). */
+    return ol_access_load(conn, a->p->id, a->arena, a->p);
 }
 
 int ol_authenticate(ol_db_t *db, const char *bearer, const char *session, ol_arena_t *arena,
@@ -349,5 +368,7 @@ int ol_authenticate(ol_db_t *db, const char *bearer, const char *session, ol_are
     if (!a.found)
         return -OL_EUNAUTH;
     out->via_session = bearer == NULL;
+    if (out->via_session)
+        memcpy(out->session_hash, hash, sizeof hash);
     return 0;
 }

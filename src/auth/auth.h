@@ -9,14 +9,22 @@
 #include "records/ctx.h"
 
 #define OL_MAX_ROLES 32
+#define OL_MAX_GROUPS 64
 
 typedef struct {
     long long id;
     char username[65];
     const char *roles[OL_MAX_ROLES + 1]; /* NULL-terminated; strings in the arena given */
+    const char *groups[OL_MAX_GROUPS + 1];
+    /* Data scope (S5): NULL = every record; else the groups whose records (grp) the user may
+     * see, NULL-terminated (records the user owns or created stay visible too). */
+    const char **scope;
     int via_session;                     /* authenticated by cookie: writes need CSRF */
     char csrf[64];
+    char session_hash[65];               /* S3: the session's row (step-up), "" for tokens */
 } ol_principal_t;
+
+typedef struct ol_mfa_login ol_mfa_login_t; /* auth/mfa.h */
 
 typedef struct {
     int min_length;           /* S1: 8 */
@@ -36,8 +44,16 @@ int ol_user_create(ol_ctx_t *c, const char *username, const char *display_name,
                    const char *password, const char *const *roles);
 
 /* Verifies a password; on success creates a session. token and csrf receive new secrets
- * (>= 64 bytes each). Audits success and failure. Returns 0 or -OL_EUNAUTH. */
-int ol_login(ol_ctx_t *c, const char *username, const char *password, char *token, char *csrf);
+ * (>= 64 bytes each). Audits success and failure. Returns 0 or -OL_EUNAUTH.
+ * S3: when mfa is not NULL and a second factor is due, no session is made: see
+ * ol_mfa_after_password() (mfa->pending). */
+int ol_login(ol_ctx_t *c, const char *username, const char *password, ol_mfa_login_t *mfa,
+             char *token, char *csrf);
+/* Creates a session for a user inside the caller's write transaction and audits auth.login;
+ * mfa_verified records the time as the session's last second-factor proof (S3 step-up). token
+ * and csrf as for ol_login. */
+int ol_session_insert(ol_conn_t *conn, const ol_ctx_t *c, long long user_id, const char *username,
+                      int mfa_verified, char *token, char *csrf);
 int ol_logout(ol_ctx_t *c, const char *session_token);
 
 /* Creates an API token for a user; the secret is shown once (token >= 64 bytes). */

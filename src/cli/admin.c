@@ -7,9 +7,11 @@
 #include <sys/stat.h>
 
 #include "auth/auth.h"
+#include "auth/directory.h"
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/mem.h"
+#include "records/audit.h"
 #include "records/ctx.h"
 
 static const char *const cli_roles[] = {"admin", NULL};
@@ -23,7 +25,19 @@ static int migrate(ol_db_t *db)
         return 1;
     }
     fprintf(stderr, "opsledger: database schema at version %d\n", version);
-    return 0;
+    /* S8: audit entries written before the hash chain existed join it now, oldest first. */
+    ol_ctx_t c;
+    long long sealed;
+    ol_ctx_init(&c, db, "cli", cli_roles);
+    c.via = "cli";
+    c.ip = "local";
+    int rc = ol_audit_seal(&c, &sealed);
+    if (rc)
+        fprintf(stderr, "opsledger: cannot seal the earlier audit entries: %s\n", c.detail);
+    else if (sealed)
+        fprintf(stderr, "opsledger: %lld earlier audit entries joined the hash chain\n", sealed);
+    ol_ctx_clear(&c);
+    return rc ? 1 : 0;
 }
 
 int ol_cli_migrate(ol_config_t *cfg, int argc, char **argv)
@@ -46,7 +60,7 @@ int ol_cli_config(ol_config_t *cfg, int argc, char **argv)
         fprintf(stderr, "usage: opsledger config check [--config FILE] [--KEY VALUE ...]\n");
         return 2;
     }
-    if (ol_config_check(cfg, err, sizeof err)) {
+    if (ol_config_check(cfg, err, sizeof err) || ol_directory_check_config(cfg, err, sizeof err)) {
         fprintf(stderr, "opsledger: configuration: %s\n", err);
         return 1;
     }
@@ -132,9 +146,12 @@ int ol_cli_init(ol_config_t *cfg, int argc, char **argv)
 
 int ol_cli_user(ol_config_t *cfg, int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "mfa-reset"))
+        return ol_cli_user_mfa_reset(cfg, argc, argv); /* S3: cli/mfa_cli.c */
     if (argc < 3 || strcmp(argv[1], "add")) {
         fprintf(stderr, "usage: opsledger user add NAME [--role ROLE]... [--password-file FILE]\n"
-                        "       (or the password in OPSLEDGER_USER_PASSWORD)\n");
+                        "       (or the password in OPSLEDGER_USER_PASSWORD)\n"
+                        "       opsledger user mfa-reset NAME\n");
         return 2;
     }
     const char *roles[33] = {NULL};

@@ -14,7 +14,13 @@ int ol_cli_backup(ol_config_t *cfg, int argc, char **argv);
 int ol_cli_restore(ol_config_t *cfg, int argc, char **argv);
 int ol_cli_token(ol_config_t *cfg, int argc, char **argv);
 int ol_cli_user(ol_config_t *cfg, int argc, char **argv);
+int ol_cli_user_mfa_reset(ol_config_t *cfg, int argc, char **argv); /* S3 */
 int ol_cli_records(ol_config_t *cfg, int argc, char **argv);
+int ol_cli_role(ol_config_t *cfg, int argc, char **argv);
+int ol_cli_group(ol_config_t *cfg, int argc, char **argv);
+int ol_cli_org_unit(ol_config_t *cfg, int argc, char **argv);
+int ol_cli_directory(ol_config_t *cfg, int argc, char **argv);
+int ol_cli_audit(ol_config_t *cfg, int argc, char **argv);
 
 /* ---- shared helpers (cli/common.c) ---- */
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/json.h"
@@ -26,7 +27,7 @@ typedef struct {
     const char **filters;
     int nfilters;
     const char *sort, *limit, *cursor, *q, *version, *reason, *body, *link_type, *target;
-    const char *url, *token_file, *fields;
+    const char *url, *token_file, *fields, *cacert;
     int json, work_note;
     json_t *data; /* --fields, parsed; NULL when absent */
 } args_t;
@@ -35,6 +36,7 @@ typedef struct {
     CURL *h;
     char *base;     /* server URL without a trailing slash */
     char *auth;     /* "Bearer TOKEN": a secret, wiped before it is freed */
+    const char *cacert; /* PEM CA file that signs an https server's certificate, or NULL */
     int json;
 } client_t;
 
@@ -45,7 +47,8 @@ typedef struct {
 } resp_t;
 
 static const char usage_text[] =
-    "usage: opsledger records SUBCOMMAND ... [--url URL] [--token-file FILE] [--json]\n"
+    "usage: opsledger records SUBCOMMAND ... [--url URL] [--token-file FILE] [--cacert PEM]\n"
+    "       [--json]\n"
     "  create TYPE --fields JSON|@FILE\n"
     "  get TYPE NUMBER\n"
     "  list TYPE [--filter K=V]... [--sort S] [--limit N] [--cursor C] [--q TEXT]\n"
@@ -57,7 +60,8 @@ static const char usage_text[] =
     "TYPE is the API path of the record type, e.g. articles. The server is --url, else\n"
     "OPSLEDGER_URL, else " DEFAULT_URL "; the API token is read from --token-file or\n"
     "OPSLEDGER_TOKEN (never from the command line). Exit status: 0 done, 1 refused by the\n"
-    "server, 2 usage, 3 server not reachable.\n";
+    "server, 2 usage, 3 server not reachable. An https:// server's certificate is checked\n"
+    "against the system's CAs, or the CA file --cacert (else OPSLEDGER_CACERT).\n";
 
 /* ---- arguments ------------------------------------------------------------------------------- */
 
@@ -71,6 +75,7 @@ static const struct {
     {"body", offsetof(args_t, body)},           {"link-type", offsetof(args_t, link_type)},
     {"target", offsetof(args_t, target)},       {"url", offsetof(args_t, url)},
     {"token-file", offsetof(args_t, token_file)}, {"fields", offsetof(args_t, fields)},
+    {"cacert", offsetof(args_t, cacert)},
 };
 
 /* Splits argv (after "records SUB") into positional arguments and flags. */
@@ -262,6 +267,8 @@ static int request(client_t *c, const char *method, const char *url, const json_
     curl_easy_setopt(c->h, CURLOPT_USERAGENT, "opsledger-cli/" OL_VERSION);
     curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c->h, CURLOPT_WRITEDATA, r);
+    if (c->cacert)
+        curl_easy_setopt(c->h, CURLOPT_CAINFO, c->cacert);
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(c->h, CURLOPT_PROTOCOLS_STR, "http,https");
 #endif
@@ -662,6 +669,11 @@ int ol_cli_records(ol_config_t *cfg, int argc, char **argv)
     for (size_t n = strlen(c.base); n > 0 && c.base[n - 1] == '/'; n--)
         c.base[n - 1] = 0;
     c.json = a.json;
+    c.cacert = a.cacert ? a.cacert : getenv("OPSLEDGER_CACERT");
+    if (c.cacert && (!*c.cacert || access(c.cacert, R_OK))) {
+        fprintf(stderr, "opsledger: --cacert %s cannot be read\n", c.cacert);
+        goto out;
+    }
     char *token = read_token(a.token_file);
     if (!token)
         goto out;

@@ -9,13 +9,18 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "auth/authz.h"
+#include "auth/directory.h"
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/tls.h"
 #include "modules/registry.h"
 
 #define RESERVED_FDS 128 /* descriptors kept for the database, logs and MHD's own */
 #define TRIM_EVERY_S 10  /* seconds between returns of freed heap memory to the system */
+#define GRANTS_RELOAD_S 10 /* seconds between reloads of the role grants */
+#define SWEEP_EVERY_S 5    /* seconds between checks for expired elevations, reviews due */
 
 static volatile sig_atomic_t stop;
 
@@ -39,6 +44,15 @@ static unsigned fit_connections(unsigned want)
            "connections at most (raise the limit, e.g. LimitNOFILE= in the systemd unit)",
            want, (unsigned long long)need, (unsigned long long)cur, fit);
     return fit;
+}
+
+/* The PEM texts stay until the server stops: MHD holds pointers to them. */
+static void free_tls(char *cert, char *key)
+{
+    if (key)
+        memset(key, 0, strlen(key));
+    free(key);
+    free(cert);
 }
 
 static void on_signal(int sig)
@@ -69,10 +83,26 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
         return 1;
     }
     ol_schema_register_all();
+    if (ol_authz_reload(db)) {
+        fprintf(stderr, "opsledger: refusing to start: cannot read the role grants\n");
+        ol_db_close(db);
+        return 1;
+    }
+    /* S9 native HTTPS and directory login: refuse to start on a bad certificate, key or map. */
+    char *tls_cert = NULL, *tls_key = NULL;
+    if ((*cfg->tls_cert &&
+         ol_tls_load(cfg->tls_cert, cfg->tls_key, &tls_cert, &tls_key, err, sizeof err)) ||
+        ol_directory_check_config(cfg, err, sizeof err)) {
+        fprintf(stderr, "opsledger: refusing to start: %s\n", err);
+        ol_db_close(db);
+        return 1;
+    }
 
     ol_app_t app = {.db = db, .cfg = cfg, .version = OL_VERSION,
                     .max_json_depth = (int)ol_config_int(cfg->max_json_depth),
-                    .tls = !strcmp(cfg->tls, "on")};
+                    .tls = !strcmp(cfg->tls, "on") || tls_cert};
+    char hsts[48];
+    snprintf(hsts, sizeof hsts, "max-age=%ld", ol_config_int(cfg->hsts_max_age));
     char addr[256];
     snprintf(addr, sizeof addr, "%s", cfg->listen);
     char *colon = strrchr(addr, ':');
@@ -85,12 +115,18 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
         .max_header = (size_t)ol_config_int(cfg->max_header),
         .timeout_s = (unsigned)ol_config_int(cfg->request_timeout),
         .max_conns = fit_connections((unsigned)ol_config_int(cfg->max_connections)),
+        .tls_cert = tls_cert,
+        .tls_key = tls_key,
+        .tls_priorities = ol_tls_priorities(cfg->tls_min_version),
+        .hsts = app.tls && ol_config_int(cfg->hsts_max_age) > 0 ? hsts : NULL,
+        .trusted_proxies = cfg->trusted_proxies,
         .handler = ol_api_handle,
         .app = &app,
     };
     ol_http_t *http;
     if (ol_http_start(&o, &http, err, sizeof err)) {
         fprintf(stderr, "opsledger: %s\n", err);
+        free_tls(tls_cert, tls_key);
         ol_db_close(db);
         return 1;
     }
@@ -105,7 +141,8 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     /* One line on stdout that scripts and tests can wait for. */
-    printf("opsledger %s listening on http://%s:%d/ (database: %s)\n", OL_VERSION, addr,
+    printf("opsledger %s listening on %s://%s:%d/ (database: %s)\n", OL_VERSION,
+           o.tls_cert ? "https" : "http", addr,
            ol_http_port(http), ol_db_kind(db) == OL_DB_SQLITE ? "SQLite" : "PostgreSQL");
     fflush(stdout);
     ol_log(OL_LOG_INFO, "serving on %s:%d", addr, ol_http_port(http));
@@ -118,9 +155,17 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
          * hand them back, so that RSS follows what is in use. */
         if (tick % TRIM_EVERY_S == 0)
             malloc_trim(0);
+        /* Grants changed by another node (PostgreSQL) take effect here within this period. */
+        if (tick % GRANTS_RELOAD_S == 0)
+            ol_authz_reload(db);
+        if (tick % SWEEP_EVERY_S == 0 && ol_elevation_sweep(db) < 0)
+            ol_log(OL_LOG_WARN, "could not expire the elevations due; will retry");
+        if (tick % SWEEP_EVERY_S == 0 && ol_access_review_schedule(db) < 0)
+            ol_log(OL_LOG_WARN, "could not create the access reviews due; will retry");
     }
     ol_log(OL_LOG_INFO, "stopping");
     ol_http_stop(http);
+    free_tls(tls_cert, tls_key);
     ol_db_close(db);
     return 0;
 }

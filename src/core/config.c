@@ -223,6 +223,7 @@ int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
         {offsetof(ol_config_t, step_up_minutes), "step_up_minutes", 1, 1440},
         {offsetof(ol_config_t, audit_retention_days), "audit_retention_days", 180, 36500},
         {offsetof(ol_config_t, hsts_max_age), "hsts_max_age", 0, 63072000},
+        {offsetof(ol_config_t, ldap_timeout), "ldap_timeout", 1, 300},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         const char *v = *(const char *const *)((const char *)cfg + ints[i].off);
@@ -251,6 +252,17 @@ int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "tls = '%s': use on or off", cfg->tls);
         return -1;
     }
+    if (strcmp(cfg->mfa_required, "privileged") && strcmp(cfg->mfa_required, "all") &&
+        strcmp(cfg->mfa_required, "none")) {
+        snprintf(err, errlen, "mfa_required = '%s': use privileged, all or none", cfg->mfa_required);
+        return -1;
+    }
+    if (!*cfg->mfa_issuer || strlen(cfg->mfa_issuer) > 64) {
+        snprintf(err, errlen, "mfa_issuer: use a name of 1 to 64 bytes");
+        return -1;
+    }
+    if (ol_config_check_s9(cfg, err, errlen))
+        return -1;
     const char *db = ol_config_db_url(cfg);
     if (strncmp(db, "sqlite:", 7) && strncmp(db, "postgresql://", 13) && strncmp(db, "postgres://", 11)) {
         snprintf(err, errlen, "db: use sqlite:PATH or postgresql://...");

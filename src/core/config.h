@@ -44,6 +44,7 @@
     XX(mfa_issuer, "opsledger", "S3: issuer name shown by authenticator apps")               \
     XX(totp_window, "1", "S3: 30-second steps accepted before and after now")                \
     XX(step_up_minutes, "5", "S3: minutes a TOTP confirmation covers sensitive operations")  \
+    XX(mfa_key_file, "", "S3: key file sealing TOTP secrets (default: mfa.key beside the SQLite file)") \
     /* ---- S5/S6 access control and separation of duties ---- */                           \
     XX(incompatible_roles, "ops_manager,ops_engineer;dev_manager,developer;test_manager,tester", \
        "S6: sets of roles that may not be held together, separated by ';'")                  \
@@ -55,8 +56,22 @@
     XX(tls_cert, "", "S9: PEM certificate file; with tls_key, serve HTTPS natively")         \
     XX(tls_key, "", "S9: PEM private key file")                                              \
     XX(hsts_max_age, "31536000", "S9: Strict-Transport-Security max-age in seconds")         \
+    XX(tls_min_version, "1.2", "S9: lowest TLS version of native HTTPS: 1.2 or 1.3")        \
+    XX(trusted_proxies, "", "S9: proxy addresses (IP or CIDR, comma-separated) whose "      \
+       "X-Forwarded-For names the client; empty = ignore the header")                       \
     /* ---- directory (LDAP) login ---- */                                                    \
-    XX(ldap_url, "", "LDAP/AD server, e.g. ldap://ldap.example.com; empty = off")
+    XX(ldap_url, "", "LDAP/AD server, e.g. ldap://ldap.example.com; empty = off")           \
+    XX(ldap_starttls, "off", "on: upgrade ldap:// with StartTLS before binding")             \
+    XX(ldap_ca_file, "", "PEM CA certificates that sign the directory's certificate")        \
+    XX(ldap_bind_dn, "", "service account DN that searches users (empty = anonymous)")       \
+    XX(ldap_bind_password_file, "", "file holding the service account's password")           \
+    XX(ldap_base_dn, "", "where users and groups are searched, e.g. dc=example,dc=com")      \
+    XX(ldap_user_filter, "(uid=%s)", "user search; %s is the escaped login name "            \
+       "(AD: (sAMAccountName=%s))")                                                          \
+    XX(ldap_group_attr, "memberOf", "user attribute listing the user's group DNs")           \
+    XX(ldap_group_filter, "", "group search instead, %s = the user's DN, e.g. (member=%s)")  \
+    XX(ldap_role_map, "", "group DN=role pairs separated by ';' (DNs compared ignoring case)") \
+    XX(ldap_timeout, "5", "seconds to wait for the directory server")
 
 typedef struct {
 #define XX(key, def, desc) const char *key;
@@ -70,6 +85,8 @@ typedef struct {
 int ol_config_load(ol_config_t *cfg, int *argc, char **argv, char *err, size_t errlen);
 /* Validates values and their ranges; returns 0 or -1 with a message. */
 int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen);
+/* The checks of ol_config_check for directory login, TLS and proxies (core/config_s9.c). */
+int ol_config_check_s9(const ol_config_t *cfg, char *err, size_t errlen);
 /* Prints "key = value" lines, for `opsledger config check`. */
 void ol_config_print(const ol_config_t *cfg);
 /* The effective database URL (db, or sqlite:DATA/opsledger.db when only data was set). */

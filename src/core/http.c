@@ -18,6 +18,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/proxy.h"
 
 /* THREAD SAFETY: stopping, busy and conns are atomics shared by the MHD threads and
  * ol_http_stop(). A request counts in busy from the moment its handler starts until its reply is
@@ -80,8 +81,8 @@ void ol_reply(ol_req_t *r, int status, const char *content_type, const char *bod
     MHD_add_response_header(r->resp, "Content-Type", content_type);
     MHD_add_response_header(r->resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r->resp, "Cache-Control", "no-store");
-    if (r->tls)
-        MHD_add_response_header(r->resp, "Strict-Transport-Security", "max-age=31536000");
+    if (r->hsts)
+        MHD_add_response_header(r->resp, "Strict-Transport-Security", r->hsts);
     r->status = status;
     r->replied = 1;
 }
@@ -102,8 +103,14 @@ void ol_reply_json(ol_req_t *r, int status, const json_t *v)
 void ol_reply_problem(ol_req_t *r, int status, const char *title, const char *detail,
                       const json_t *errors)
 {
+    ol_reply_problem_type(r, NULL, status, title, detail, errors);
+}
+
+void ol_reply_problem_type(ol_req_t *r, const char *type, int status, const char *title,
+                           const char *detail, const json_t *errors)
+{
     json_t *p = json_object();
-    json_object_set_new(p, "type", json_string("about:blank"));
+    json_object_set_new(p, "type", json_string(type ? type : "about:blank"));
     json_object_set_new(p, "title", json_string(title));
     json_object_set_new(p, "status", json_integer(status));
     if (detail)
@@ -220,6 +227,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             else if (sa->sa_family == AF_INET6)
                 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->client_ip,
                           sizeof r->client_ip);
+        }
+        r->tls = h->o.tls_cert != NULL;
+        r->hsts = h->o.hsts;
+        if (h->o.trusted_proxies && *h->o.trusted_proxies) {
+            char peer[sizeof r->client_ip];
+            memcpy(peer, r->client_ip, sizeof peer);
+            ol_proxy_client_ip(h->o.trusted_proxies, peer,
+                               MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                           "X-Forwarded-For"),
+                               r->client_ip, sizeof r->client_ip);
         }
         *con_cls = r;
         if (framing_refused_or_reply(r))
@@ -353,6 +370,16 @@ int ol_http_start(const ol_http_opts_t *o, ol_http_t **out, char *err, size_t er
      * could stall for request_timeout (CI saw it with 2,000 clients connecting at once). */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
+    /* S9 native HTTPS: the priorities leave out every protocol version below the minimum, so
+     * a TLS 1.0/1.1 client fails its handshake. */
+    struct MHD_OptionItem tls[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)o->tls_cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)o->tls_key},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)o->tls_priorities},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (o->tls_cert)
+        flags |= MHD_USE_TLS;
     /* Each thread may hold them all; on_accept keeps the total at max_conns. */
     h->d = MHD_start_daemon(flags, 0, on_accept, h, on_request, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -363,10 +390,11 @@ int ol_http_start(const ol_http_opts_t *o, ol_http_t **out, char *err, size_t er
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                             MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
                             MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+                            MHD_OPTION_ARRAY, o->tls_cert ? tls : tls + 3,
                             MHD_OPTION_END);
     if (!h->d) {
-        snprintf(err, errlen, "cannot listen on %s:%d (address in use or not permitted)",
-                 o->address, o->port);
+        snprintf(err, errlen, "cannot listen on %s:%d (address in use or not permitted%s)",
+                 o->address, o->port, o->tls_cert ? ", or TLS could not be set up" : "");
         free(h);
         return -1;
     }

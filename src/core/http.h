@@ -18,6 +18,11 @@ typedef struct {
     size_t max_header;     /* bytes of connection memory for headers; larger gets 431 */
     unsigned timeout_s;    /* idle connection / request time limit */
     unsigned max_conns;    /* concurrent connections over all threads; more are refused */
+    const char *tls_cert;  /* S9: PEM certificate and key: serve HTTPS when both are set */
+    const char *tls_key;
+    const char *tls_priorities; /* GnuTLS priorities (protocol versions), see core/tls.h */
+    const char *hsts;      /* Strict-Transport-Security value for every reply, or NULL */
+    const char *trusted_proxies; /* X-Forwarded-For is believed from these (core/proxy.h) */
     ol_handler_fn handler; /* called once per request with the whole body */
     void *app;             /* handed to the handler as r->app */
 } ol_http_opts_t;
@@ -37,8 +42,9 @@ struct ol_req {
     ol_arena_t arena;      /* freed when the request completes */
     const char *route;     /* static route pattern, for metrics; set by the router */
     void *user;            /* the application's per-request state */
-    char client_ip[64];
-    int tls;
+    char client_ip[64];    /* the peer, or the client a trusted proxy names */
+    int tls;               /* 1 when the connection is native HTTPS */
+    const char *hsts;      /* borrowed from the options */
     /* private */
     struct MHD_Connection *conn;
     ol_buf_t in;
@@ -62,6 +68,9 @@ void ol_reply_json(ol_req_t *r, int status, const json_t *v);
 /* application/problem+json (RFC 9457); errors (may be NULL) is borrowed. */
 void ol_reply_problem(ol_req_t *r, int status, const char *title, const char *detail,
                       const json_t *errors);
+/* The same with a problem type URI (NULL = about:blank). */
+void ol_reply_problem_type(ol_req_t *r, const char *type, int status, const char *title,
+                           const char *detail, const json_t *errors);
 /* Adds a header to the reply (call after ol_reply*). */
 void ol_reply_header(ol_req_t *r, const char *name, const char *value);
 

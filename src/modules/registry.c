@@ -5,8 +5,12 @@
 #include "modules/registry.h"
 
 extern const ol_record_type_t ol_kb_article_type;
+extern const ol_record_type_t ol_elevation_type;
+extern const ol_record_type_t ol_access_review_type;
+void ol_elevation_prepare(void);
 
-static const ol_record_type_t *const all[] = {&ol_kb_article_type};
+static const ol_record_type_t *const all[] = {&ol_kb_article_type, &ol_elevation_type,
+                                                &ol_access_review_type};
 
 void ol_schema_register_all(void)
 {
@@ -14,6 +18,7 @@ void ol_schema_register_all(void)
     if (done)
         return;
     done = 1;
+    ol_elevation_prepare();
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         char err[256];
         if (ol_schema_register(all[i], err, sizeof err) != 0) {

@@ -41,6 +41,18 @@ int ol_ctx_db_fail(ol_ctx_t *c, ol_conn_t *conn, int rc)
     return ol_ctx_fail(c, rc, "database error: %s", ol_conn_errmsg(conn));
 }
 
+int ol_ctx_in_scope(const ol_ctx_t *c, const char *grp, const char *owner, const char *created_by)
+{
+    if (!c->scope)
+        return 1;
+    if (c->user && ((owner && !strcmp(owner, c->user)) || (created_by && !strcmp(created_by, c->user))))
+        return 1;
+    for (const char *const *g = c->scope; grp && *g; g++)
+        if (!strcmp(*g, grp))
+            return 1;
+    return 0;
+}
+
 int ol_write_run(ol_db_t *db, ol_write_t *w)
 {
     int rc = ol_db_write(db, w->fn, w->arg);

@@ -5,18 +5,22 @@
 
 #include "core/db.h"
 
-typedef struct {
+typedef struct ol_ctx {
     ol_db_t *db;
     const char *user;          /* username of the actor (borrowed) */
     const char *const *roles;  /* NULL-terminated (borrowed) */
     const char *ip;            /* client address, for the audit trail */
     const char *lang;          /* "en" or "zh-CN" */
     const char *via;           /* "api", "cli": where the change came from */
+    /* Data scope (S5): NULL = every record; else the groups whose records the actor may see
+     * (NULL-terminated); records it owns or created stay visible. */
+    const char *const *scope;
     /* Results, owned by the context and released by ol_ctx_clear(). */
     int status;                /* HTTP status of a success (200, 201, 204) */
     json_t *result;
     json_t *errors;            /* per-field errors, [] when none */
     char detail[512];          /* human detail of a failure */
+    const char *problem_type;  /* RFC 9457 type of a failure (static text), NULL = about:blank */
 } ol_ctx_t;
 
 void ol_ctx_init(ol_ctx_t *c, ol_db_t *db, const char *user, const char *const *roles);
@@ -35,6 +39,9 @@ typedef struct {
     void *arg;
     void (*free_arg)(void *arg);
 } ol_write_t;
+
+/* 1 when a record with these shared columns is inside c's data scope. */
+int ol_ctx_in_scope(const ol_ctx_t *c, const char *grp, const char *owner, const char *created_by);
 
 /* Runs a prepared write synchronously and releases it. */
 int ol_write_run(ol_db_t *db, ol_write_t *w);

@@ -217,6 +217,47 @@ json_t *ol_openapi_document(const char *version)
         "Log in (username, password): sets the session cookie, returns the CSRF token",
         "responses", responses("200", NULL), "delete", "summary", "Log out", "responses",
         responses("204", NULL)));
+    /* S3 multi-factor authentication (api/mfa_api.c, docs/api.md). */
+    static const struct {
+        const char *path, *method, *summary, *status;
+    } mfa[] = {
+        {"/api/v1/me/mfa", "get", "Your MFA state: enabled, required, recovery codes left", "200"},
+        {"/api/v1/me/mfa", "delete", "Turn MFA off ({code}); refused when it is mandatory", "204"},
+        {"/api/v1/me/mfa/enrol", "post", "New TOTP secret: base32, otpauth URI, QR code (SVG)", "200"},
+        {"/api/v1/me/mfa/confirm", "post", "Turn MFA on with the first {code}; returns 10 recovery "
+                                           "codes, shown once", "200"},
+        {"/api/v1/session/mfa", "post", "Finish a login: {mfa_token, code | recovery_code}", "200"},
+        {"/api/v1/session/mfa/enrol", "post", "Mandatory MFA: enrol with {mfa_token}", "200"},
+        {"/api/v1/session/mfa/confirm", "post", "Mandatory MFA: {mfa_token, code} turns MFA on "
+                                                "and finishes the login", "200"},
+        {"/api/v1/session/step-up", "post", "Confirm a {code} for sensitive operations", "200"},
+        {"/api/v1/users/{name}/mfa/reset", "post", "Administrators: remove a user's MFA", "200"},
+    };
+    for (size_t i = 0; i < sizeof mfa / sizeof mfa[0]; i++) {
+        json_t *item = json_object_get(paths, mfa[i].path);
+        if (!item)
+            json_object_set_new(paths, mfa[i].path, item = json_object());
+        json_object_set_new(item, mfa[i].method, json_pack("{ssso}", "summary", mfa[i].summary,
+                                                           "responses",
+                                                           responses(mfa[i].status, NULL)));
+    }
+    /* S8: the audit trail, for administrators and auditors. */
+    json_t *audit_params = json_array();
+    static const char *const audit_filters[][2] = {
+        {"actor", "exact actor"}, {"action", "exact action, e.g. auth.login"},
+        {"target", "exact target"}, {"result", "ok, denied, failed ..."},
+        {"severity", "info or high"}, {"since", "UTC time or date, inclusive"},
+        {"until", "UTC time or date, exclusive"}, {"limit", "1-200 (default 50)"},
+        {"cursor", "next_cursor of the previous page"}};
+    for (size_t i = 0; i < sizeof audit_filters / sizeof audit_filters[0]; i++)
+        json_array_append_new(audit_params,
+                              param(audit_filters[i][0], "query", 0, audit_filters[i][1]));
+    json_object_set_new(paths, "/api/v1/audit", json_pack("{s{sssoso}}", "get", "summary",
+        "Audit entries, newest first (admin, auditor; the read is audited)", "parameters",
+        audit_params, "responses", responses("200", NULL)));
+    json_object_set_new(paths, "/api/v1/audit/verify", json_pack("{s{ssso}}", "get", "summary",
+        "Verify the audit hash chain: ok, entries, first_bad {seq, reason}", "responses",
+        responses("200", NULL)));
     return json_pack("{sss{ssssss}s[{ss}]sos{sos{s{ssssss}s{ssss}}}s[{s[]}{s[]}]}",
         "openapi", "3.0.3", "info", "title", "opsledger API", "version", version,
         "description", "Generated from the declared record types.", "servers", "url", "/",

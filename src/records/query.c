@@ -313,7 +313,7 @@ int ol_query_add(ol_ctx_t *c, const ol_record_type_t *t, ol_query_t *q, const ch
 
 typedef struct {
     ol_buf_t sql;
-    ol_val_t params[OL_QUERY_MAX_FILTERS * OL_QUERY_MAX_IN + 32];
+    ol_val_t params[OL_QUERY_MAX_FILTERS * OL_QUERY_MAX_IN + 32 + 80]; /* + data scope */
     char *owned[OL_QUERY_MAX_TERMS * 2 + 4];
     int nparams, nowned;
 } sqlb_t;
@@ -550,6 +550,13 @@ static int list_fn(ol_conn_t *conn, void *arg)
         }
         if (first)
             ol_buf_puts(&b->sql, "NULL");
+        ol_buf_puts(&b->sql, ")");
+    }
+    if (l->c->scope) { /* data scope (S5): the actor's groups, and what it owns or created */
+        int u = bind_text(b, l->c->user);
+        ol_buf_printf(&b->sql, " AND (owner = ?%d OR created_by = ?%d", u, u);
+        for (const char *const *g = l->c->scope; *g; g++)
+            ol_buf_printf(&b->sql, " OR grp = ?%d", bind_text(b, *g));
         ol_buf_puts(&b->sql, ")");
     }
     for (int i = 0; i < q->nfilters; i++)

@@ -24,10 +24,12 @@ static int find_id(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t, cons
 {
     ol_rows_t *r;
     ol_val_t p[] = {OL_VTEXT(t->name), OL_VTEXT(number)};
-    int rc = ol_db_exec(conn, "SELECT id FROM records WHERE type = ?1 AND number = ?2", p, 2, &r);
+    int rc = ol_db_exec(conn, "SELECT id, grp, owner, created_by FROM records WHERE type = ?1 AND "
+                              "number = ?2", p, 2, &r);
     if (rc)
         return ol_ctx_db_fail(c, conn, rc);
-    if (ol_rows_count(r) == 0) {
+    if (ol_rows_count(r) == 0 ||
+        !ol_ctx_in_scope(c, ol_rows_get(r, 0, 1), ol_rows_get(r, 0, 2), ol_rows_get(r, 0, 3))) {
         ol_rows_free(r);
         return ol_ctx_fail(c, -OL_ENOTFOUND, "%s %s does not exist", t->label_en, number);
     }
@@ -47,7 +49,9 @@ static int get_fn(ol_conn_t *conn, void *arg)
                         p, 2, &r);
     if (rc)
         return ol_ctx_db_fail(f->c, conn, rc);
-    if (ol_rows_count(r) == 0)
+    /* Outside the reader's data scope reads as absent: existence is not revealed. */
+    if (ol_rows_count(r) == 0 ||
+        !ol_ctx_in_scope(f->c, ol_rows_get(r, 0, 7), ol_rows_get(r, 0, 6), ol_rows_get(r, 0, 12)))
         rc = ol_ctx_fail(f->c, -OL_ENOTFOUND, "%s %s does not exist", f->t->label_en, f->number);
     else
         f->c->result = ol_rec_from_row(f->t, r, 0);

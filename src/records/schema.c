@@ -1,5 +1,6 @@
 /* records/schema.c - the registry of declared record types and validation against them. */
 #include "records/schema.h"
+#include "records/duty.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -113,6 +114,8 @@ int ol_schema_register(const ol_record_type_t *t, char *err, size_t errlen)
         for (const char *const *s = tr->requires; s && *s; s++)
             if (!ol_schema_field(t, *s))
                 FAIL("%s.%s: requires unknown field '%s'", t->name, tr->name, *s);
+        if (ol_duty_validate(t, tr, err, errlen))
+            return -OL_EINVAL;
     }
     types[ntypes++] = t;
     return 0;

@@ -55,8 +55,30 @@ typedef struct {
     const char *reason;
 } ol_guard_ctx_t;
 
+/* An effect runs inside the transition's transaction after the record changed (record: its new
+ * form), for what the transition does beyond the record, e.g. granting a role. A non-zero
+ * return (with the reason in the context) undoes the whole transition. */
+struct ol_ctx;
+struct ol_conn;
+typedef int (*ol_effect_fn)(struct ol_conn *conn, struct ol_ctx *c, const json_t *record);
+
 /* A guard returns 0 to allow, or a negative OL_E* code with a message for the user in msg. */
 typedef int (*ol_guard_fn)(const ol_guard_ctx_t *g, char *msg, size_t msglen);
+
+/* Separation of duties (REQUIREMENTS S6): a rule the actor of a transition must satisfy, e.g.
+ * "the reviewer is not the author" ("一人操作,一人复核"). Checked in the transition's transaction;
+ * a violation is refused with 403 naming the rule. Administrators are not exempt. */
+typedef enum {
+    OL_DUTY_NOT_ACTOR_OF, /* not the last actor of transition ref ("create": the creator) */
+    OL_DUTY_NOT_FIELD,    /* not the user named in field ref (after the transition's input) */
+    OL_DUTY_HAS_ROLE,     /* holds role ref itself */
+} ol_duty_kind_t;
+
+typedef struct {
+    ol_duty_kind_t kind;
+    const char *ref;
+    const char *rule_en, *rule_zh; /* shown when refused; a list ends with rule_en == NULL */
+} ol_duty_t;
 
 typedef struct {
     const char *name;             /* URL segment: /transitions/{name} */
@@ -67,12 +89,17 @@ typedef struct {
     int reason_required;
     ol_guard_fn guard;            /* or NULL */
     const char *label_en, *label_zh;
+    const ol_duty_t *duties;      /* separation-of-duty rules, or NULL */
+    ol_effect_fn effect;          /* or NULL */
 } ol_transition_t;
 
-/* Role lists are NULL-terminated; "*" means every authenticated user. "admin" may do anything. */
+/* Role lists are NULL-terminated; "*" means every authenticated user. These are the module's
+ * defaults: administrators may grant more (auth/authz.h), "admin" may do anything and "auditor"
+ * may read and export everything. NULL = nobody else. */
 typedef struct {
     const char *const *read, *const *create, *const *update, *const *comment;
-    const char *const *reveal;  /* S7: who may see sensitive fields in clear; NULL = admin only */
+    const char *const *delete, *const *export;
+    const char *const *reveal;  /* S7: who may see sensitive fields in clear (auth/authz.c) */
 } ol_perms_t;
 
 typedef struct ol_record_type {

@@ -8,9 +8,11 @@
 #include "core/err.h"
 #include "core/json.h"
 #include "core/mem.h"
+#include "auth/authz.h"
 #include "records/audit.h"
 #include "records/mask.h"
 #include "records/sensitive.h"
+#include "records/duty.h"
 
 const ol_link_type_t ol_link_types[] = {
     {"relates_to", "relates_to", "Relates to", "相关"},
@@ -26,13 +28,7 @@ static const char *const shared_optional[] = {"priority", "owner", "group", NULL
 
 int ol_rec_allowed(const ol_ctx_t *c, const ol_record_type_t *t, const char *action)
 {
-    const char *const *allowed = !strcmp(action, "read")     ? t->perms.read
-                                 : !strcmp(action, "create") ? t->perms.create
-                                 : !strcmp(action, "update") ? t->perms.update
-                                 : !strcmp(action, "comment") ? t->perms.comment
-                                 : !strcmp(action, "reveal")  ? t->perms.reveal
-                                                              : NULL;
-    return ol_roles_allow(allowed, c->roles);
+    return ol_authz(c->roles, t->name, action);
 }
 
 /* ---- row <-> JSON ------------------------------------------------------------------------------ */
@@ -147,19 +143,22 @@ static int index_record(ol_conn_t *conn, const ol_record_type_t *t, long long id
     return rc;
 }
 
+/* transition: the transition a state change came from (for duty rules), or NULL. */
 static int history(ol_conn_t *conn, long long id, long long version, const ol_ctx_t *c,
                    const char *at, const char *action, const char *field, const json_t *old_v,
-                   const json_t *new_v, const char *reason)
+                   const json_t *new_v, const char *reason, const char *transition)
 {
     char *o = old_v ? ol_json_dump(old_v) : NULL;
     char *n = new_v ? ol_json_dump(new_v) : NULL;
 
     ol_val_t p[] = {OL_VINT(id), OL_VINT(version), OL_VTEXT(c->user), OL_VTEXT(at),
-                    OL_VTEXT(action), OL_VTEXT(field), OL_VTEXT(o), OL_VTEXT(n), OL_VTEXT(reason)};
+                    OL_VTEXT(action), OL_VTEXT(field), OL_VTEXT(o), OL_VTEXT(n), OL_VTEXT(reason),
+                    OL_VTEXT(transition)};
     int rc = ol_db_exec(conn,
                         "INSERT INTO record_history(record_id, version, actor, at, action, field, "
-                        "old_value, new_value, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                        p, 9, NULL);
+                        "old_value, new_value, reason, transition) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                        p, 10, NULL);
     free(o);
     free(n);
     return rc;
@@ -175,7 +174,8 @@ static int load(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t, const c
                         p, 2, &r);
     if (rc)
         return ol_ctx_db_fail(c, conn, rc);
-    if (ol_rows_count(r) == 0) {
+    if (ol_rows_count(r) == 0 ||
+        !ol_ctx_in_scope(c, ol_rows_get(r, 0, 7), ol_rows_get(r, 0, 6), ol_rows_get(r, 0, 12))) {
         ol_rows_free(r);
         return ol_ctx_fail(c, -OL_ENOTFOUND, "%s %s does not exist", t->label_en, number);
     }
@@ -241,7 +241,7 @@ static int create_job(ol_conn_t *conn, void *arg)
 
     rc = index_record(conn, t, id, out, 0);
     if (rc == 0)
-        rc = history(conn, id, 1, c, now, "create", NULL, NULL, NULL, NULL);
+        rc = history(conn, id, 1, c, now, "create", NULL, NULL, NULL, NULL, NULL);
     if (rc == 0)
         rc = ol_audit_write(conn, c, "record.create", number, "ok", NULL);
     if (rc) {
@@ -363,6 +363,10 @@ static int update_job(ol_conn_t *conn, void *arg)
             goto out;
         }
     }
+    if (j->tr && (rc = ol_duty_check(conn, c, j->tr, id, rec))) {
+        json_decref(changed);
+        goto out;
+    }
     if (json_object_size(changed) == 0 && !j->tr) {
         json_decref(changed);
         ol_sens_mask_record(t, rec, NULL);
@@ -413,7 +417,7 @@ static int update_job(ol_conn_t *conn, void *arg)
             rc = nokey = -OL_EUNAVAILABLE;
         if (rc == 0)
             rc = history(conn, id, version + 1, c, now, j->tr ? "transition" : "update", key, o,
-                         n, j->reason);
+                         n, j->reason, NULL);
         json_decref(o);
         json_decref(n);
         if (ol_sens_field(f))
@@ -422,7 +426,8 @@ static int update_job(ol_conn_t *conn, void *arg)
     }
     if (rc == 0 && j->tr) {
         json_t *from = json_string(state), *to = json_string(new_state);
-        rc = history(conn, id, version + 1, c, now, "transition", "state", from, to, j->reason);
+        rc = history(conn, id, version + 1, c, now, "transition", "state", from, to, j->reason,
+                     j->tr->name);
         json_decref(from);
         json_decref(to);
     }
@@ -431,6 +436,11 @@ static int update_job(ol_conn_t *conn, void *arg)
                            "stored (see key_file)");
     if (rc == 0 && searchable_changed)
         rc = index_record(conn, t, id, out, 1);
+    if (rc == 0 && j->tr && j->tr->effect && (rc = j->tr->effect(conn, c, out))) {
+        json_decref(changed);
+        json_decref(out);
+        goto out; /* the effect set the context's detail */
+    }
     if (rc == 0) {
         char *detail = j->tr ? NULL : ol_json_dump(changed);
         char action[96];
@@ -475,8 +485,9 @@ int ol_rec_transition_prepare(ol_ctx_t *c, const ol_record_type_t *t, const char
     const ol_transition_t *tr = ol_schema_transition(t, name);
     if (!tr)
         return ol_ctx_fail(c, -OL_ENOTFOUND, "%s has no transition '%s'", t->label_en, name);
-    if (!ol_rec_allowed(c, t, "update") ||
-        (tr->roles && !ol_roles_allow(tr->roles, c->roles)))
+    char action[96];
+    snprintf(action, sizeof action, "transition:%s", tr->name);
+    if (!ol_rec_allowed(c, t, action))
         return ol_ctx_fail(c, -OL_EFORBIDDEN, "your roles do not allow the transition '%s'", name);
     static const char *const keys[] = {"reason", "fields", NULL};
     if (input && ol_input_check_keys(input, keys, c->lang, c->errors) && !json_is_object(input))

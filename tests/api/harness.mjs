@@ -7,6 +7,7 @@
 // it holds a sanitizer report (ASan/UBSan/LSan builds, `make check`).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,7 +118,8 @@ function pgCreateDb() {
  * headers say otherwise); a string or Buffer is sent as it is. token: a bearer token, or null for
  * none. Returns {status, headers, json, text}; json is null when the body is not JSON.
  */
-export async function request(baseUrl, method, p, { body, headers = {}, token = null, timeoutMs = REQUEST_MS } = {}) {
+export async function request(baseUrl, method, p, { body, headers = {}, token = null, timeoutMs = REQUEST_MS, ca } = {}) {
+    if (ca) return httpsRequest(baseUrl, method, p, { body, headers, token, timeoutMs, ca });
     const h = { ...headers };
     let payload;
     if (body !== undefined) {
@@ -147,6 +149,41 @@ export async function request(baseUrl, method, p, { body, headers = {}, token = 
     return { status: res.status, headers: res.headers, json, text };
 }
 
+/** request() over HTTPS, trusting the PEM certificate(s) ca (fetch cannot be given a CA). */
+function httpsRequest(baseUrl, method, p, { body, headers, token, timeoutMs, ca }) {
+    const h = { ...headers };
+    let payload;
+    if (body !== undefined) {
+        payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+        if (typeof body === 'object' && !Buffer.isBuffer(body) &&
+            !Object.keys(h).some((k) => k.toLowerCase() === 'content-type'))
+            h['Content-Type'] = 'application/json';
+    }
+    if (token) h.Authorization = `Bearer ${token}`;
+    return new Promise((resolve, reject) => {
+        const req = https.request(new URL(p, baseUrl), { method, headers: h, ca, timeout: timeoutMs }, (res) => {
+            const chunks = [];
+            res.on('data', (d) => chunks.push(d));
+            res.on('end', () => {
+                const text = Buffer.concat(chunks).toString('utf8');
+                const hs = new Headers();
+                for (const [k, v] of Object.entries(res.headers))
+                    for (const one of [].concat(v)) hs.append(k, one);
+                let json = null;
+                try {
+                    json = text ? JSON.parse(text) : null;
+                } catch {
+                    json = null;
+                }
+                resolve({ status: res.statusCode, headers: hs, json, text });
+            });
+        });
+        req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+        req.on('error', reject);
+        req.end(payload);
+    });
+}
+
 // ---- the server ----------------------------------------------------------------------------
 
 function waitForListening(child, stderrOf) {
@@ -158,7 +195,7 @@ function waitForListening(child, stderrOf) {
         }, STARTUP_MS);
         const onData = (d) => {
             out += d;
-            const m = /listening on (http:\/\/127\.0\.0\.1:(\d+)\/)/.exec(out);
+            const m = /listening on (https?:\/\/127\.0\.0\.1:(\d+)\/)/.exec(out);
             if (m) {
                 cleanup();
                 resolve({ url: m[1], port: Number(m[2]) });
@@ -195,11 +232,14 @@ function waitForExit(child, ms) {
  * server starts, each with its own API token (in tokens[name]); admin's token is `token`.
  * args: extra `serve` flags (e.g. ['--request_timeout', '5']); env: extra environment for the
  * server; tmpRoot: the directory the SQLite store's temporary directory is made in (default the
- * system's, e.g. a small tmpfs to fill).
+ * system's, e.g. a small tmpfs to fill). tls: {cert, key, ca} file paths: serve native HTTPS
+ * with that certificate and key, and have api() trust the PEM file ca.
  * Returns {url, token, tokens, backend, dataDir | dbUrl, dbArgs, pid, api, stop, kill9, terminate,
  * restart, stderr}.
  */
-export async function startServer({ backend = 'sqlite', users = [], args = [], env = {}, tmpRoot = os.tmpdir() } = {}) {
+export async function startServer({ backend = 'sqlite', users = [], args = [], env = {}, tmpRoot = os.tmpdir(), tls = null } = {}) {
+    if (tls) args = [...args, '--tls_cert', tls.cert, '--tls_key', tls.key];
+    const ca = tls ? fs.readFileSync(tls.ca) : undefined;
     let dbArgs;
     let dataDir = null;
     let dbUrl = null;
@@ -249,7 +289,9 @@ export async function startServer({ backend = 'sqlite', users = [], args = [], e
     };
 
     async function spawnServer() {
-        child = spawn(BIN, ['serve', ...dbArgs, '--listen', '127.0.0.1:0', ...args], {
+        // S3: MFA is off unless a test asks for it (args come later and win), so tests can log
+        // the harness's administrator in with a password; tests/api/mfa.test.mjs turns it on.
+        child = spawn(BIN, ['serve', ...dbArgs, '--listen', '127.0.0.1:0', '--mfa_required', 'none', ...args], {
             env: childEnv(env),
             stdio: ['ignore', 'pipe', 'pipe'],
         });
@@ -318,7 +360,7 @@ export async function startServer({ backend = 'sqlite', users = [], args = [], e
 
     /** api(method, path, {body, headers, token}): token defaults to admin's; null sends none. */
     srv.api = (method, p, opts = {}) =>
-        request(srv.url, method, p, { ...opts, token: 'token' in opts ? opts.token : srv.token });
+        request(srv.url, method, p, { ...opts, token: 'token' in opts ? opts.token : srv.token, ca });
 
     /** Kills the server with SIGKILL (a crash); restart() brings it back on the same store. */
     srv.kill9 = async () => {

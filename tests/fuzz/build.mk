@@ -3,7 +3,8 @@
 # variables are FZ_-prefixed so that what a parent make passes down (CFLAGS, SAN) cannot reach them.
 # COV=1 builds instead, into tests/fuzz/build/cov/, targets with source-based coverage and no
 # sanitizers, for tests/fuzz/coverage.sh.
-FZ_PKGS := libmicrohttpd jansson sqlite3 libpq libsodium libcurl
+include pkgs.mk
+FZ_PKGS := $(PKGS)
 CC      := clang
 ifeq ($(COV),1)
 FZ_B    := tests/fuzz/build/cov

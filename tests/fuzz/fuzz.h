@@ -59,8 +59,9 @@ static const ol_field_t fuzz_fields[] = {
     {"owner", OL_F_USER, 0, 0, 0, NULL, NULL, "O", "O"},
 };
 static const ol_transition_t fuzz_transitions[] = {
-    {"open", fuzz_from_new, "open", NULL, fuzz_needs, 0, NULL, "Open", "Open"},
-    {"close", fuzz_from_any, "closed", fuzz_anyone, NULL, 1, NULL, "Close", "Close"},
+    {"open", fuzz_from_new, "open", NULL, fuzz_needs, 0, NULL, "Open", "Open", NULL, NULL},
+    {"close", fuzz_from_any, "closed", fuzz_anyone, NULL, 1, NULL, "Close", "Close", NULL,
+     NULL},
 };
 static const ol_record_type_t fuzz_type = {
     .name = "fuzzrec",

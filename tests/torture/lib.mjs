@@ -4,7 +4,8 @@
 // restart: every acknowledged write is there as acknowledged (through the API and in the
 // database), and the database's own invariants hold (one record.create audit row per record, one
 // audit row per version step and per comment, history for every version, numbers without gaps).
-// The database is read directly (there is no audit API yet): the sqlite3 CLI, or psql.
+// The database is read directly (the sqlite3 CLI, or psql); the audit hash chain is verified
+// through GET /api/v1/audit/verify.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -504,6 +505,9 @@ export async function verifyAfterRestart(srv, ledger, { apiSample = 300 } = {}) 
 
     const inv = storeInvariants(rowsOf);
     problems.push(...inv.problems);
+    // S8: the audit hash chain survived the crash intact (gapless, every hash matches).
+    const chain = await srv.api('GET', '/api/v1/audit/verify');
+    if (chain.status !== 200 || !chain.json.ok) problems.push(`audit chain: ${chain.json?.first_bad?.message ?? chain.text}`);
 
     // Through the API, the records this round touched.
     const sample = [...ledger.roundNumbers].slice(-apiSample);

@@ -1,0 +1,114 @@
+// tests/api/authz_matrix.test.mjs - the authorisation matrix (REQUIREMENTS S5): every route is
+// called as every shipped role (one account each, holding only that role) and the answer must be
+// "allowed" (anything but 401/403) for exactly the roles this table names, and 403 for the rest.
+// The table is written from the requirements, not read from the server.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { startServer } from './harness.mjs';
+
+const ROLES = ['admin', 'auditor', 'ops_manager', 'ops_engineer', 'dev_manager', 'developer', 'test_manager',
+    'tester', 'capacity_manager', 'resource_delivery', 'continuity_manager', 'infosec_manager', 'service_desk',
+    'config_manager', 'config_admin', 'change_assessor', 'version_quality_manager', 'release_manager',
+    'problem_manager', 'emergency_command', 'emergency_handling', 'expert_team', 'kb_author', 'kb_editor'];
+const ALL = ROLES;
+const READERS = ['admin', 'auditor']; // read-only access to administration: auditors see everything
+const ADMIN = ['admin'];
+const KB_WRITERS = ['admin', 'kb_author', 'kb_editor'];
+
+// [method, path, body, roles allowed]; {ART}, {EL} are replaced by records made for the test.
+const MATRIX = [
+    ['GET', '/api/v1/articles', null, ALL],
+    ['POST', '/api/v1/articles', { title: 'Matrix article' }, KB_WRITERS],
+    ['GET', '/api/v1/articles/{ART}', null, ALL],
+    ['GET', '/api/v1/articles/{ART}/history', null, ALL],
+    ['GET', '/api/v1/articles/{ART}/comments', null, ALL],
+    ['POST', '/api/v1/articles/{ART}/comments', { body: 'A comment from the matrix' }, ALL.filter((r) => r !== 'auditor')],
+    ['GET', '/api/v1/articles/{ART}/links', null, ALL],
+    ['POST', '/api/v1/articles/{ART}/transitions/reject', { reason: 'matrix' }, ['admin', 'kb_editor']],
+    ['GET', '/api/v1/search?q=matrix', null, ALL],
+    ['GET', '/api/v1/elevations', null, ALL],
+    ['POST', '/api/v1/elevations', { title: 'Matrix elevation', user: 'u-tester', role: 'tester', reason: 'Matrix test of routes', days: 1 }, ALL.filter((r) => r !== 'auditor')],
+    ['POST', '/api/v1/elevations/{EL}/transitions/reject', { reason: 'matrix' }, ['admin', 'infosec_manager']],
+    ['GET', '/api/v1/access_reviews', null, [...READERS, 'infosec_manager', 'ops_manager']],
+    ['POST', '/api/v1/access_reviews', { title: 'Matrix review', scope: 'privileged' }, ['admin', 'infosec_manager']],
+    ['GET', '/api/v1/access_reviews/{AR}/items', null, [...READERS, 'infosec_manager', 'ops_manager']],
+    ['POST', '/api/v1/access_reviews/{AR}/items/1', { decision: 'attest' }, ['admin', 'infosec_manager']],
+    ['GET', '/api/v1/audit?limit=5', null, READERS],
+    ['GET', '/api/v1/audit/verify', null, READERS],
+    ['GET', '/api/v1/roles', null, READERS],
+    ['POST', '/api/v1/roles/tester/grants', { resource: 'article', action: 'read' }, ADMIN],
+    ['DELETE', '/api/v1/roles/tester/grants/article/read', null, ADMIN],
+    ['GET', '/api/v1/groups', null, READERS],
+    ['POST', '/api/v1/groups', { name: 'matrix-group' }, ADMIN],
+    ['GET', '/api/v1/groups/matrix-fixed', null, READERS],
+    ['PUT', '/api/v1/groups/matrix-fixed/roles', { roles: [] }, ADMIN],
+    ['POST', '/api/v1/groups/matrix-fixed/members', { username: 'u-tester' }, ADMIN],
+    ['DELETE', '/api/v1/groups/matrix-fixed/members/u-tester', null, ADMIN],
+    ['GET', '/api/v1/org_units', null, READERS],
+    ['POST', '/api/v1/org_units', { name: 'matrix-unit' }, ADMIN],
+    ['GET', '/api/v1/users/u-tester/access', null, [...READERS, 'tester']],
+    ['PUT', '/api/v1/users/u-tester/access', { roles: ['tester'] }, ADMIN],
+    ['POST', '/api/v1/users', { username: 'matrix-user', password: 'Matrix-Passw0rd-9!', roles: [] }, ADMIN],
+];
+
+describe('authorisation matrix [sqlite]', () => {
+    let srv;
+    const fixtures = {};
+
+    before(async () => {
+        srv = await startServer({ users: ROLES.filter((r) => r !== 'admin').map((r) => ({ name: `u-${r}`, roles: [r] })) });
+        srv.tokens['u-admin'] = srv.token;
+        const art = await srv.api('POST', '/api/v1/articles', { body: { title: 'Matrix fixture', body: 'A body long enough to be submitted for review.' } });
+        assert.equal(art.status, 201, art.text);
+        fixtures.ART = art.json.number;
+        assert.equal((await srv.api('POST', '/api/v1/groups', { body: { name: 'matrix-fixed' } })).status, 201);
+    });
+    after(async () => {
+        await srv?.stop();
+    });
+
+    for (const [method, rawPath, body, allowed] of MATRIX) {
+        test(`${method} ${rawPath}`, async () => {
+            const wrong = [];
+            for (const role of ROLES) {
+                // Each call gets its own state: a fresh article in review, a fresh elevation request.
+                if (rawPath.includes('{ART}') && rawPath.includes('transitions')) {
+                    const a = await srv.api('POST', '/api/v1/articles', { body: { title: `Matrix ${role}`, body: 'A body long enough to be submitted for review.' } });
+                    await srv.api('POST', `/api/v1/articles/${a.json.number}/transitions/submit`);
+                    fixtures.ART = a.json.number;
+                }
+                if (rawPath.includes('{EL}')) {
+                    const e = await srv.api('POST', '/api/v1/elevations', { body: { title: 'Matrix', user: 'u-tester', role: 'tester', reason: 'Fixture for the matrix', days: 1 }, token: srv.tokens['u-tester'] });
+                    fixtures.EL = e.json.number;
+                }
+                if (method === 'DELETE' && rawPath.includes('/members/'))
+                    await srv.api('POST', '/api/v1/groups/matrix-fixed/members', { body: { username: 'u-tester' } });
+                if (method === 'DELETE' && rawPath.includes('/grants/'))
+                    await srv.api('POST', '/api/v1/roles/tester/grants', { body: { resource: 'article', action: 'read' } });
+                if (rawPath.includes('{AR}') && method === 'POST') {
+                    // A fresh review in progress, and a right that is not the caller's own.
+                    const a = await srv.api('POST', '/api/v1/access_reviews', { body: { title: 'Matrix', scope: 'all' } });
+                    await srv.api('POST', `/api/v1/access_reviews/${a.json.number}/transitions/start`);
+                    const me = role === 'admin' ? 'admin' : `u-${role}`;
+                    const list = (await srv.api('GET', `/api/v1/access_reviews/${a.json.number}/items`)).json.items;
+                    fixtures.AR = a.json.number;
+                    fixtures.ITEM = list.find((i) => i.username !== me).id; // not the caller's own right
+                }
+                if (rawPath.includes('{AR}') && method === 'GET') fixtures.AR = fixtures.AR || 'AR-000001';
+                const p = rawPath.replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR)
+                    .replace('/items/1', `/items/${fixtures.ITEM ?? 1}`);
+                const res = await srv.api(method, p, { ...(body ? { body } : {}), token: srv.tokens[`u-${role}`] });
+                const ok = res.status !== 401 && res.status !== 403;
+                if (ok !== allowed.includes(role)) wrong.push(`${role}: ${res.status} ${res.text.slice(0, 160)}`);
+                if (!ok) assert.equal(res.status, 403, `${role}: denial is 403, not ${res.status}`);
+            }
+            assert.deepEqual(wrong, [], `roles answered contrary to the matrix:\n${wrong.join('\n')}`);
+        });
+    }
+
+    test('every shipped role is covered by the matrix', async () => {
+        const res = await srv.api('GET', '/api/v1/roles');
+        assert.deepEqual(res.json.items.map((r) => r.name).sort(), [...ROLES].sort());
+    });
+});
