@@ -49,7 +49,8 @@
     XX(incompatible_roles, "ops_manager,ops_engineer;dev_manager,developer;test_manager,tester", \
        "S6: sets of roles that may not be held together, separated by ';'")                  \
     /* ---- S7 sensitive data ---- */                                                         \
-    XX(key_file, "", "S7: file with the field-encryption keys (default DATA/keys)")         \
+    XX(key_file, "", "S7: file with the field-encryption keys (default: keys/field.keys beside the SQLite file; required on PostgreSQL)") \
+    XX(key_rotate_batch, "200", "S7: rows re-encrypted per transaction by keys rotate")     \
     /* ---- S8 audit ---- */                                                                  \
     XX(audit_retention_days, "180", "S8: days audit entries are kept at least")              \
     /* ---- S9 transport ---- */                                                              \

@@ -328,6 +328,22 @@ int ol_fkeys_has(const char *id)
     return has;
 }
 
+int ol_fkeys_fingerprint(const char *id, char hex[OL_FKEY_PRINT_HEX])
+{
+    static const char text[] = "opsledger field key check v1";
+    unsigned char h[16];
+    pthread_rwlock_rdlock(&lock);
+    const fkey_t *k = find(id);
+    if (k)
+        crypto_generichash(h, sizeof h, (const unsigned char *)text, sizeof text - 1, k->key,
+                           KEY_LEN);
+    pthread_rwlock_unlock(&lock);
+    if (!k)
+        return -1;
+    sodium_bin2hex(hex, OL_FKEY_PRINT_HEX, h, sizeof h);
+    return 0;
+}
+
 char **ol_fkeys_ids(size_t *n)
 {
     pthread_rwlock_rdlock(&lock);

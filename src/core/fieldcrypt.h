@@ -35,6 +35,11 @@ int ol_fkeys_has(const char *id);
  * with ol_fkeys_free_ids. */
 char **ol_fkeys_ids(size_t *n);
 void ol_fkeys_free_ids(char **ids);
+/* A fingerprint of key id (BLAKE2b keyed by the key over a fixed text, 32 hex digits) into
+ * hex: tells whether a key file holds the same key as the one that sealed the values, without
+ * revealing it. Returns -1 when the ring has no such key. */
+#define OL_FKEY_PRINT_HEX 33
+int ol_fkeys_fingerprint(const char *id, char hex[OL_FKEY_PRINT_HEX]);
 /* Appends a fresh random key (id "k<N>", one above the highest numbered id) to the loaded
  * file, fsyncs it and reloads: the new key becomes the active one. The new id goes to id. */
 int ol_fkeys_add(char id[OL_FKEY_ID_MAX], char *err, size_t errlen);

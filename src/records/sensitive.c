@@ -26,7 +26,7 @@ int ol_sens_type(const ol_record_type_t *t)
 }
 
 /* "<number>\x1f<field>": the unit separator appears in neither. */
-static size_t make_ad(char *ad, size_t len, const char *number, const char *field)
+size_t ol_sens_ad(char *ad, size_t len, const char *number, const char *field)
 {
     int n = snprintf(ad, len, "%s\x1f%s", number ? number : "", field);
     return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
@@ -35,14 +35,14 @@ static size_t make_ad(char *ad, size_t len, const char *number, const char *fiel
 char *ol_sens_seal(const char *number, const char *field, const char *plain)
 {
     char ad[192];
-    size_t adlen = make_ad(ad, sizeof ad, number, field);
+    size_t adlen = ol_sens_ad(ad, sizeof ad, number, field);
     return ol_fcrypt_seal(plain, ad, adlen);
 }
 
 int ol_sens_open(const char *number, const char *field, const char *stored, char **plain)
 {
     char ad[192];
-    size_t adlen = make_ad(ad, sizeof ad, number, field);
+    size_t adlen = ol_sens_ad(ad, sizeof ad, number, field);
     return ol_fcrypt_open(stored, ad, adlen, plain);
 }
 
@@ -69,14 +69,16 @@ json_t *ol_sens_stored(const ol_field_t *f, const char *number, const json_t *v)
 
 int ol_sens_note_key(ol_conn_t *conn, const char *sealed)
 {
-    char id[OL_FKEY_ID_MAX], now[32];
-    if (ol_fcrypt_key_of(sealed, id))
+    char id[OL_FKEY_ID_MAX], print[OL_FKEY_PRINT_HEX], now[32];
+    if (ol_fcrypt_key_of(sealed, id) || ol_fkeys_fingerprint(id, print))
         return 0;
-    ol_val_t p[] = {OL_VTEXT(id), OL_VTEXT(ol_now_iso(now))};
+    /* A key used again (a server that had not yet seen a rotation) is no longer retired. */
+    ol_val_t p[] = {OL_VTEXT(id), OL_VTEXT(print), OL_VTEXT(ol_now_iso(now))};
     return ol_db_exec(conn,
-                      "INSERT INTO field_keys(key_id, added_at) VALUES (?1, ?2) "
-                      "ON CONFLICT(key_id) DO NOTHING",
-                      p, 2, NULL);
+                      "INSERT INTO field_keys(key_id, fingerprint, added_at) VALUES (?1, ?2, ?3) "
+                      "ON CONFLICT(key_id) DO UPDATE SET retired_at = NULL "
+                      "WHERE field_keys.retired_at IS NOT NULL",
+                      p, 3, NULL);
 }
 
 int ol_sens_seal_data(ol_conn_t *conn, const ol_record_type_t *t, const char *number,

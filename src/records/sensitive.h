@@ -17,6 +17,8 @@ int ol_sens_type(const ol_record_type_t *t);
 /* 1 when f is sensitive. */
 int ol_sens_field(const ol_field_t *f);
 
+/* The associated data of a value of field in record number into ad; returns its length. */
+size_t ol_sens_ad(char *ad, size_t len, const char *number, const char *field);
 /* Seals plain for field of record number. Caller frees; NULL when no key is loaded. */
 char *ol_sens_seal(const char *number, const char *field, const char *plain);
 /* Opens a stored value; returns as ol_fcrypt_open (-OL_EINVAL when it is not sealed). */

@@ -54,10 +54,12 @@ json_t *ol_rec_from_row(const ol_record_type_t *t, const ol_rows_t *rows, int ro
  * without ol_sens_mask_record. */
 json_t *ol_rec_from_row_plain(const ol_record_type_t *t, const ol_rows_t *rows, int row);
 
-/* S7: reads a record with the sensitive fields named in fields (a NULL-terminated list) in
- * clear. Refused (-OL_EFORBIDDEN) unless the caller holds the type's reveal permission; every
- * attempt, allowed or refused, is audited as "record.reveal" before anything is shown. */
-int ol_rec_reveal(ol_ctx_t *c, const ol_record_type_t *t, const char *number,
-                  const char *const *fields);
+/* S7: prepares a read of a record with the sensitive fields named in fields (comma-separated)
+ * in clear. Refused (-OL_EFORBIDDEN) unless the caller holds "reveal" on the type; every
+ * attempt, allowed or refused, is audited as "record.reveal" (high severity) with detail
+ * {"fields": [...]}: a refused one before this returns, an allowed one in the write's
+ * transaction, before anything is shown. */
+int ol_rec_reveal_prepare(ol_ctx_t *c, const ol_record_type_t *t, const char *number,
+                          const char *fields, ol_write_t *w);
 
 #endif
