@@ -33,7 +33,10 @@ static const ol_transition_t transitions[] = {
 };
 
 static const char *const staff[] = {"service_desk", "ops_engineer", "ops_manager", NULL};
-static const char *const revealers[] = {"infosec_manager", NULL}; /* and admin, always */
+/* Who may see the values in clear reads the contact too (admin may do anything). */
+static const char *const readers[] = {"service_desk", "ops_engineer", "ops_manager",
+                                      "infosec_manager", NULL};
+static const char *const revealers[] = {"infosec_manager", NULL};
 
 const ol_record_type_t ol_contact_type = {
     .name = "contact",
@@ -46,6 +49,6 @@ const ol_record_type_t ol_contact_type = {
     .states = states,
     .transitions = transitions,
     .ntransitions = sizeof transitions / sizeof transitions[0],
-    .perms = {.read = staff, .create = staff, .update = staff, .comment = staff,
+    .perms = {.read = readers, .create = staff, .update = staff, .comment = staff,
               .reveal = revealers},
 };
