@@ -47,6 +47,10 @@ static int status(ol_ctx_t *c, int json)
         printf("  %-12s %8lld values%s\n", json_string_value(json_object_get(k, "id")),
                (long long)json_integer_value(json_object_get(k, "values")),
                json_is_true(json_object_get(k, "in_file")) ? "" : "  (NOT in the key file)");
+    const char *prefix;
+    json_object_foreach(json_object_get(c->result, "legacy"), prefix, k)
+        printf("  %-12s %8lld values sealed the old way (keys rotate re-seals them)\n", prefix,
+               (long long)json_integer_value(k));
     long long bad = json_integer_value(json_object_get(c->result, "unreadable"));
     if (bad)
         printf("  %lld values do not open (their key is missing, or they were altered)\n", bad);

@@ -201,17 +201,44 @@ static int history_batch(ol_conn_t *conn, void *arg)
     return rc ? rc : audit_batch(conn, w, "record_history");
 }
 
+/* Visits a value of a column sealed the old way: counts it, or returns it sealed under the
+ * active key (caller frees). */
+static char *visit_legacy(walk_t *w, const char *s, const char *ad, size_t adlen)
+{
+    const ol_sealed_col_t *col = w->col;
+    char *plain = NULL;
+    if (!w->write) {
+        json_t *n = json_object_get(w->counts, col->legacy_prefix);
+        json_object_set_new(w->counts, col->legacy_prefix,
+                            json_integer(json_integer_value(n) + 1));
+        return NULL;
+    }
+    if (col->legacy_open(w->c->db, s, &plain)) {
+        w->st.unreadable++;
+        return NULL;
+    }
+    char *out = ol_fcrypt_seal(plain, ad, adlen);
+    ol_sealed_free(plain);
+    if (out)
+        w->st.values++;
+    return out;
+}
+
 static int column_batch(ol_conn_t *conn, void *arg)
 {
     walk_t *w = arg;
     const ol_sealed_col_t *col = w->col;
-    char sql[512], where[128];
+    char sql[512], where[128], legacy[32];
     ol_rows_t *r;
     /* Identifiers from the declaration in sealed.c only; values bound. */
-    snprintf(sql, sizeof sql, "SELECT %s, %s FROM %s WHERE %s > ?1 AND %s LIKE ?2 ORDER BY %s "
-             "LIMIT ?3", col->key, col->column, col->table, col->key, col->column, col->key);
-    ol_val_t p[] = {OL_VINT(w->after), OL_VTEXT(OL_FCRYPT_PREFIX "%"), OL_VINT(w->batch)};
-    int rc = ol_db_exec(conn, sql, p, 3, &r);
+    snprintf(sql, sizeof sql, "SELECT %s, %s FROM %s WHERE %s > ?1 AND (%s LIKE ?2 OR %s LIKE ?4) "
+             "ORDER BY %s LIMIT ?3", col->key, col->column, col->table, col->key, col->column,
+             col->column, col->key);
+    snprintf(legacy, sizeof legacy, "%s%%", col->legacy_prefix ? col->legacy_prefix
+                                                               : OL_FCRYPT_PREFIX);
+    ol_val_t p[] = {OL_VINT(w->after), OL_VTEXT(OL_FCRYPT_PREFIX "%"), OL_VINT(w->batch),
+                    OL_VTEXT(legacy)};
+    int rc = ol_db_exec(conn, sql, p, 4, &r);
     if (rc)
         return rc;
     w->seen = ol_rows_count(r);
@@ -223,7 +250,8 @@ static int column_batch(ol_conn_t *conn, void *arg)
         const char *s = ol_rows_get(r, i, 1);
         char ad[192];
         size_t adlen = ol_sealed_ad(col, w->after, ad, sizeof ad);
-        char *again = visit(w, s, ad, adlen);
+        char *again = ol_fcrypt_is_sealed(s) ? visit(w, s, ad, adlen)
+                                             : visit_legacy(w, s, ad, adlen);
         if (again) {
             ol_val_t u[] = {OL_VTEXT(again), OL_VINT(w->after), OL_VTEXT(s)};
             rc = ol_db_exec(conn, sql, u, 3, NULL);
@@ -291,13 +319,17 @@ int ol_keys_status(ol_ctx_t *c)
         json_object_del(w.counts, ids[i]);
     }
     const char *id;
-    json_t *v;
-    json_object_foreach(w.counts, id, v)
-        json_array_append_new(keys, json_pack("{sssbsI}", "id", id, "in_file", 0, "values",
-                                              (json_int_t)json_integer_value(v)));
+    json_t *v, *legacy = json_object();
+    json_object_foreach(w.counts, id, v) {
+        if (strchr(id, ':')) /* a legacy prefix: key ids hold no ':' */
+            json_object_set(legacy, id, v);
+        else
+            json_array_append_new(keys, json_pack("{sssbsI}", "id", id, "in_file", 0, "values",
+                                                  (json_int_t)json_integer_value(v)));
+    }
     json_decref(w.counts);
-    c->result = json_pack("{s:s?,s:o,s:o,s:I}", "active", n ? ids[n - 1] : NULL, "file", file,
-                          "keys", keys, "unreadable", (json_int_t)w.unreadable);
+    c->result = json_pack("{s:s?,s:o,s:o,s:o,s:I}", "active", n ? ids[n - 1] : NULL, "file", file,
+                          "keys", keys, "legacy", legacy, "unreadable", (json_int_t)w.unreadable);
     ol_fkeys_free_ids(ids);
     return 0;
 }
@@ -438,7 +470,7 @@ int ol_keys_setup(ol_db_t *db, const char *key_file, int create, char *err, size
     const char *id;
     json_t *v;
     json_object_foreach(w.counts, id, v)
-        if (!*err && !ol_fkeys_has(id))
+        if (!*err && !strchr(id, ':') && !ol_fkeys_has(id))
             snprintf(err, errlen, "the key file %s lacks key '%s', which sealed values in the "
                                   "database use: restore the key file from a backup", path, id);
     json_decref(w.counts);

@@ -26,8 +26,10 @@ int ol_keys_path(const ol_db_t *db, const char *key_file, char *out, size_t len,
 int ol_keys_setup(ol_db_t *db, const char *key_file, int create, char *err, size_t errlen);
 
 /* Counts the sealed values per key id into c->result:
- *   {"active": "k2", "file": [ids], "keys": [{"id", "in_file", "values"}], "unreadable": n}
- * where unreadable counts values whose key is missing or which do not authenticate. */
+ *   {"active": "k2", "file": [ids], "keys": [{"id", "in_file", "values"}],
+ *    "legacy": {"s1:": n}, "unreadable": n}
+ * where legacy counts values sealed the old way of a column (sealed.h), by prefix, and
+ * unreadable values whose key is missing or which do not authenticate. */
 int ol_keys_status(ol_ctx_t *c);
 
 typedef struct {

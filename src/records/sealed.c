@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/mfa_seal.h"
 #include "core/err.h"
 #include "core/fieldcrypt.h"
 
 const ol_sealed_col_t ol_sealed_cols[] = {
-    {"user_mfa", "user_id", "secret_enc", 1}, /* S3 TOTP secrets (auth/mfa_seal.c) */
-    {NULL, NULL, NULL, 0},
+    /* S3 TOTP secrets (auth/mfa_seal.c); "s1:" ones were sealed under mfa_key_file. */
+    {"user_mfa", "user_id", "secret_enc", 1, "s1:", ol_mfa_legacy_text},
+    {NULL, NULL, NULL, 0, NULL, NULL},
 };
 
 const ol_sealed_col_t *ol_sealed_col(const char *table, const char *column)

@@ -7,15 +7,21 @@
  * Every such column is declared in ol_sealed_cols (sealed.c): `opsledger keys rotate`
  * re-encrypts what they hold, `keys status` counts it and the server's start-up check finds
  * the key ids they use. Sealing for an undeclared column is refused. To seal a new column,
- * add a line there: {"users", "id", "phone", 1}. */
+ * add a line there: {"users", "id", "phone", 1, NULL, NULL}. */
 #ifndef OL_SEALED_H
 #define OL_SEALED_H
 #include <stddef.h>
+
+#include "core/db.h"
 
 typedef struct {
     const char *table, *key, *column; /* SQL identifiers (from this declaration only); key is an
                                        * INTEGER primary key */
     int bind_row;                     /* 1: the row's key is in the associated data */
+    /* Values sealed some older way, which `keys rotate` re-seals: their prefix and how to open
+     * them (0 or -OL_E*; *plain to free), or NULL. */
+    const char *legacy_prefix;
+    int (*legacy_open)(ol_db_t *db, const char *sealed, char **plain);
 } ol_sealed_col_t;
 
 /* The declared columns, ended by an entry with table NULL. */
