@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -371,7 +372,27 @@ int ol_fkeys_add(char id[OL_FKEY_ID_MAX], char *err, size_t errlen)
         return -1;
     }
     char *path = ol_xstrdup(ring.path);
+    pthread_rwlock_unlock(&lock);
+
+    /* Two rotations at once would each append "their" key and one would be lost: the
+     * second waits for the first, rereads the file, then appends after it. */
+    char lockpath[4096];
+    snprintf(lockpath, sizeof lockpath, "%s.lock", path);
+    int lfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (lfd < 0 || flock(lfd, LOCK_EX)) {
+        snprintf(err, errlen, "cannot lock %s: %s", lockpath, strerror(errno));
+        if (lfd >= 0)
+            close(lfd);
+        free(path);
+        return -1;
+    }
+    if (ol_fkeys_open(path, 0, err, errlen)) {
+        close(lfd);
+        free(path);
+        return -1;
+    }
     long top = 0;
+    pthread_rwlock_rdlock(&lock);
     for (size_t i = 0; i < ring.n; i++)
         if (ring.keys[i].id[0] == 'k' && atol(ring.keys[i].id + 1) > top)
             top = atol(ring.keys[i].id + 1);
@@ -400,6 +421,7 @@ int ol_fkeys_add(char id[OL_FKEY_ID_MAX], char *err, size_t errlen)
         sodium_free(text);
     if (rc == 0)
         rc = ol_fkeys_open(path, 0, err, errlen);
+    close(lfd); /* releases the lock */
     free(path);
     return rc;
 }

@@ -77,8 +77,6 @@ static int listed(char *const *list, size_t n, const char *s)
 int ol_rec_reveal_prepare(ol_ctx_t *c, const ol_record_type_t *t, const char *number,
                           const char *fields, ol_write_t *w)
 {
-    if (!ol_rec_allowed(c, t, "read"))
-        return ol_ctx_fail(c, -OL_EFORBIDDEN, "you may not read %s records", t->label_en);
     /* The names, each once, in the order given. */
     char **names = ol_xcalloc(t->nfields + 1, sizeof(char *));
     size_t n = 0;
@@ -108,7 +106,7 @@ int ol_rec_reveal_prepare(ol_ctx_t *c, const ol_record_type_t *t, const char *nu
     json_t *d = json_pack("{so}", "fields", list);
     j->detail = ol_json_dump(d);
     json_decref(d);
-    if (!ol_rec_allowed(c, t, "reveal")) {
+    if (!ol_rec_allowed(c, t, "read") || !ol_rec_allowed(c, t, "reveal")) {
         int rc = ol_audit_write_now_sev(c->db, c, OL_AUDIT_HIGH, "record.reveal", number,
                                         "denied", j->detail);
         free_reveal(j);

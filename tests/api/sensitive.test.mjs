@@ -62,6 +62,7 @@ for (const backend of backends()) {
                     { name: 'desk', roles: ['service_desk'] },
                     { name: 'sec', roles: ['infosec_manager'] },
                     { name: 'aud', roles: ['auditor'] },
+                    { name: 'kb', roles: ['kb_author'] },
                 ],
             });
         });
@@ -124,7 +125,7 @@ for (const backend of backends()) {
                 assert.equal(res.json.plate_number, SECRETS.plate_number);
                 assert.equal(res.json.id_number, MASKS.id_number); // not asked for
             }
-            for (const who of ['desk', 'aud']) {
+            for (const who of ['desk', 'aud', 'kb']) {
                 const res = await srv.api('GET', `/api/v1/contacts/${number}?reveal=id_number`, { token: srv.tokens[who] });
                 assert.equal(res.status, 403, `${who}: ${res.text}`);
                 assert.doesNotMatch(res.text, new RegExp(SECRETS.id_number));
@@ -139,7 +140,7 @@ for (const backend of backends()) {
             const ok = entries.filter((e) => e.result === 'ok');
             const denied = entries.filter((e) => e.result === 'denied');
             assert.deepEqual(ok.map((e) => e.actor).sort(), ['admin', 'sec']);
-            assert.deepEqual(denied.map((e) => e.actor).sort(), ['aud', 'desk']);
+            assert.deepEqual(denied.map((e) => e.actor).sort(), ['aud', 'desk', 'kb']);
             for (const e of entries) assert.equal(e.severity, 'high');
             assert.deepEqual(ok[0].detail, { fields: ['phone', 'plate_number'] });
             assert.deepEqual(denied[0].detail, { fields: ['id_number'] });
