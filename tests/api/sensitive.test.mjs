@@ -6,12 +6,12 @@
 // values sent back meaning "unchanged", format errors in en and zh-CN, `keys rotate` while the
 // server runs, `keys status`, and the refusals to start (key file missing, readable by others).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { backends, cli, cliResult, fieldErrors, startServer } from './harness.mjs';
+import { BIN, backends, cli, cliResult, fieldErrors, startServer } from './harness.mjs';
 import { pgProgram } from '../torture/lib.mjs';
 
 const SECRETS = {
@@ -232,6 +232,34 @@ for (const backend of backends()) {
             assert.deepEqual(leaked(srv, ['13700001111', SECRETS.phone]), []);
         });
 
+        test('sens-7b writes during a rotation: every value ends under the new key', async () => {
+            // The rotation runs as its own process while this one keeps creating and updating.
+            const rot = spawn(BIN, ['keys', 'rotate', ...srv.dbArgs, '--key_rotate_batch', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+            let out = '';
+            rot.stdout.on('data', (d) => (out += d));
+            rot.stderr.on('data', (d) => (out += d));
+            const exited = new Promise((resolve) => rot.on('exit', resolve));
+            let running = true;
+            exited.then(() => (running = false));
+            let made = 0;
+            while (running && made < 200) {
+                const res = await srv.api('POST', '/api/v1/contacts', { body: { title: `并发${made}`, phone: `1381111${String(made).padStart(4, '0')}` } });
+                assert.equal(res.status, 201, res.text);
+                const upd = await srv.api('PATCH', `/api/v1/contacts/${res.json.number}`, {
+                    body: { bank_card: '6222021234567890' },
+                    headers: { 'If-Match': '"1"' },
+                });
+                assert.equal(upd.status, 200, upd.text);
+                made++;
+            }
+            assert.equal(await exited, 0, out);
+            assert.ok(made > 0);
+            const st = JSON.parse(cli(['keys', 'status', '--json', ...srv.dbArgs]));
+            assert.equal(st.active, 'k3');
+            for (const k of st.keys) if (k.id !== 'k3') assert.equal(k.values, 0, `${k.id}: ${out}`);
+            assert.equal(st.unreadable, 0);
+        });
+
         test('sens-8 refuses to start without its keys, or with a key file others may read', async () => {
             await srv.terminate();
             const serve = () => cliResult(['serve', ...srv.dbArgs, '--listen', '127.0.0.1:0'], { timeoutMs: 20_000 });
@@ -246,12 +274,18 @@ for (const backend of backends()) {
             assert.notEqual(r.status, 0);
             assert.match(r.stderr, /refusing to start: the key file .* is missing, and sealed values in the database need its keys/);
             assert.equal(fs.existsSync(srv.keyFile), false); // no new key was made in its place
-            // A key file holding only the first key: k2 is missing.
+            // A key file holding only the first key: the others are missing.
             fs.writeFileSync(srv.keyFile, saved.toString().split('\n')[0] + '\n', { mode: 0o600 });
             r = serve();
             assert.notEqual(r.status, 0);
-            assert.match(r.stderr, /lacks key 'k2'/);
+            assert.match(r.stderr, /lacks key 'k3'/);
             fs.renameSync(`${srv.keyFile}.bak`, srv.keyFile);
+            if (backend === 'pg') {
+                // Nodes must share one key file: none named, none guessed.
+                r = cliResult(['serve', '--db', srv.dbUrl, '--listen', '127.0.0.1:0'], { timeoutMs: 20_000 });
+                assert.notEqual(r.status, 0);
+                assert.match(r.stderr, /refusing to start: set key_file/);
+            }
             await srv.restart();
             const shown = await srv.api('GET', `/api/v1/contacts/${number}?reveal=phone`);
             assert.equal(shown.json.phone, SECRETS.phone);
