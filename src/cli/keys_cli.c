@@ -78,7 +78,8 @@ static int rotate(ol_ctx_t *c, int resume, int batch)
         return 1;
     }
     char detail[96];
-    snprintf(detail, sizeof detail, "{\"key\":\"%s\",\"resume\":%s}", id, resume ? "true" : "false");
+    snprintf(detail, sizeof detail, "{\"key\":\"%s\",\"resume\":%s}", id,
+             resume ? "true" : "false");
     int rc = ol_audit_write_now(c->db, c, "keys.rotate", id, "ok", detail);
     ol_keys_stats_t st;
     if (rc == 0)

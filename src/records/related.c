@@ -138,8 +138,11 @@ int ol_rec_history(ol_ctx_t *c, const ol_record_type_t *t, const char *number)
         const ol_field_t *f = field ? ol_schema_field(t, field) : NULL;
         if (!ol_sens_field(f))
             continue;
-        json_object_set_new(item, "old", ol_sens_mask_stored(f, number, json_object_get(item, "old")));
-        json_object_set_new(item, "new", ol_sens_mask_stored(f, number, json_object_get(item, "new")));
+        for (int k = 0; k < 2; k++) {
+            const char *side = k ? "new" : "old";
+            json_object_set_new(item, side,
+                                ol_sens_mask_stored(f, number, json_object_get(item, side)));
+        }
     }
     return 0;
 }

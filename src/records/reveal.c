@@ -38,7 +38,8 @@ static int reveal_job(ol_conn_t *conn, void *arg)
     reveal_t *j = arg;
     ol_rows_t *r;
     ol_val_t p[] = {OL_VTEXT(j->t->name), OL_VTEXT(j->number)};
-    int rc = ol_db_exec(conn, "SELECT " OL_REC_COLUMNS " FROM records WHERE type = ?1 AND number = ?2",
+    int rc = ol_db_exec(conn,
+                        "SELECT " OL_REC_COLUMNS " FROM records WHERE type = ?1 AND number = ?2",
                         p, 2, &r);
     if (rc)
         return ol_ctx_db_fail(j->c, conn, rc);

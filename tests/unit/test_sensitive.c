@@ -32,7 +32,7 @@ static void expect_mask(ol_mask_t kind, const char *plain, const char *want)
     free(m);
 }
 
-/* ---- sens-1: masks and formats ----------------------------------------------------------------- */
+/* ---- sens-1: masks and formats --------------------------------------------------------------- */
 
 static void sens_1_1_masks(void **state)
 {
@@ -103,7 +103,7 @@ static void sens_1_3_registration_rules(void **state)
     assert_int_not_equal(ol_schema_register(&t, err, sizeof err), 0);
 }
 
-/* ---- sens-2: keys and sealing ------------------------------------------------------------------ */
+/* ---- sens-2: keys and sealing ---------------------------------------------------------------- */
 
 static void key_path(char *out, size_t len, const char *name)
 {
