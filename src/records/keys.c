@@ -171,7 +171,7 @@ static int history_batch(ol_conn_t *conn, void *arg)
     ol_rows_t *r;
     ol_val_t p[] = {OL_VINT(w->after), OL_VTEXT("\"" OL_FCRYPT_PREFIX "%"), OL_VINT(w->batch)};
     int rc = ol_db_exec(conn,
-                        "SELECT h.id, r.number, h.field, h.old_value, h.new_value "
+                        "SELECT h.id, r.number, h.field, h.old_value, h.new_value, r.type "
                         "FROM record_history h JOIN records r ON r.id = h.record_id "
                         "WHERE h.id > ?1 AND (h.old_value LIKE ?2 OR h.new_value LIKE ?2) "
                         "ORDER BY h.id LIMIT ?3",
@@ -184,8 +184,11 @@ static int history_batch(ol_conn_t *conn, void *arg)
         w->after = ol_rows_int(r, i, 0);
         const char *field = ol_rows_get(r, i, 2);
         const char *old_v = ol_rows_get(r, i, 3), *new_v = ol_rows_get(r, i, 4);
+        const ol_record_type_t *t = ol_schema_by_name(ol_rows_get(r, i, 5));
         char ad[192];
-        size_t adlen = ol_sens_ad(ad, sizeof ad, ol_rows_get(r, i, 1), field ? field : "");
+        if (!t || !field || !ol_sens_field(ol_schema_field(t, field)))
+            continue; /* a value of another field that merely looks sealed */
+        size_t adlen = ol_sens_ad(ad, sizeof ad, ol_rows_get(r, i, 1), field);
         char *o = visit_json(w, old_v, ad, adlen), *n = visit_json(w, new_v, ad, adlen);
         if (o || n) {
             /* History rows are never changed by anything else. */

@@ -95,6 +95,14 @@ for (const backend of backends()) {
             assert.match(zh.json.errors[0].message, /电话号码/);
             const sealedForm = await srv.api('POST', '/api/v1/contacts', { body: { title: 'x', notes: 'n', phone: 'enc:v1:k1:AAAA' } });
             assert.deepEqual(fieldErrors(sealedForm), ['phone:sealed_form']);
+            // A field that is not sensitive may hold such text; key status and rotation ignore it.
+            const look = await srv.api('POST', '/api/v1/contacts', { body: { title: 'lookalike', notes: 'enc:v1:k9:AAAA' } });
+            assert.equal(look.status, 201, look.text);
+            const lookUpd = await srv.api('PATCH', `/api/v1/contacts/${look.json.number}`, {
+                body: { notes: 'enc:v1:k9:BBBB' },
+                headers: { 'If-Match': '"1"' },
+            });
+            assert.equal(lookUpd.status, 200, lookUpd.text);
         });
 
         test('sens-2 reads, lists, search and history show masks only', async () => {
@@ -221,6 +229,7 @@ for (const backend of backends()) {
             const st = JSON.parse(cli(['keys', 'status', '--json', ...srv.dbArgs]));
             assert.equal(st.active, 'k2');
             assert.equal(st.keys.find((k) => k.id === 'k1').values, 0);
+            assert.equal(st.keys.find((k) => k.id === 'k9'), undefined);
             assert.ok(st.keys.find((k) => k.id === 'k2').values >= 12);
             assert.equal(st.unreadable, 0);
             // Idempotent: a resumed rotation finds nothing left to do.
