@@ -24,6 +24,7 @@ static const struct {
     {"org-unit", ol_cli_org_unit, "org-unit list|add: organisation units"},
     {"directory", ol_cli_directory, "directory check NAME: what an LDAP login of NAME finds"},
     {"audit", ol_cli_audit, "audit verify | export [--format jsonl|syslog] [--since ISO] | purge"},
+    {"keys", ol_cli_keys, "keys status | rotate [--resume]: field-encryption keys (S7)"},
 };
 
 static void usage(void)

@@ -1,7 +1,7 @@
 /* api/records_api.c - the generic record routes, the same for every declared type:
  *   /api/v1/{type}                      GET list/search, POST create
  *   /api/v1/{type}/export               GET every matching record, CSV or JSON (export_api.c)
- *   /api/v1/{type}/{number}             GET read, PATCH update (If-Match)
+ *   /api/v1/{type}/{number}             GET read (?reveal=f1,f2: S7), PATCH update (If-Match)
  *   /api/v1/{type}/{number}/transitions/{name}   POST
  *   /api/v1/{type}/{number}/comments    GET, POST
  *   /api/v1/{type}/{number}/links       GET, POST; /links/{id} DELETE
@@ -172,7 +172,10 @@ void ol_api_records(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
     }
     if (nseg == 4) {
         r->route = "/api/v1/{type}/{number}";
-        if (!strcmp(m, "GET")) {
+        const char *reveal = ol_req_query(r, "reveal"); /* S7: fields to show in clear */
+        if (!strcmp(m, "GET") && reveal) {
+            start_write(r, call, ol_rec_reveal_prepare(c, t, number, reveal, &call->write));
+        } else if (!strcmp(m, "GET")) {
             reply_result(r, ol_rec_get(c, t, number), call);
         } else if (!strcmp(m, "PATCH")) {
             long long v = if_match(r);

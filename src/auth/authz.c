@@ -54,6 +54,7 @@ static int declared(const char *const *roles, const ol_record_type_t *t, const c
                                  : !strcmp(action, "comment") ? p->comment
                                  : !strcmp(action, "delete")  ? p->delete
                                  : !strcmp(action, "export")  ? p->export
+                                 : !strcmp(action, "reveal")  ? p->reveal
                                                               : NULL;
     return allowed && ol_roles_allow(allowed, roles);
 }

@@ -68,7 +68,7 @@ static int totp_ok(ol_conn_t *conn, const ol_ctx_t *c, long long user_id, const 
     char err[256];
     long long step = 0;
     *ok = *replayed = 0;
-    int rc = ol_mfa_open(c->db, sealed, secret, sizeof secret, &n, err, sizeof err);
+    int rc = ol_mfa_open(c->db, user_id, sealed, secret, sizeof secret, &n, err, sizeof err);
     if (rc) {
         ol_log(OL_LOG_ERROR, "mfa: %s", err);
         return rc;
@@ -281,7 +281,8 @@ int ol_mfa_enrol(ol_ctx_t *c, long long user_id, const char *username, char *sec
     unsigned char secret[OL_TOTP_SECRET_BYTES];
     char sealed[SEALED_MAX], err[256];
     randombytes_buf(secret, sizeof secret);
-    int rc = ol_mfa_seal(c->db, secret, sizeof secret, sealed, sizeof sealed, err, sizeof err);
+    int rc = ol_mfa_seal(c->db, user_id, secret, sizeof secret, sealed, sizeof sealed, err,
+                         sizeof err);
     if (rc == 0)
         ol_base32_encode(secret, sizeof secret, secret_b32, 40);
     sodium_memzero(secret, sizeof secret);

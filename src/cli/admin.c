@@ -13,6 +13,7 @@
 #include "core/mem.h"
 #include "records/audit.h"
 #include "records/ctx.h"
+#include "records/keys.h"
 
 static const char *const cli_roles[] = {"admin", NULL};
 
@@ -132,6 +133,14 @@ int ol_cli_init(ol_config_t *cfg, int argc, char **argv)
     if (rc == 0)
         rc = add_user(db, admin, roles, ol_cli_flag(argc, argv, "password-file"),
                       "OPSLEDGER_ADMIN_PASSWORD");
+    /* S7: the field-encryption key file, mode 0600 (on PostgreSQL only when key_file is set:
+     * serve refuses to start without one). */
+    char err[512];
+    if (rc == 0 && (ol_db_path(db) || *cfg->key_file) &&
+        ol_keys_setup(db, cfg->key_file, 1, err, sizeof err)) {
+        fprintf(stderr, "opsledger: %s\n", err);
+        rc = 1;
+    }
     ol_db_close(db);
     if (rc)
         return rc;

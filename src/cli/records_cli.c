@@ -29,6 +29,7 @@ typedef struct {
     const char *sort, *limit, *cursor, *q, *version, *reason, *body, *link_type, *target;
     const char *format;
     const char *url, *token_file, *fields, *cacert;
+    const char *reveal; /* S7: sensitive fields to show in clear */
     int json, work_note;
     json_t *data; /* --fields, parsed; NULL when absent */
 } args_t;
@@ -51,7 +52,7 @@ static const char usage_text[] =
     "usage: opsledger records SUBCOMMAND ... [--url URL] [--token-file FILE] [--cacert PEM]\n"
     "       [--json]\n"
     "  create TYPE --fields JSON|@FILE\n"
-    "  get TYPE NUMBER\n"
+    "  get TYPE NUMBER [--reveal FIELD,...]  (sensitive fields in clear: audited)\n"
     "  list TYPE [--filter K=V]... [--sort S] [--limit N] [--cursor C] [--q TEXT]\n"
     "  update TYPE NUMBER --fields JSON|@FILE [--version V]\n"
     "  transition TYPE NUMBER NAME [--reason TEXT] [--fields FIELDS_JSON] [--version V]\n"
@@ -78,6 +79,7 @@ static const struct {
     {"target", offsetof(args_t, target)},       {"url", offsetof(args_t, url)},
     {"token-file", offsetof(args_t, token_file)}, {"fields", offsetof(args_t, fields)},
     {"cacert", offsetof(args_t, cacert)},      {"format", offsetof(args_t, format)},
+    {"cacert", offsetof(args_t, cacert)},       {"reveal", offsetof(args_t, reveal)},
 };
 
 /* Splits argv (after "records SUB") into positional arguments and flags. */
@@ -490,9 +492,15 @@ static int cmd_create(client_t *c, args_t *a)
 
 static int cmd_get(client_t *c, args_t *a)
 {
+    ol_buf_t b;
+    ol_buf_init(&b);
     char *url = route(c, a->pos[0], a->pos[1], NULL, NULL);
-    int rc = run(c, "GET", url, NULL, 0, SHOW_RECORD);
+    ol_buf_puts(&b, url);
     free(url);
+    if (a->reveal)
+        add_query(c, &b, "reveal", 6, a->reveal);
+    int rc = run(c, "GET", b.p, NULL, 0, SHOW_RECORD);
+    ol_buf_clear(&b);
     return rc;
 }
 

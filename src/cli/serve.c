@@ -18,6 +18,7 @@
 #include "core/tls.h"
 #include "modules/registry.h"
 #include "records/config_audit.h"
+#include "records/keys.h"
 
 #define RESERVED_FDS 128 /* descriptors kept for the database, logs and MHD's own */
 #define TRIM_EVERY_S 10  /* seconds between returns of freed heap memory to the system */
@@ -85,6 +86,12 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
         return 1;
     }
     ol_schema_register_all();
+    /* S7: the field-encryption keys (made on first start of an SQLite store). */
+    if (ol_keys_setup(db, cfg->key_file, ol_db_path(db) != NULL, err, sizeof err)) {
+        fprintf(stderr, "opsledger: refusing to start: %s\n", err);
+        ol_db_close(db);
+        return 1;
+    }
     if (ol_authz_reload(db)) {
         fprintf(stderr, "opsledger: refusing to start: cannot read the role grants\n");
         ol_db_close(db);

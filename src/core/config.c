@@ -224,6 +224,7 @@ int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
         {offsetof(ol_config_t, step_up_minutes), "step_up_minutes", 1, 1440},
         {offsetof(ol_config_t, audit_retention_days), "audit_retention_days", 180, 36500},
         {offsetof(ol_config_t, export_max_rows), "export_max_rows", 1, 10000000},
+        {offsetof(ol_config_t, key_rotate_batch), "key_rotate_batch", 1, 10000},
         {offsetof(ol_config_t, hsts_max_age), "hsts_max_age", 0, 63072000},
         {offsetof(ol_config_t, ldap_timeout), "ldap_timeout", 1, 300},
     };

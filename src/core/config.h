@@ -45,12 +45,15 @@
     XX(mfa_issuer, "opsledger", "S3: issuer name shown by authenticator apps")               \
     XX(totp_window, "1", "S3: 30-second steps accepted before and after now")                \
     XX(step_up_minutes, "5", "S3: minutes a TOTP confirmation covers sensitive operations")  \
-    XX(mfa_key_file, "", "S3: key file sealing TOTP secrets (default: mfa.key beside the SQLite file)") \
+    XX(mfa_key_file, "", "S3: key of TOTP secrets sealed before S7 (default: mfa.key beside " \
+       "the SQLite file)")                                                                    \
     /* ---- S5/S6 access control and separation of duties ---- */                           \
     XX(incompatible_roles, "ops_manager,ops_engineer;dev_manager,developer;test_manager,tester", \
        "S6: sets of roles that may not be held together, separated by ';'")                  \
     /* ---- S7 sensitive data ---- */                                                         \
-    XX(key_file, "", "S7: file with the field-encryption keys (default DATA/keys)")         \
+    XX(key_file, "", "S7: field-encryption key file (default: keys/field.keys beside the "  \
+       "SQLite file; required on PostgreSQL)")                                                \
+    XX(key_rotate_batch, "200", "S7: rows re-encrypted per transaction by keys rotate")     \
     /* ---- S8 audit ---- */                                                                  \
     XX(audit_retention_days, "180", "S8: days audit entries are kept at least")              \
     XX(export_max_rows, "100000", "most records one bulk export may hold (more: refused)")   \

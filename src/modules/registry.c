@@ -7,10 +7,11 @@
 extern const ol_record_type_t ol_kb_article_type;
 extern const ol_record_type_t ol_elevation_type;
 extern const ol_record_type_t ol_access_review_type;
+extern const ol_record_type_t ol_contact_type; /* S7 */
 void ol_elevation_prepare(void);
 
 static const ol_record_type_t *const all[] = {&ol_kb_article_type, &ol_elevation_type,
-                                                &ol_access_review_type};
+                                                &ol_access_review_type, &ol_contact_type};
 
 void ol_schema_register_all(void)
 {

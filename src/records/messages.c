@@ -98,6 +98,25 @@ static const msg_t catalogue[] = {
      "您所在的目录组均未映射到 opsledger 角色"},
     {"audit_forbidden", "only administrators and auditors may read the audit log",
      "只有管理员和审计员可以读取审计日志"},
+    /* S7 sensitive fields */
+    {"phone", "must be a phone number: 7 to 15 digits, '+' first and ' ', '-', '(', ')' "
+     "allowed, e.g. 13512348888",
+     "必须是电话号码:7 至 15 位数字,可以 '+' 开头,可含空格、'-'、括号,例如 13512348888"},
+    {"id_number", "must be a resident ID number: 18 characters (17 digits and a digit or X) "
+     "or 15 digits",
+     "必须是居民身份证号码:18 位(17 位数字加一位数字或 X)或 15 位数字"},
+    {"bank_card", "must be a bank card number: 12 to 19 digits, spaces or '-' between "
+     "groups allowed",
+     "必须是银行卡号:12 至 19 位数字,数字组之间可有空格或 '-'"},
+    {"plate", "must be a plate number: province, a capital letter and 5 or 6 capital "
+     "letters or digits, e.g. 京A12388",
+     "必须是车牌号:省份简称、一个大写字母和 5 至 6 位大写字母或数字,例如 京A12388"},
+    {"sealed_form", "must not start with 'enc:v1:' (the form of encrypted values)",
+     "不能以 'enc:v1:'(加密值的格式)开头"},
+    {"masked_mismatch", "is a masked value that does not match the stored one: send the full "
+     "new value, or the mask exactly as shown to keep it",
+     "是与已存值不符的掩码:请提交完整的新值,或原样提交显示的掩码以保持不变"},
+    {"reveal_unknown", "is not a sensitive field of this record type: %s", "不是该记录类型的敏感字段:%s"},
 };
 
 const char *ol_msg(const char *code, const char *lang, const char *arg, char *buf, size_t len)

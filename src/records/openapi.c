@@ -6,6 +6,7 @@
 
 #include "records/query.h"
 #include "records/schema.h"
+#include "records/sensitive.h"
 #include "records/store.h"
 
 static json_t *field_schema(const ol_field_t *f)
@@ -57,6 +58,8 @@ static json_t *field_schema(const ol_field_t *f)
         json_object_set_new(s, "x-filterable", json_true());
     if (f->flags & OL_FIELD_SEARCHABLE)
         json_object_set_new(s, "x-searchable", json_true());
+    if (f->flags & OL_FIELD_SENSITIVE) /* S7: masked unless revealed */
+        json_object_set_new(s, "x-sensitive", json_true());
     if (f->default_json)
         json_object_set_new(s, "default", json_loads(f->default_json, JSON_DECODE_ANY, NULL));
     return s;
@@ -174,6 +177,11 @@ static void add_type(json_t *paths, json_t *schemas, const ol_record_type_t *t)
         "patch", "summary", "Update (send If-Match: the version read)", "parameters", "name",
         "If-Match", "in", "header", "required", 1, "schema", "type", "string", "requestBody",
         json_body(ref(input)), "responses", responses("200", ref(name))));
+    if (ol_sens_type(t)) /* S7: sensitive fields in clear, for those who may reveal them */
+        json_object_set_new(json_object_get(json_object_get(paths, path), "get"), "parameters",
+                            json_pack("[o]", param("reveal", "query", 0,
+                                                   "sensitive fields to show in clear, comma-"
+                                                   "separated (needs reveal; audited)")));
     static const char *const subs[][2] = {{"transitions/{name}", "Take a transition"},
                                           {"comments", "Comments and work notes"},
                                           {"links", "Links, both directions"},

@@ -8,6 +8,7 @@
 #include "core/json.h"
 #include "core/mem.h"
 #include "records/audit.h"
+#include "records/sensitive.h"
 #include "records/store.h"
 
 typedef struct {
@@ -123,10 +124,27 @@ static json_t *history_row(const ol_rows_t *r, int i, long long self)
 
 int ol_rec_history(ol_ctx_t *c, const ol_record_type_t *t, const char *number)
 {
-    return sub_list(c, t, number,
-                    "SELECT id, version, actor, at, field, old_value, new_value, reason, action "
-                    "FROM record_history WHERE record_id = ?1 ORDER BY id LIMIT 1000",
-                    history_row);
+    int rc = sub_list(c, t, number,
+                      "SELECT id, version, actor, at, field, old_value, new_value, reason, action "
+                      "FROM record_history WHERE record_id = ?1 ORDER BY id LIMIT 1000",
+                      history_row);
+    if (rc || !ol_sens_type(t))
+        return rc;
+    /* S7: a sensitive field's old and new values are stored sealed and shown masked. */
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(c->result, "items"), i, item) {
+        const char *field = json_string_value(json_object_get(item, "field"));
+        const ol_field_t *f = field ? ol_schema_field(t, field) : NULL;
+        if (!ol_sens_field(f))
+            continue;
+        for (int k = 0; k < 2; k++) {
+            const char *side = k ? "new" : "old";
+            json_object_set_new(item, side,
+                                ol_sens_mask_stored(f, number, json_object_get(item, side)));
+        }
+    }
+    return 0;
 }
 
 static json_t *comment_row(const ol_rows_t *r, int i, long long self)

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/fieldcrypt.h"
 #include "core/json.h"
+#include "records/mask.h"
 
 #define MAX_TYPES 64
 static const ol_record_type_t *types[MAX_TYPES];
@@ -87,6 +89,14 @@ int ol_schema_register(const ol_record_type_t *t, char *err, size_t errlen)
         for (size_t k = 0; k < i; k++)
             if (!strcmp(t->fields[k].name, f->name))
                 FAIL("%s: field '%s' declared twice", t->name, f->name);
+        /* S7: a sensitive value is never indexed, filtered or sorted on (that would put it, or
+         * its order, in the database in clear), and only strings can be sealed. */
+        if ((f->flags & OL_FIELD_SENSITIVE) &&
+            ((f->flags & (OL_FIELD_SEARCHABLE | OL_FIELD_FILTERABLE | OL_FIELD_SORTABLE)) ||
+             (f->type != OL_F_STRING && f->type != OL_F_TEXT) || ol_schema_column(f->name) ||
+             f->default_json))
+            FAIL("%s.%s: a sensitive field must be a string field of the record's own, without "
+                 "searchable, filterable, sortable or a default", t->name, f->name);
         if (f->default_json) {
             json_t *v = json_loads(f->default_json, JSON_DECODE_ANY, NULL);
             if (!v)
@@ -220,7 +230,20 @@ static void check_string(const ol_field_t *f, const char *s, const char *lang, j
     }
 }
 
-static void check_value(const ol_field_t *f, const json_t *v, const char *lang, json_t *errors)
+/* S7: a sensitive value's format for its kind. On update, a mask echoed back is accepted here
+ * and compared with the stored value by the store (unchanged, or refused). */
+static void check_sensitive(const ol_field_t *f, const char *s, int creating, const char *lang,
+                            json_t *errors)
+{
+    const char *code;
+    if (!strncmp(s, OL_FCRYPT_PREFIX, strlen(OL_FCRYPT_PREFIX)))
+        ol_schema_add_error(errors, f->name, "sealed_form", lang, NULL);
+    else if (*s && !(ol_mask_is_masked(s) && !creating) && (code = ol_mask_check(f->mask, s)))
+        ol_schema_add_error(errors, f->name, code, lang, NULL);
+}
+
+static void check_value(const ol_field_t *f, const json_t *v, int creating, const char *lang,
+                        json_t *errors)
 {
     char num[32];
     if (json_is_null(v)) {
@@ -231,10 +254,14 @@ static void check_value(const ol_field_t *f, const json_t *v, const char *lang, 
     switch (f->type) {
     case OL_F_STRING:
     case OL_F_TEXT:
-        if (!json_is_string(v))
+        if (!json_is_string(v)) {
             ol_schema_add_error(errors, f->name, "type_string", lang, NULL);
-        else
+        } else {
+            size_t before = json_array_size(errors);
             check_string(f, json_string_value(v), lang, errors);
+            if ((f->flags & OL_FIELD_SENSITIVE) && json_array_size(errors) == before)
+                check_sensitive(f, json_string_value(v), creating, lang, errors);
+        }
         break;
     case OL_F_INT:
         if (!json_is_integer(v)) {
@@ -339,7 +366,7 @@ int ol_schema_validate(const ol_record_type_t *t, const json_t *input, int creat
             ol_schema_add_error(errors, key, "readonly", lang, NULL);
             continue;
         }
-        check_value(f, v, lang, errors);
+        check_value(f, v, creating, lang, errors);
     }
     if (creating) {
         for (size_t i = 0; i < t->nfields; i++) {

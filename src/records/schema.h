@@ -25,7 +25,17 @@ enum {
     OL_FIELD_FILTERABLE = 1 << 2, /* may be used in list filters */
     OL_FIELD_READONLY = 1 << 3,   /* set only by transitions or the engine */
     OL_FIELD_SORTABLE = 1 << 4,
+    OL_FIELD_SENSITIVE = 1 << 5,  /* S7: encrypted at rest, masked on output (see mask) */
 };
+
+/* S7: how a sensitive field is shown to readers without the reveal permission (records/mask.c). */
+typedef enum {
+    OL_MASK_GENERIC,   /* "****" */
+    OL_MASK_PHONE,     /* first 3 and last 4 characters: 135****8888 */
+    OL_MASK_ID_NUMBER, /* first 3 and last 4 characters: 110***********1234 */
+    OL_MASK_BANK_CARD, /* last 4 digits: **** **** **** 1234 */
+    OL_MASK_PLATE,     /* province, letter and last 2: 京A***88 */
+} ol_mask_t;
 
 typedef struct {
     const char *name;            /* JSON name; title, priority, owner and group are shared columns */
@@ -35,6 +45,7 @@ typedef struct {
     const char *const *values;   /* OL_F_ENUM: NULL-terminated */
     const char *default_json;    /* JSON text applied on create when absent, or NULL */
     const char *label_en, *label_zh;
+    ol_mask_t mask;              /* OL_FIELD_SENSITIVE: how output is masked */
 } ol_field_t;
 
 /* What a guard sees. record holds every field after the transition's own input is applied. */
@@ -89,6 +100,7 @@ typedef struct {
 typedef struct {
     const char *const *read, *const *create, *const *update, *const *comment;
     const char *const *delete, *const *export;
+    const char *const *reveal;  /* S7: who may see sensitive fields in clear (auth/authz.c) */
 } ol_perms_t;
 
 typedef struct ol_record_type {

@@ -10,6 +10,8 @@
 #include "core/mem.h"
 #include "auth/authz.h"
 #include "records/audit.h"
+#include "records/mask.h"
+#include "records/sensitive.h"
 #include "records/duty.h"
 
 const ol_link_type_t ol_link_types[] = {
@@ -31,7 +33,7 @@ int ol_rec_allowed(const ol_ctx_t *c, const ol_record_type_t *t, const char *act
 
 /* ---- row <-> JSON ------------------------------------------------------------------------------ */
 
-json_t *ol_rec_from_row(const ol_record_type_t *t, const ol_rows_t *r, int i)
+json_t *ol_rec_from_row_plain(const ol_record_type_t *t, const ol_rows_t *r, int i)
 {
     json_t *o = json_object();
     json_object_set_new(o, "number", json_string(ol_rows_get(r, i, 2)));
@@ -59,11 +61,21 @@ json_t *ol_rec_from_row(const ol_record_type_t *t, const ol_rows_t *r, int i)
         json_object_set(o, f->name, v ? v : json_null());
     }
     json_decref(d);
+    ol_sens_open_record(t, o);
     return o;
 }
 
-/* The type's own fields of rec, as stored in records.data. Caller frees. */
-static char *data_json(const ol_record_type_t *t, const json_t *rec)
+json_t *ol_rec_from_row(const ol_record_type_t *t, const ol_rows_t *r, int i)
+{
+    json_t *o = ol_rec_from_row_plain(t, r, i);
+    ol_sens_mask_record(t, o, NULL);
+    return o;
+}
+
+/* The type's own fields of rec, as stored in records.data (sensitive ones sealed) into *out
+ * (caller frees). Returns 0, or an error set in c. */
+static int data_json(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t, const json_t *rec,
+                     const char *number, char **out)
 {
     json_t *d = json_object();
     for (size_t k = 0; k < t->nfields; k++) {
@@ -72,9 +84,13 @@ static char *data_json(const ol_record_type_t *t, const json_t *rec)
         if (!ol_schema_column(f->name) && v && !json_is_null(v))
             json_object_set(d, f->name, v);
     }
-    char *s = ol_json_dump(d);
+    int rc = ol_sens_seal_data(conn, t, number, d);
+    *out = rc ? NULL : ol_json_dump(d);
     json_decref(d);
-    return s;
+    if (rc == -OL_EUNAVAILABLE)
+        return ol_ctx_fail(c, rc, "no field-encryption key is loaded: sensitive fields cannot be "
+                                  "stored (see key_file)");
+    return rc ? ol_ctx_db_fail(c, conn, rc) : 0;
 }
 
 static const char *str_or_null(const json_t *rec, const char *name)
@@ -134,6 +150,7 @@ static int history(ol_conn_t *conn, long long id, long long version, const ol_ct
 {
     char *o = old_v ? ol_json_dump(old_v) : NULL;
     char *n = new_v ? ol_json_dump(new_v) : NULL;
+
     ol_val_t p[] = {OL_VINT(id), OL_VINT(version), OL_VTEXT(c->user), OL_VTEXT(at),
                     OL_VTEXT(action), OL_VTEXT(field), OL_VTEXT(o), OL_VTEXT(n), OL_VTEXT(reason),
                     OL_VTEXT(transition)};
@@ -162,7 +179,7 @@ static int load(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t, const c
         ol_rows_free(r);
         return ol_ctx_fail(c, -OL_ENOTFOUND, "%s %s does not exist", t->label_en, number);
     }
-    *rec = ol_rec_from_row(t, r, 0);
+    *rec = ol_rec_from_row_plain(t, r, 0); /* plaintext: never leaves the engine as is */
     *id = ol_rows_int(r, 0, 0);
     ol_rows_free(r);
     return 0;
@@ -203,7 +220,9 @@ static int create_job(ol_conn_t *conn, void *arg)
     ol_rows_free(r);
 
     const json_t *rec = j->rec;
-    char *data = data_json(t, rec);
+    char *data;
+    if ((rc = data_json(c, conn, t, rec, number, &data)))
+        return rc;
     ol_val_t p[] = {OL_VTEXT(t->name),  OL_VTEXT(number), OL_VTEXT(str_or_null(rec, "title")),
                     OL_VTEXT(t->states[0]), OL_VTEXT(str_or_null(rec, "priority")),
                     OL_VTEXT(str_or_null(rec, "owner")), OL_VTEXT(str_or_null(rec, "group")),
@@ -310,6 +329,19 @@ static int update_job(ol_conn_t *conn, void *arg)
     json_t *v;
     json_object_foreach(j->fields, key, v) {
         json_t *old = json_object_get(rec, key);
+        const ol_field_t *f = ol_schema_field(t, key);
+        if (ol_sens_field(f) && ol_mask_is_masked(json_string_value(v))) {
+            /* S7: the mask the client was shown, sent back, means "unchanged". */
+            json_t *shown = ol_sens_mask_value(f, old ? old : json_null());
+            int same = json_equal(shown, v);
+            json_decref(shown);
+            if (same)
+                continue;
+            ol_schema_add_error(c->errors, key, "masked_mismatch", c->lang, NULL);
+            json_decref(changed);
+            rc = ol_ctx_fail(c, -OL_EINVAL, "the record has invalid fields");
+            goto out;
+        }
         if (old && json_equal(old, v))
             continue;
         json_object_set_new(changed, key, json_pack("[OO]", old ? old : json_null(), v));
@@ -337,11 +369,16 @@ static int update_job(ol_conn_t *conn, void *arg)
     }
     if (json_object_size(changed) == 0 && !j->tr) {
         json_decref(changed);
+        ol_sens_mask_record(t, rec, NULL);
         c->result = rec; /* nothing to do: the record as it is */
         return 0;
     }
 
-    char *data = data_json(t, rec);
+    char *data;
+    if ((rc = data_json(c, conn, t, rec, j->number, &data))) {
+        json_decref(changed);
+        goto out;
+    }
     ol_val_t p[] = {OL_VTEXT(str_or_null(rec, "title")), OL_VTEXT(new_state),
                     OL_VTEXT(str_or_null(rec, "priority")), OL_VTEXT(str_or_null(rec, "owner")),
                     OL_VTEXT(str_or_null(rec, "group")), OL_VTEXT(now), OL_VTEXT(c->user),
@@ -369,13 +406,23 @@ static int update_job(ol_conn_t *conn, void *arg)
     json_t *out = ol_rec_from_row(t, r, 0);
     ol_rows_free(r);
 
-    int searchable_changed = 0;
+    int searchable_changed = 0, nokey = 0;
     json_object_foreach(changed, key, v) {
         const ol_field_t *f = ol_schema_field(t, key);
         searchable_changed |= !strcmp(key, "title") || (f && (f->flags & OL_FIELD_SEARCHABLE));
+        /* S7: history holds sensitive values sealed, the audit detail only their masks. */
+        json_t *o = ol_sens_stored(f, j->number, json_array_get(v, 0));
+        json_t *n = ol_sens_stored(f, j->number, json_array_get(v, 1));
+        if (rc == 0 && (!o || !n))
+            rc = nokey = -OL_EUNAVAILABLE;
         if (rc == 0)
-            rc = history(conn, id, version + 1, c, now, j->tr ? "transition" : "update", key,
-                         json_array_get(v, 0), json_array_get(v, 1), j->reason, NULL);
+            rc = history(conn, id, version + 1, c, now, j->tr ? "transition" : "update", key, o,
+                         n, j->reason, NULL);
+        json_decref(o);
+        json_decref(n);
+        if (ol_sens_field(f))
+            for (size_t k = 0; k < 2; k++)
+                json_array_set_new(v, k, ol_sens_mask_value(f, json_array_get(v, k)));
     }
     if (rc == 0 && j->tr) {
         json_t *from = json_string(state), *to = json_string(new_state);
@@ -384,6 +431,9 @@ static int update_job(ol_conn_t *conn, void *arg)
         json_decref(from);
         json_decref(to);
     }
+    if (nokey)
+        ol_ctx_fail(c, rc, "no field-encryption key is loaded: sensitive fields cannot be "
+                           "stored (see key_file)");
     if (rc == 0 && searchable_changed)
         rc = index_record(conn, t, id, out, 1);
     if (rc == 0 && j->tr && j->tr->effect && (rc = j->tr->effect(conn, c, out))) {
@@ -402,7 +452,8 @@ static int update_job(ol_conn_t *conn, void *arg)
     json_decref(changed);
     if (rc) {
         json_decref(out);
-        rc = ol_ctx_db_fail(c, conn, rc);
+        if (!nokey)
+            rc = ol_ctx_db_fail(c, conn, rc);
         goto out;
     }
     c->result = out;

@@ -50,5 +50,16 @@ extern const ol_link_type_t ol_link_types[];
     "id, type, number, title, state, priority, owner, grp, version, created_at, updated_at, " \
     "state_changed_at, created_by, updated_by, data"
 json_t *ol_rec_from_row(const ol_record_type_t *t, const ol_rows_t *rows, int row);
+/* The same with sensitive fields in clear (S7): for the engine's own use, never for output
+ * without ol_sens_mask_record. */
+json_t *ol_rec_from_row_plain(const ol_record_type_t *t, const ol_rows_t *rows, int row);
+
+/* S7: prepares a read of a record with the sensitive fields named in fields (comma-separated)
+ * in clear. Refused (-OL_EFORBIDDEN) unless the caller holds "reveal" on the type; every
+ * attempt, allowed or refused, is audited as "record.reveal" (high severity) with detail
+ * {"fields": [...]}: a refused one before this returns, an allowed one in the write's
+ * transaction, before anything is shown. */
+int ol_rec_reveal_prepare(ol_ctx_t *c, const ol_record_type_t *t, const char *number,
+                          const char *fields, ol_write_t *w);
 
 #endif

@@ -235,7 +235,7 @@ function waitForExit(child, ms) {
  * server; tmpRoot: the directory the SQLite store's temporary directory is made in (default the
  * system's, e.g. a small tmpfs to fill). tls: {cert, key, ca} file paths: serve native HTTPS
  * with that certificate and key, and have api() trust the PEM file ca.
- * Returns {url, token, tokens, backend, dataDir | dbUrl, dbArgs, pid, api, stop, kill9, terminate,
+ * Returns {url, token, tokens, backend, dataDir | dbUrl, dbArgs, keyFile (S7), pid, api, stop, kill9, terminate,
  * restart, stderr}.
  */
 export async function startServer({ backend = 'sqlite', users = [], args = [], env = {}, tmpRoot = os.tmpdir(), tls = null } = {}) {
@@ -253,7 +253,9 @@ export async function startServer({ backend = 'sqlite', users = [], args = [], e
         if (!process.env.OPSLEDGER_TEST_PG_CLUSTER)
             throw new Error('backend pg needs OPSLEDGER_TEST_PG_CLUSTER (scripts/pg-test-cluster.sh start DIR)');
         dbUrl = pgCreateDb();
-        dbArgs = ['--db', dbUrl];
+        // S7: PostgreSQL nodes need a shared field-encryption key file (made by init).
+        tmp = fs.mkdtempSync(path.join(tmpRoot, 'opsledger-test-'));
+        dbArgs = ['--db', dbUrl, '--key_file', path.join(tmp, 'field.keys')];
     } else {
         throw new Error(`unknown backend ${backend}`);
     }
@@ -282,6 +284,7 @@ export async function startServer({ backend = 'sqlite', users = [], args = [], e
         dataDir,
         dbUrl,
         dbArgs,
+        keyFile: dataDir ? path.join(dataDir, 'keys', 'field.keys') : path.join(tmp, 'field.keys'),
         tokens,
         token: tokens.admin,
         url: null,

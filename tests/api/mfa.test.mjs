@@ -417,15 +417,20 @@ for (const backend of backends()) {
             const db = path.join(srv.dataDir, 'opsledger.db');
             const q = (sql) => execFileSync('sqlite3', [db, sql], { encoding: 'utf8' }).trim();
             const sealed = q('SELECT secret_enc FROM user_mfa');
-            assert.match(sealed, /^s1:[A-Za-z0-9+/=]+$/);
+            // S7: sealed under the field-encryption keys, which `keys rotate` re-seals.
+            assert.match(sealed, /^enc:v1:k1:[A-Za-z0-9+/=]+$/);
             assert.ok(!sealed.includes(res.json.secret));
-            const key = path.join(srv.dataDir, 'mfa.key');
-            assert.equal(fs.statSync(key).mode & 0o777, 0o600);
+            assert.equal(fs.statSync(srv.keyFile).mode & 0o777, 0o600);
             assert.equal(q('SELECT count(*) FROM mfa_recovery_codes'), '0', 'resets removed the recovery codes');
             const actions = new Set(q("SELECT action || ':' || result FROM audit_log WHERE action LIKE 'mfa.%' OR action = 'auth.login'").split('\n'));
             for (const a of ['mfa.enrol:ok', 'mfa.confirm:ok', 'mfa.disable:ok', 'mfa.reset:ok', 'mfa.recovery_used:ok', 'mfa.fail:denied', 'mfa.step_up:ok', 'mfa.disable:denied', 'mfa.reset:denied', 'auth.login:pending', 'auth.login:ok'])
                 assert.ok(actions.has(a), `${a} in ${[...actions]}`);
             assert.ok(!q('SELECT group_concat(detail) FROM audit_log').includes(res.json.secret));
+            // Rotation re-seals the secret under the new key; the enrolment still confirms.
+            assert.match(cli(['keys', 'rotate', ...srv.dbArgs]), /done/);
+            assert.match(q('SELECT secret_enc FROM user_mfa'), /^enc:v1:k2:/);
+            const confirmed = await api('POST', '/api/v1/me/mfa/confirm', { ...as(alice), body: { code: nextCode(res.json.secret) } });
+            assert.equal(confirmed.status, 200, confirmed.text);
         });
     });
 }

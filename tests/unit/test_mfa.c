@@ -1,6 +1,7 @@
 /* tests/unit/test_mfa.c - S3: TOTP against the RFC 6238 vectors, base32 (RFC 4648 vectors),
  * otpauth URI escaping, recovery codes, the QR SVG (decoded back and compared with libqrencode's
- * matrix), sealed secrets, and on a SQLite store: enrolment, replay refusal and single-use
+ * matrix), sealed secrets (S7 field keys, bound to the user; the old "s1:" form still opens),
+ * and on a SQLite store: enrolment, replay refusal and single-use
  * recovery codes.
  *
  * mfa-1.* need no database, mfa-2.* the sealing key file, mfa-3.* a migrated SQLite store. */
@@ -25,6 +26,8 @@
 #include "auth/totp.h"
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/fieldcrypt.h"
+#include "records/keys.h"
 
 static char tmpdir[64];
 
@@ -182,6 +185,28 @@ static ol_db_t *open_store(const char *dir, int migrate)
     return db;
 }
 
+/* A secret in the form sealed before S7 ("s1:"): crypto_secretbox under a subkey of the master
+ * key in mfa.key, which the test writes. */
+static void legacy_seal(const char *dir, char *out, size_t outlen)
+{
+    static const char hex[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    unsigned char master[crypto_kdf_KEYBYTES], key[crypto_secretbox_KEYBYTES];
+    unsigned char box[crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + 20];
+    char path[160];
+    snprintf(path, sizeof path, "%s/mfa.key", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "%s\n", hex);
+    fclose(f);
+    chmod(path, 0600);
+    sodium_hex2bin(master, sizeof master, hex, 64, NULL, NULL, NULL);
+    crypto_kdf_derive_from_key(key, sizeof key, 1, "ol_mfa__", master);
+    randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, rfc_secret, 20, box, key);
+    strcpy(out, "s1:");
+    sodium_bin2base64(out + 3, outlen - 3, box, sizeof box, sodium_base64_VARIANT_ORIGINAL);
+}
+
 static void mfa_2_1_seal_and_open(void **state)
 {
     (void)state;
@@ -189,36 +214,51 @@ static void mfa_2_1_seal_and_open(void **state)
     unsigned char plain[64];
     size_t n = 0;
     snprintf(dir, sizeof dir, "%s/seal", tmpdir);
+    ol_fkeys_close();
     ol_db_t *db = open_store(dir, 0);
-    assert_int_equal(ol_mfa_seal(db, rfc_secret, 20, sealed, sizeof sealed, err, sizeof err), 0);
-    assert_memory_equal(sealed, "s1:", 3);
-    snprintf(key, sizeof key, "%s/mfa.key", dir);
+    /* S7's field encryption: the key file is made beside the store, mode 0600. */
+    assert_int_equal(ol_mfa_seal(db, 7, rfc_secret, 20, sealed, sizeof sealed, err, sizeof err), 0);
+    assert_memory_equal(sealed, "enc:v1:k1:", 10);
+    snprintf(key, sizeof key, "%s/keys/field.keys", dir);
     struct stat st;
     assert_int_equal(stat(key, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
-    assert_int_equal(ol_mfa_open(db, sealed, plain, sizeof plain, &n, err, sizeof err), 0);
+    assert_int_equal(ol_mfa_open(db, 7, sealed, plain, sizeof plain, &n, err, sizeof err), 0);
     assert_int_equal(n, 20);
     assert_memory_equal(plain, rfc_secret, 20);
+    /* Bound to its user: copied to another user's row, it does not open. */
+    assert_int_equal(ol_mfa_open(db, 8, sealed, plain, sizeof plain, &n, err, sizeof err),
+                     -OL_EDAMAGED);
     /* Two seals of one secret differ (random nonces). */
     char again[160];
-    assert_int_equal(ol_mfa_seal(db, rfc_secret, 20, again, sizeof again, err, sizeof err), 0);
+    assert_int_equal(ol_mfa_seal(db, 7, rfc_secret, 20, again, sizeof again, err, sizeof err), 0);
     assert_string_not_equal(sealed, again);
     /* Another store without a key file: opening does not make one (that key is lost). */
     char other[96], other_key[128];
     snprintf(other, sizeof other, "%s/nokey", tmpdir);
+    ol_fkeys_close();
     ol_db_t *db2 = open_store(other, 0);
-    assert_int_equal(ol_mfa_open(db2, sealed, plain, sizeof plain, &n, err, sizeof err),
+    assert_int_equal(ol_mfa_open(db2, 7, sealed, plain, sizeof plain, &n, err, sizeof err),
                      -OL_EUNAVAILABLE);
-    assert_non_null(strstr(err, "missing"));
-    snprintf(other_key, sizeof other_key, "%s/mfa.key", other);
+    assert_non_null(strstr(err, "field.keys"));
+    snprintf(other_key, sizeof other_key, "%s/keys/field.keys", other);
     assert_int_equal(stat(other_key, &st), -1);
     ol_db_close(db2);
+    /* A secret sealed the old way still opens, with mfa.key. */
+    char old[160];
+    legacy_seal(dir, old, sizeof old);
+    assert_int_equal(ol_mfa_open(db, 7, old, plain, sizeof plain, &n, err, sizeof err), 0);
+    assert_int_equal(n, 20);
+    assert_memory_equal(plain, rfc_secret, 20);
     /* Altered text does not open. */
-    sealed[10] = sealed[10] == 'A' ? 'B' : 'A';
-    assert_int_equal(ol_mfa_open(db, sealed, plain, sizeof plain, &n, err, sizeof err), -OL_EDAMAGED);
-    assert_int_equal(ol_mfa_open(db, "s1:###", plain, sizeof plain, &n, err, sizeof err), -OL_EDAMAGED);
-    assert_int_equal(ol_mfa_open(db, "plain", plain, sizeof plain, &n, err, sizeof err), -OL_EDAMAGED);
-    assert_int_equal(ol_mfa_seal(db, rfc_secret, 20, sealed, 20, err, sizeof err), -OL_EINVAL);
+    sealed[20] = sealed[20] == 'A' ? 'B' : 'A';
+    assert_int_equal(ol_mfa_open(db, 7, sealed, plain, sizeof plain, &n, err, sizeof err),
+                     -OL_EDAMAGED);
+    assert_int_equal(ol_mfa_open(db, 7, "s1:###", plain, sizeof plain, &n, err, sizeof err),
+                     -OL_EDAMAGED);
+    assert_int_equal(ol_mfa_open(db, 7, "plain", plain, sizeof plain, &n, err, sizeof err),
+                     -OL_EDAMAGED);
+    assert_int_equal(ol_mfa_seal(db, 7, rfc_secret, 20, sealed, 20, err, sizeof err), -OL_EINVAL);
     ol_db_close(db);
 }
 
@@ -228,18 +268,73 @@ static void mfa_2_2_key_file_readable_by_others_is_refused(void **state)
     char dir[96], key[128], sealed[160], err[256];
     snprintf(dir, sizeof dir, "%s/loose", tmpdir);
     mkdir(dir, 0700);
-    snprintf(key, sizeof key, "%s/mfa.key", dir);
-    FILE *f = fopen(key, "w");
-    assert_non_null(f);
-    fputs("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n", f);
-    fclose(f);
-    chmod(key, 0644);
+    ol_fkeys_close();
     ol_db_t *db = open_store(dir, 0);
-    assert_int_equal(ol_mfa_seal(db, rfc_secret, 20, sealed, sizeof sealed, err, sizeof err),
+    assert_int_equal(ol_mfa_seal(db, 1, rfc_secret, 20, sealed, sizeof sealed, err, sizeof err), 0);
+    ol_fkeys_close();
+    snprintf(key, sizeof key, "%s/keys/field.keys", dir);
+    chmod(key, 0644);
+    assert_int_equal(ol_mfa_seal(db, 1, rfc_secret, 20, sealed, sizeof sealed, err, sizeof err),
                      -OL_EUNAVAILABLE);
     assert_non_null(strstr(err, "chmod 600"));
     chmod(key, 0600);
-    assert_int_equal(ol_mfa_seal(db, rfc_secret, 20, sealed, sizeof sealed, err, sizeof err), 0);
+    assert_int_equal(ol_mfa_seal(db, 1, rfc_secret, 20, sealed, sizeof sealed, err, sizeof err), 0);
+    ol_db_close(db);
+}
+
+typedef struct {
+    const char *sql, *arg;
+} exec_t;
+
+static int run_insert(ol_conn_t *conn, void *arg)
+{
+    exec_t *e = arg;
+    ol_val_t p[] = {OL_VTEXT(e->arg)};
+    return ol_db_exec(conn, e->sql, p, 1, NULL);
+}
+
+static int read_secret(ol_conn_t *conn, void *arg)
+{
+    ol_rows_t *r;
+    int rc = ol_db_exec(conn, "SELECT secret_enc FROM user_mfa WHERE user_id = 1", NULL, 0, &r);
+    if (rc == 0 && ol_rows_count(r) == 1)
+        snprintf(arg, 160, "%s", ol_rows_get(r, 0, 0));
+    if (rc == 0)
+        ol_rows_free(r);
+    return rc;
+}
+
+/* `keys rotate` re-seals secrets of the old form under the field keys, bound to their user. */
+static void mfa_2_3_rotation_reseals_old_secrets(void **state)
+{
+    (void)state;
+    static const char *const admin[] = {"admin", NULL}, *const none[] = {NULL};
+    char dir[96], old[160], err[256];
+    snprintf(dir, sizeof dir, "%s/rotate", tmpdir);
+    ol_fkeys_close();
+    ol_db_t *db = open_store(dir, 1);
+    char path[160];
+    snprintf(path, sizeof path, "%s/keys/field.keys", dir);
+    assert_int_equal(ol_fkeys_open(path, 1, err, sizeof err), 0);
+    ol_ctx_t c;
+    ol_ctx_init(&c, db, "cli", admin);
+    assert_int_equal(ol_user_create(&c, "dave", "Dave", "Dav3-passw0rd!", none), 0);
+    legacy_seal(dir, old, sizeof old);
+    exec_t ins = {"INSERT INTO user_mfa(user_id, secret_enc, created_at) "
+                             "VALUES (1, ?1, '2026-01-01T00:00:00Z')", old};
+    assert_int_equal(ol_db_write(db, run_insert, &ins), 0);
+    ol_keys_stats_t st;
+    assert_int_equal(ol_keys_reencrypt(&c, 10, NULL, NULL, &st), 0);
+    assert_int_equal(st.values, 1);
+    char now_sealed[160] = "";
+    assert_int_equal(ol_db_read(db, read_secret, now_sealed), 0);
+    assert_memory_equal(now_sealed, "enc:v1:k1:", 10);
+    unsigned char plain[64];
+    size_t n = 0;
+    assert_int_equal(ol_mfa_open(db, 1, now_sealed, plain, sizeof plain, &n, err, sizeof err), 0);
+    assert_int_equal(n, 20);
+    assert_memory_equal(plain, rfc_secret, 20);
+    ol_ctx_clear(&c);
     ol_db_close(db);
 }
 
@@ -262,6 +357,7 @@ static void mfa_3_1_enrol_confirm_replay_recovery(void **state)
     (void)state;
     char dir[96], secret[40], uri[640], code[8], user[65], token[96], csrf[96];
     snprintf(dir, sizeof dir, "%s/store", tmpdir);
+    ol_fkeys_close(); /* the key file of this store */
     ol_db_t *db = open_store(dir, 1);
     ol_ctx_t c;
     ol_ctx_init(&c, db, "cli", admin_roles);
@@ -326,11 +422,12 @@ static void mfa_3_1_enrol_confirm_replay_recovery(void **state)
 static void remove_tree(const char *dir)
 {
     static const char *const names[] = {"opsledger.db", "opsledger.db-wal", "opsledger.db-shm",
-                                        "mfa.key", NULL};
+                                        "mfa.key", "keys/field.keys", "keys", NULL};
     char p[160];
     for (int i = 0; names[i]; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
-        unlink(p);
+        if (unlink(p))
+            rmdir(p); /* the keys directory, emptied just before */
     }
     rmdir(dir);
 }
@@ -352,11 +449,12 @@ int main(void)
     const struct CMUnitTest stored[] = {
         cmocka_unit_test(mfa_2_1_seal_and_open),
         cmocka_unit_test(mfa_2_2_key_file_readable_by_others_is_refused),
+        cmocka_unit_test(mfa_2_3_rotation_reseals_old_secrets),
         cmocka_unit_test(mfa_3_1_enrol_confirm_replay_recovery),
     };
     int failed = cmocka_run_group_tests_name("mfa", pure, NULL, NULL);
     failed += cmocka_run_group_tests_name("mfa-store", stored, NULL, NULL);
-    static const char *const dirs[] = {"seal", "nokey", "loose", "store", NULL};
+    static const char *const dirs[] = {"seal", "nokey", "loose", "rotate", "store", NULL};
     for (int i = 0; dirs[i]; i++) {
         char d[96];
         snprintf(d, sizeof d, "%s/%s", tmpdir, dirs[i]);
