@@ -3,6 +3,7 @@
 #include "auth/account.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/access.h"
@@ -12,6 +13,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "records/audit.h"
+#include "records/sealed.h"
 
 const char *ol_iso_ms(time_t t, char *buf)
 {
@@ -27,16 +29,32 @@ static time_t parse_or_zero(const char *s)
     return s && *s && ol_iso_parse(s, &t) == 0 ? t : 0;
 }
 
-/* S7 field encryption replaces these two; until then the number is stored as given. */
+/* S7: a phone number is personal data, sealed at rest as users.phone (records/sealed.c) under
+ * the field-encryption keys, so `keys rotate` and `keys status` cover it. */
 const char *ol_user_phone_store(const char *phone, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s", phone ? phone : "");
+    buf[0] = 0;
+    if (!phone || !*phone)
+        return buf;
+    char *sealed = ol_seal_text("users", "phone", 0, phone);
+    if (!sealed || strlen(sealed) >= len) {
+        free(sealed);
+        return NULL;
+    }
+    memcpy(buf, sealed, strlen(sealed) + 1);
+    free(sealed);
     return buf;
 }
 
 const char *ol_user_phone_load(const char *stored, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s", stored ? stored : "");
+    char *plain = NULL;
+    buf[0] = 0;
+    if (stored && ol_open_text("users", "phone", 0, stored, &plain) == 0)
+        snprintf(buf, len, "%s", plain);
+    else if (stored && *stored)
+        ol_log(OL_LOG_WARN, "a user's sealed phone number does not open (key missing or altered)");
+    ol_sealed_free(plain);
     return buf;
 }
 

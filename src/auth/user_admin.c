@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "records/audit.h"
+#include "records/mask.h"
 #include "records/schema.h"
 
 /* ---- field checks ------------------------------------------------------------------------- */
@@ -194,7 +195,11 @@ int ol_user_create_ex(ol_ctx_t *c, const ol_user_fields_t *f, const char *passwo
     if (!j)
         return ol_ctx_fail(c, -OL_EINTERNAL, "out of memory");
     *j = (create_job_t){.c = c, .f = f, .kind = kind, .expires = expires, .roles = roles};
-    ol_user_phone_store(f->phone, j->phone, sizeof j->phone);
+    if (!ol_user_phone_store(f->phone, j->phone, sizeof j->phone)) {
+        free(j);
+        return ol_ctx_fail(c, -OL_EINTERNAL, "the phone number cannot be sealed: no "
+                                             "field-encryption key is loaded (S7)");
+    }
     int rc = ol_password_hash(password, j->hash)
                  ? ol_ctx_fail(c, -OL_EINTERNAL, "out of memory hashing the password")
                  : ol_db_write(c->db, create_job, j);
@@ -242,8 +247,11 @@ static json_t *user_json(const ol_rows_t *r, int i, const ol_rows_t *rr)
     json_object_set_new(u, "username", json_string(ol_rows_get(r, i, 1)));
     json_object_set_new(u, "display_name", json_string(ol_rows_get(r, i, 2)));
     json_object_set_new(u, "email", opt_str(ol_rows_get(r, i, 3)));
-    json_object_set_new(u, "phone",
-                        opt_str(ol_user_phone_load(ol_rows_get(r, i, 4), phone, sizeof phone)));
+    /* S7: shown masked (135****8888) like every sensitive value. */
+    ol_user_phone_load(ol_rows_get(r, i, 4), phone, sizeof phone);
+    char *masked = *phone ? ol_mask(OL_MASK_PHONE, phone) : NULL;
+    json_object_set_new(u, "phone", masked ? json_string(masked) : json_null());
+    free(masked);
     json_object_set_new(u, "kind", json_string(ol_rows_get(r, i, 5)));
     json_object_set_new(u, "expires_at", opt_str(ol_rows_get(r, i, 6)));
     json_object_set_new(u, "disabled", json_boolean(ol_rows_int(r, i, 7)));
@@ -380,8 +388,11 @@ static int update_job(ol_conn_t *conn, void *arg)
             continue;
         char buf[256], sql[96];
         const char *val = str_or_null(v) ? str_or_null(v) : "";
-        if (!strcmp(cols[i], "phone"))
-            val = ol_user_phone_store(val, buf, sizeof buf);
+        if (!strcmp(cols[i], "phone") && !(val = ol_user_phone_store(val, buf, sizeof buf))) {
+            rc = ol_ctx_fail(c, -OL_EINTERNAL, "the phone number cannot be sealed: no "
+                                               "field-encryption key is loaded (S7)");
+            break;
+        }
         snprintf(sql, sizeof sql, "UPDATE users SET %s = ?2 WHERE id = ?1", cols[i]);
         ol_val_t p[] = {OL_VINT(a->id), OL_VTEXT(val)};
         rc = ol_db_exec(conn, sql, p, 2, NULL);

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "records/keys.h"
 
 static const char *const cli_roles[] = {"admin", NULL};
 
@@ -143,6 +144,12 @@ int ol_cli_user(ol_config_t *cfg, int argc, char **argv)
     int rc = ol_cli_open_db(cfg, &db);
     if (rc)
         return rc;
+    char err[512];
+    if (ol_keys_setup(db, cfg->key_file, 0, err, sizeof err)) { /* S7: phones are sealed */
+        fprintf(stderr, "opsledger: %s\n", err);
+        ol_db_close(db);
+        return 1;
+    }
     ol_ctx_t c;
     ol_ctx_init(&c, db, "cli", cli_roles);
     c.via = "cli";

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { ADMIN_PASSWORD, USER_PASSWORD, backends, cliResult, fieldErrors, startServer } from './harness.mjs';
 import { BASE, SVC_DN, slapdMissing, startSlapd } from './ldap-server.mjs';
+import { storeRows } from '../torture/lib.mjs';
 
 const DAY = 86400;
 const NEW_PASSWORD = 'Kq7#mVx9-Tz'; // meets every rule for a non-privileged account
@@ -142,7 +143,14 @@ for (const backend of backends()) {
             // No expiry given: the longest life allowed.
             const exp = Date.parse(res.json.expires_at) / 1000;
             assert.ok(Math.abs(exp - (now() + 7 * DAY)) < 60, res.json.expires_at);
-            assert.equal(res.json.phone, '+86 139 1234 5678');
+            // S7: shown masked, sealed at rest.
+            assert.equal(res.json.phone, '+86**********5678');
+            const stored = await storeRows(srv, {
+                sqlite: "SELECT phone FROM users WHERE username = 'tina'",
+                pg: "SELECT phone FROM users WHERE username = 'tina'",
+            });
+            assert.match(stored[0].phone, /^enc:v1:/);
+            assert.ok(!stored[0].phone.includes('1234'));
             assert.equal(res.json.password_hash, undefined);
             assert.equal(res.json.auth_source, 'local');
             res = await api('GET', '/api/v1/users?kind=temporary');
