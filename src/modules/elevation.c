@@ -44,6 +44,8 @@ static const char *const everyone[] = {"*", NULL};
 static const ol_duty_t approve_duties[] = {
     {OL_DUTY_NOT_ACTOR_OF, "create", "the approver is not the requester", "审批人不能是申请人"},
     {OL_DUTY_NOT_FIELD, "user", "the approver is not the person elevated", "审批人不能是被提权人"},
+    {OL_DUTY_INTERNAL, NULL, "the approver is an internal employee, not a temporary or "
+     "contractor account", "审批人必须是内部员工,不能是临时或外包账号"},
     {0, NULL, NULL, NULL},
 };
 static const ol_duty_t reject_duties[] = {

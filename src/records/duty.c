@@ -29,6 +29,19 @@ static int last_actor(ol_conn_t *conn, long long id, const char *name, const jso
     return 0;
 }
 
+/* 1 when user's account is a regular (employee's) one, in *out. */
+static int is_internal(ol_conn_t *conn, const char *user, int *out)
+{
+    ol_rows_t *r;
+    ol_val_t p[] = {OL_VTEXT(user)};
+    int rc = ol_db_exec(conn, "SELECT kind FROM users WHERE username = ?1", p, 1, &r);
+    if (rc)
+        return rc;
+    *out = ol_rows_count(r) && !strcmp(ol_rows_get(r, 0, 0), "regular");
+    ol_rows_free(r);
+    return 0;
+}
+
 static int holds(const char *const *roles, const char *role)
 {
     for (; roles && *roles; roles++)
@@ -51,6 +64,10 @@ int ol_duty_check(ol_conn_t *conn, ol_ctx_t *c, const ol_transition_t *tr, long 
         } else if (d->kind == OL_DUTY_NOT_FIELD) {
             const char *holder = json_string_value(json_object_get(rec, d->ref));
             ok = !holder || strcmp(holder, c->user) != 0;
+        } else if (d->kind == OL_DUTY_INTERNAL) {
+            int rc = is_internal(conn, c->user, &ok);
+            if (rc)
+                return ol_ctx_db_fail(c, conn, rc);
         } else {
             ok = holds(c->roles, d->ref);
         }
@@ -69,7 +86,7 @@ int ol_duty_validate(const ol_record_type_t *t, const ol_transition_t *tr, char 
                      size_t errlen)
 {
     for (const ol_duty_t *d = tr->duties; d && d->rule_en; d++) {
-        int ok = d->ref && *d->ref;
+        int ok = d->kind == OL_DUTY_INTERNAL || (d->ref && *d->ref);
         if (ok && d->kind == OL_DUTY_NOT_ACTOR_OF)
             ok = !strcmp(d->ref, "create") || ol_schema_transition(t, d->ref);
         else if (ok && d->kind == OL_DUTY_NOT_FIELD)

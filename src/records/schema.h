@@ -72,6 +72,8 @@ typedef enum {
     OL_DUTY_NOT_ACTOR_OF, /* not the last actor of transition ref ("create": the creator) */
     OL_DUTY_NOT_FIELD,    /* not the user named in field ref (after the transition's input) */
     OL_DUTY_HAS_ROLE,     /* holds role ref itself */
+    OL_DUTY_INTERNAL,     /* is an internal employee: a regular account, not a temporary or
+                           * contractor one (S4; "the approver is internal"); ref unused */
 } ol_duty_kind_t;
 
 typedef struct {

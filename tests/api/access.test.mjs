@@ -285,6 +285,21 @@ for (const backend of backends()) {
             assert.equal((await api('GET', `/api/v1/elevations/${own}`)).json.state, 'requested');
         });
 
+        test('elevation-2b S4/S6: the approver is an internal employee: a contractor account may not approve', async () => {
+            let res = await api('PATCH', '/api/v1/users/ian', { body: { kind: 'contractor' } });
+            assert.equal(res.status, 200, res.text);
+            const n = await request({ user: 'bob', role: 'ops_manager', days: 1 }, srv.tokens.bob);
+            res = await act(n, 'approve', 'ian');
+            assert.equal(res.status, 403, res.text);
+            assert.match(res.json.detail, /internal employee/);
+            assert.equal((await api('GET', `/api/v1/elevations/${n}`)).json.state, 'requested');
+            res = await api('PATCH', '/api/v1/users/ian', { body: { kind: 'regular', expires_at: null } });
+            assert.equal(res.status, 200, res.text);
+            res = await act(n, 'approve', 'ian');
+            assert.equal(res.status, 200, res.text);
+            assert.equal((await act(n, 'revoke', 'ian', { reason: 'test over' })).status, 200);
+        });
+
         test('elevation-3 policy and incompatibility: too many days, or a role incompatible with the user, is refused', async () => {
             const long = await request({ user: 'bob', role: 'ops_manager', days: 30 }, srv.tokens.bob);
             const res = await act(long, 'approve', 'ivy');

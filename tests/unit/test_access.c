@@ -113,6 +113,7 @@ static void test_duty_declarations(void **state)
         {OL_DUTY_NOT_ACTOR_OF, "go", "not who went", NULL},
         {OL_DUTY_NOT_FIELD, "who", "not the holder", NULL},
         {OL_DUTY_HAS_ROLE, "tester", "a tester", NULL},
+        {OL_DUTY_INTERNAL, NULL, "an employee", NULL},
         {0, NULL, NULL, NULL},
     };
     static const ol_duty_t bad_transition[] = {
