@@ -53,6 +53,16 @@ const MATRIX = [
     ['GET', '/api/v1/users/u-tester/access', null, [...READERS, 'tester']],
     ['PUT', '/api/v1/users/u-tester/access', { roles: ['tester'] }, ADMIN],
     ['POST', '/api/v1/users', { username: 'matrix-user', password: 'Matrix-Passw0rd-9!', roles: [] }, ADMIN],
+    ['GET', '/api/v1/users', null, READERS],
+    ['GET', '/api/v1/users/matrix-victim', null, READERS],
+    ['PATCH', '/api/v1/users/matrix-victim', { display_name: 'Matrix Victim' }, ADMIN],
+    ['POST', '/api/v1/users/matrix-victim/disable', { reason: 'matrix' }, ADMIN],
+    ['POST', '/api/v1/users/matrix-victim/enable', {}, ADMIN],
+    ['POST', '/api/v1/users/matrix-victim/password', { password: 'Vq8#nRw3-Lx2' }, ADMIN],
+    ['GET', '/api/v1/contacts', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'infosec_manager']],
+    ['POST', '/api/v1/contacts', { title: 'Matrix contact', phone: '13512348888' }, ['admin', 'service_desk', 'ops_engineer', 'ops_manager']],
+    ['GET', '/api/v1/contacts/{CT}?reveal=phone', null, ['admin', 'infosec_manager']],
+    ['GET', '/api/v1/contacts/export', null, READERS],
 ];
 
 describe('authorisation matrix [sqlite]', () => {
@@ -65,6 +75,11 @@ describe('authorisation matrix [sqlite]', () => {
         const art = await srv.api('POST', '/api/v1/articles', { body: { title: 'Matrix fixture', body: 'A body long enough to be submitted for review.' } });
         assert.equal(art.status, 201, art.text);
         fixtures.ART = art.json.number;
+        const ct = await srv.api('POST', '/api/v1/contacts', { body: { title: 'Matrix fixture contact', phone: '13912345678' } });
+        assert.equal(ct.status, 201, ct.text);
+        fixtures.CT = ct.json.number;
+        const victim = await srv.api('POST', '/api/v1/users', { body: { username: 'matrix-victim', password: 'Matrix-Passw0rd-9!', roles: [] } });
+        assert.equal(victim.status, 201, victim.text);
         assert.equal((await srv.api('POST', '/api/v1/groups', { body: { name: 'matrix-fixed' } })).status, 201);
     });
     after(async () => {
@@ -99,7 +114,7 @@ describe('authorisation matrix [sqlite]', () => {
                     fixtures.ITEM = list.find((i) => i.username !== me).id; // not the caller's own right
                 }
                 if (rawPath.includes('{AR}') && method === 'GET') fixtures.AR = fixtures.AR || 'AR-000001';
-                const p = rawPath.replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR)
+                const p = rawPath.replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT)
                     .replace('/items/1', `/items/${fixtures.ITEM ?? 1}`);
                 const res = await srv.api(method, p, { ...(body ? { body } : {}), token: srv.tokens[`u-${role}`] });
                 const ok = res.status !== 401 && res.status !== 403;
