@@ -1,0 +1,43 @@
+// main.js - the app: routes, the login guard and the 401 handler.
+import { createApp } from 'vue';
+import { createRouter, createWebHistory } from 'vue-router';
+import App from './App.vue';
+import { setUnauthorizedHandler } from './api.js';
+import { loadSession, session } from './session.js';
+import './style.css';
+
+const routes = [
+    { path: '/login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
+    { path: '/', component: () => import('./views/HomeView.vue') },
+    { path: '/search', component: () => import('./views/SearchView.vue') },
+    { path: '/records/:type', component: () => import('./views/RecordList.vue') },
+    { path: '/records/:type/new', component: () => import('./views/RecordForm.vue') },
+    { path: '/records/:type/:number', component: () => import('./views/RecordDetail.vue') },
+    { path: '/records/:type/:number/edit', component: () => import('./views/RecordForm.vue') },
+    { path: '/account/mfa', component: () => import('./views/MfaView.vue') },
+    { path: '/account/tokens', component: () => import('./views/TokensView.vue') },
+    { path: '/admin/roles', component: () => import('./views/admin/RolesView.vue') },
+    { path: '/admin/users', component: () => import('./views/admin/UsersView.vue') },
+    { path: '/admin/groups', component: () => import('./views/admin/GroupsView.vue') },
+    { path: '/admin/org-units', component: () => import('./views/admin/OrgUnitsView.vue') },
+    { path: '/:rest(.*)*', component: () => import('./views/NotFound.vue') },
+];
+
+const router = createRouter({ history: createWebHistory(), routes });
+
+router.beforeEach(async (to) => {
+    if (!session.ready) await loadSession();
+    if (!to.meta.public && !session.user) return { path: '/login', query: { next: to.fullPath } };
+    return true;
+});
+
+// A 401 from any call (the session expired or was ended elsewhere): back to the login, and
+// back to where the user was afterwards.
+setUnauthorizedHandler(() => {
+    const cur = router.currentRoute.value;
+    if (cur.meta.public) return;
+    session.user = null;
+    router.push({ path: '/login', query: { next: cur.fullPath, expired: '1' } });
+});
+
+createApp(App).use(router).mount('#app');
