@@ -78,3 +78,18 @@ export function totp(secret, t = Date.now(), step = 0) {
     const n = ((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
     return String(n % 1_000_000).padStart(6, '0');
 }
+
+// Chrome logs every non-2xx fetch as "Failed to load resource: … status of N": for the API's
+// expected refusals (401 before login, 400/409/422 the tests provoke) that is not an error of
+// the page. Everything else — script errors, CSP violations, 5xx — fails the test.
+const EXPECTED_HTTP = /^console: Failed to load resource: the server responded with a status of (400|401|403|404|409|412|422) /;
+
+/** Fails when the page logged a console error or threw, or an alert/confirm/prompt opened. */
+export function assertClean(assert, page, what = '') {
+    const bad = page.problems.filter((p) => !EXPECTED_HTTP.test(p));
+    assert.deepEqual(bad, [], `${what}: console errors / page errors`);
+    assert.deepEqual(page.dialogs, [], `${what}: dialogs opened`);
+}
+
+/** The server's URL without its trailing slash. */
+export const baseOf = (srv) => srv.url.replace(/\/$/, '');
