@@ -20,7 +20,12 @@ export async function launch() {
         throw new Error(`${CHROMIUM} is missing: run scripts/install-deps.sh (Debian's chromium)`);
     if (!fs.existsSync(path.join(ROOT, 'web', 'dist', 'index.html')))
         throw new Error('the web UI is not built: run make');
-    return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    // No background traffic: the machine's network is closed, and the tests must not wait on it.
+    return chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--disable-quic', '--no-first-run',
+            '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
 }
 
 /** A new page (own context: own cookies) that collects console errors and page errors in
