@@ -43,7 +43,7 @@ export async function openPage(browser, { width = 1280, height = 900, locale = '
         page.dialogs.push(`${d.type()}: ${d.message()}`);
         await d.dismiss();
     });
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(20_000); // the machine is shared: generous, still bounded
     return page;
 }
 
@@ -89,9 +89,12 @@ export function totp(secret, t = Date.now(), step = 0) {
 // the page. Everything else — script errors, CSP violations, 5xx — fails the test.
 const EXPECTED_HTTP = /^console: Failed to load resource: the server responded with a status of (400|401|403|404|409|412|422) /;
 
+/** The page's console errors and page errors, less the API refusals expected above. */
+export const unexpectedProblems = (page) => page.problems.filter((p) => !EXPECTED_HTTP.test(p));
+
 /** Fails when the page logged a console error or threw, or an alert/confirm/prompt opened. */
 export function assertClean(assert, page, what = '') {
-    const bad = page.problems.filter((p) => !EXPECTED_HTTP.test(p));
+    const bad = unexpectedProblems(page);
     assert.deepEqual(bad, [], `${what}: console errors / page errors`);
     assert.deepEqual(page.dialogs, [], `${what}: dialogs opened`);
 }

@@ -43,13 +43,36 @@ export function word(value) {
     return s ?? String(value).replace(/_/g, ' ');
 }
 
+// Intl formatters are costly to make: one per locale.
+const formatters = new Map();
+function formatter(kind) {
+    const key = `${kind}:${locale.value}`;
+    if (!formatters.has(key))
+        formatters.set(key, kind === 'date'
+            ? new Intl.DateTimeFormat(locale.value, { dateStyle: 'medium', timeStyle: 'short' })
+            : new Intl.NumberFormat(locale.value));
+    return formatters.get(key);
+}
+
+/** A UTC ISO time in the user's locale and time zone. */
 export function fmtDate(iso) {
     if (!iso) return '';
     const d = new Date(iso);
     if (Number.isNaN(d.getTime())) return iso;
-    return new Intl.DateTimeFormat(locale.value, { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+    return formatter('date').format(d);
 }
 
 export function fmtNumber(n) {
-    return new Intl.NumberFormat(locale.value).format(n);
+    return formatter('number').format(n);
+}
+
+/** A field's value as plain text, by kind (lists render thousands of these: no component). */
+export function valueText(kind, v) {
+    if (v === null || v === undefined) return '';
+    if (kind === 'datetime') return fmtDate(v);
+    if (kind === 'int') return fmtNumber(v);
+    if (kind === 'enum' || kind === 'state') return word(v);
+    if (kind === 'bool') return v ? t('common.yes') : t('common.no');
+    if (Array.isArray(v)) return v.join(', ');
+    return String(v);
 }

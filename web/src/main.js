@@ -2,18 +2,25 @@
 import { createApp } from 'vue';
 import { createRouter, createWebHistory } from 'vue-router';
 import App from './App.vue';
+import LoginView from './views/LoginView.vue';
+import HomeView from './views/HomeView.vue';
+import RecordList from './views/RecordList.vue';
+import RecordDetail from './views/RecordDetail.vue';
+import RecordForm from './views/RecordForm.vue';
+import SearchView from './views/SearchView.vue';
+// The admin and account screens load on demand.
 import { setUnauthorizedHandler } from './api.js';
 import { loadSession, session } from './session.js';
 import './style.css';
 
 const routes = [
-    { path: '/login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
-    { path: '/', component: () => import('./views/HomeView.vue') },
-    { path: '/search', component: () => import('./views/SearchView.vue') },
-    { path: '/records/:type', component: () => import('./views/RecordList.vue') },
-    { path: '/records/:type/new', component: () => import('./views/RecordForm.vue') },
-    { path: '/records/:type/:number', component: () => import('./views/RecordDetail.vue') },
-    { path: '/records/:type/:number/edit', component: () => import('./views/RecordForm.vue') },
+    { path: '/login', component: LoginView, meta: { public: true } },
+    { path: '/', component: HomeView },
+    { path: '/search', component: SearchView },
+    { path: '/records/:type', component: RecordList },
+    { path: '/records/:type/new', component: RecordForm },
+    { path: '/records/:type/:number', component: RecordDetail },
+    { path: '/records/:type/:number/edit', component: RecordForm },
     { path: '/account/mfa', component: () => import('./views/MfaView.vue') },
     { path: '/account/tokens', component: () => import('./views/TokensView.vue') },
     { path: '/admin/roles', component: () => import('./views/admin/RolesView.vue') },
