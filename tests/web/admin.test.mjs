@@ -1,8 +1,12 @@
 // tests/web/admin.test.mjs - the web UI's account and administration paths in chromium: a login
-// that must enrol TOTP first (mfa_required = all), an access review taken from creation through
+// that must enrol TOTP first (mfa_required = all), a step-up code asked for by a dialog when an
+// API token is created (the test clock moves past step_up_minutes), an access review taken from creation through
 // its items to completion (with the server's refusal to complete early shown), org units and
 // groups — with zero console errors.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ADMIN_PASSWORD, USER_PASSWORD, startServer } from '../api/harness.mjs';
 import { assertClean, baseOf, launch, login, openPage, shot, totp } from './browser.mjs';
@@ -17,11 +21,16 @@ after(async () => {
 
 describe('mandatory TOTP at login', () => {
     let srv, base;
+    const clock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'opsledger-clock-')), 'offset');
     before(async () => {
-        srv = await startServer({ args: ['--mfa_required', 'all'], users: [{ name: 'newbie', roles: ['kb_author'] }] });
+        fs.writeFileSync(clock, '0');
+        srv = await startServer({ args: ['--mfa_required', 'all'], users: [{ name: 'newbie', roles: ['kb_author'] }], env: { OPSLEDGER_TEST_CLOCK: clock } });
         base = baseOf(srv);
     });
-    after(async () => srv?.stop());
+    after(async () => {
+        await srv?.stop();
+        fs.rmSync(path.dirname(clock), { recursive: true, force: true });
+    });
 
     test('adm-1 a user without TOTP enrols during the login, then logs in with a code', async () => {
         const page = await openPage(browser);
@@ -43,6 +52,23 @@ describe('mandatory TOTP at login', () => {
         await page.getByLabel('Authentication code').fill(totp(secret, Date.now(), 1));
         await page.getByRole('button', { name: 'Verify' }).click();
         await page.getByRole('heading', { name: 'Welcome, newbie' }).waitFor();
+
+        // Creating an API token needs a code proved within step_up_minutes (5): ten minutes
+        // later, the dialog asks for one and the call is retried with it.
+        const later = 600;
+        fs.writeFileSync(clock, String(later));
+        await page.getByRole('link', { name: 'API tokens' }).click();
+        await page.getByLabel('Name').fill('laptop');
+        await page.getByRole('button', { name: 'Create token' }).click();
+        const dialog = page.getByRole('dialog', { name: 'Confirm with your code' });
+        await dialog.waitFor();
+        await dialog.getByLabel('Authentication code').fill(totp(secret, Date.now() + later * 1000));
+        await dialog.getByRole('button', { name: 'Confirm' }).click();
+        const token = page.locator('[data-testid=token-secret]');
+        await token.waitFor();
+        const tok = (await token.textContent()).trim();
+        const me = await srv.api('GET', '/api/v1/session', { token: tok });
+        assert.equal(me.json.username, 'newbie', 'the token shown works');
         assertClean(assert, page, 'mandatory mfa');
         await page.context().close();
     });
