@@ -5,6 +5,7 @@
 // enrolment followed by a login with a code — with zero console errors; screenshots go to
 // tests/web/out/.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ADMIN_PASSWORD, startServer } from '../api/harness.mjs';
 import { assertClean, baseOf, launch, login, openPage, shot, totp } from './browser.mjs';
@@ -99,6 +100,10 @@ describe('web UI in a browser', () => {
         await page.getByLabel('Add a comment').fill('已验证：重新导入证书有效。');
         await page.getByRole('button', { name: 'Post' }).click();
         await page.locator('[data-testid=comment-body]', { hasText: '已验证' }).waitFor();
+        // administrators see the record's audit trail (S8)
+        await page.reload();
+        await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
+        assert.match(await page.locator('#au-h + table').textContent(), /record\.create/);
         assertClean(assert, page, 'article lifecycle');
     });
 
@@ -117,6 +122,18 @@ describe('web UI in a browser', () => {
         await page.locator('.columns label', { hasText: 'Created by' }).locator('input').check();
         await page.getByRole('columnheader', { name: 'Created by' }).waitFor();
         await shot(page, 'list');
+        // CSV of the rows on screen, in the chosen columns
+        const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV (this page)' }).click()]);
+        const csv = fs.readFileSync(await download.path(), 'utf8');
+        assert.ok(csv.startsWith('\ufeffNumber,'), csv.slice(0, 40));
+        assert.ok(csv.includes(`${number},${title}`), csv);
+        // a saved view brings the filters back
+        await page.getByLabel('View name').fill('证书文章');
+        await page.getByRole('button', { name: 'Save view' }).click();
+        await page.goto(`${base}/records/articles`);
+        await page.getByLabel('Saved views').selectOption({ label: '证书文章' });
+        await page.waitForURL(/q=/);
+        assert.equal(await page.locator('#flt-q').inputValue(), '证书');
         assertClean(assert, page, 'list');
     });
 

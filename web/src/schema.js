@@ -19,7 +19,9 @@ export function columns(ty) {
         out.push({ name, kind, field: null });
     }
     for (const f of ty.fields) out.push({ name: f.name, kind: f.kind, field: f });
-    return out;
+    // number, title, state first, whichever of them the type declares itself
+    const first = ['number', 'title', 'state'];
+    return [...first.map((n) => out.find((c) => c.name === n)).filter(Boolean), ...out.filter((c) => !first.includes(c.name))];
 }
 
 export function columnLabel(col, labelFn) {
