@@ -55,16 +55,26 @@ try {
     }
 
     const coldList = [];
+    const coldListPage = [];
     for (let i = 0; i < RUNS; i++) {
         const page = await openPage(browser);
         await login(page, base, 'admin', ADMIN_PASSWORD);
         await page.getByRole('heading', { name: /Welcome/ }).waitFor();
         // a new tab with the session cookie: the app starts from nothing in memory
         const p2 = await page.context().newPage();
+        await p2.addInitScript(() => {
+            const mo = new MutationObserver(() => {
+                if (document.querySelectorAll('table.list tbody tr').length !== 50) return;
+                window.__olRowsAt = performance.now();
+                mo.disconnect();
+            });
+            mo.observe(document, { childList: true, subtree: true });
+        });
         const t0 = performance.now();
         await p2.goto(`${base}/records/articles`);
         await p2.waitForFunction(() => document.querySelectorAll('table.list tbody tr').length === 50);
         coldList.push(performance.now() - t0);
+        coldListPage.push(await p2.evaluate(() => window.__olRowsAt ?? performance.now()));
         await page.context().close();
     }
 
@@ -109,7 +119,8 @@ try {
         '|---|---|---|',
         `| first load of /login, empty cache: navigation start → form in the DOM (page clock) | ${ms(coldPage)} | < 1 s |`,
         `| the same, wall time from goto() (includes starting the tab's renderer) | ${ms(cold)} | |`,
-        `| load of a list in a new tab (logged in), until 50 rows are shown | ${ms(coldList)} | < 1 s |`,
+        `| a list in a new tab (logged in): navigation start → 50 rows in the DOM (page clock) | ${ms(coldListPage)} | < 1 s |`,
+        `| the same, wall time from goto() | ${ms(coldList)} | |`,
         `| a page of 50 rows: Apply → 50 new rows in the DOM (API call included) | ${ms(render)} | < 100 ms |`,
         '',
     ].join('\n');
