@@ -1,5 +1,5 @@
 // main.js - the app: routes, the login guard and the 401 handler.
-import { createApp } from 'vue';
+import { createApp, nextTick } from 'vue';
 import { createRouter, createWebHistory } from 'vue-router';
 import App from './App.vue';
 import LoginView from './views/LoginView.vue';
@@ -36,6 +36,16 @@ router.beforeEach(async (to) => {
     if (!session.ready) await loadSession();
     if (!to.meta.public && !session.user) return { path: '/login', query: { next: to.fullPath } };
     return true;
+});
+
+// After a navigation inside the app, keyboard and screen-reader users start at the new content
+// (or at the field the screen puts first), not at the link they used.
+router.afterEach((to, from) => {
+    if (!from.matched.length) return; // the first load: the browser's own focus handling
+    nextTick(() => {
+        const first = document.querySelector('main [autofocus]');
+        (first || document.getElementById('main'))?.focus();
+    });
 });
 
 // A 401 from any call (the session expired or was ended elsewhere): back to the login, and
