@@ -1,5 +1,6 @@
 // tests/web/ui.test.mjs - the web UI in Debian's chromium against a real opsledger server:
 // log in, an expired session sending the user back to the login and then to where they were,
+// an edit and a concurrent change reported (412) rather than overwritten,
 // a validation error beside its field, a knowledge article created and moved through its
 // states, a search in Chinese, a refused incompatible role, switching the language, and TOTP
 // enrolment followed by a login with a code — with zero console errors; screenshots go to
@@ -105,6 +106,28 @@ describe('web UI in a browser', () => {
         await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
         assert.match(await page.locator('#au-h + table').textContent(), /record\.create/);
         assertClean(assert, page, 'article lifecycle');
+    });
+
+    test('ui-4b edit a record; a concurrent change is reported, not overwritten', async () => {
+        await page.goto(`${base}/records/articles/${number}`);
+        await page.getByRole('link', { name: 'Edit' }).click();
+        await page.waitForFunction(() => document.querySelector('#f-title')?.value);
+        await page.getByLabel('Summary').fill('证书过期时的处理步骤');
+        await page.getByRole('button', { name: 'Save' }).click();
+        await page.locator('dd[data-field=summary]', { hasText: '证书过期时的处理步骤' }).waitFor();
+        // someone else changes the record while the form is open
+        await page.getByRole('link', { name: 'Edit' }).click();
+        await page.waitForFunction(() => document.querySelector('#f-title')?.value);
+        const cur = await srv.api('GET', `/api/v1/articles/${number}`);
+        const other = await srv.api('PATCH', `/api/v1/articles/${number}`, { body: { summary: '别人的修改' }, headers: { 'If-Match': `"${cur.json.version}"` } });
+        assert.equal(other.status, 200, other.text);
+        await page.getByLabel('Summary').fill('我的修改');
+        await page.getByRole('button', { name: 'Save' }).click();
+        const alert = page.getByRole('alert');
+        await alert.waitFor();
+        assert.match(await alert.textContent(), /Someone changed this record meanwhile/);
+        assert.equal((await srv.api('GET', `/api/v1/articles/${number}`)).json.summary, '别人的修改');
+        assertClean(assert, page, 'edit');
     });
 
     test('ui-5 global search finds the article in Chinese', async () => {
