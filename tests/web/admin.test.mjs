@@ -1,8 +1,8 @@
 // tests/web/admin.test.mjs - the web UI's account and administration paths in chromium: a login
 // that must enrol TOTP first (mfa_required = all), a step-up code asked for by a dialog when an
-// API token is created (the test clock moves past step_up_minutes), an access review taken from creation through
-// its items to completion (with the server's refusal to complete early shown), org units and
-// groups — with zero console errors.
+// API token is created (the test clock moves past step_up_minutes), an access review taken
+// from creation through its items to completion (the refusals to complete early and to review
+// one's own rights shown), org units, groups and role grants — with zero console errors.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -139,7 +139,7 @@ describe('administration screens', () => {
         assertClean(assert, page, 'access review');
     });
 
-    test('adm-3 org units and groups: create, add a member, set roles', async () => {
+    test('adm-3 org units, groups (member, roles) and role grants', async () => {
         await page.goto(`${base}/admin/org-units`);
         await page.getByLabel('Name', { exact: true }).fill('it_ops');
         await page.getByLabel('Label', { exact: true }).fill('运维部');
@@ -164,6 +164,21 @@ describe('administration screens', () => {
         }
         assert.ok(access.json.groups.includes('kb_team'), access.text);
         assert.ok(JSON.stringify(access.json.group_roles).includes('kb_author'), access.text);
+        // a grant added to a role, shown, and removed again
+        await page.goto(`${base}/admin/roles`);
+        await page.locator('#g-role').selectOption('service_desk');
+        await page.locator('#g-res').fill('article');
+        await page.locator('#g-act').fill('update');
+        await page.getByRole('button', { name: 'Add grant' }).click();
+        const row = page.locator('tr', { has: page.locator('code', { hasText: /^service_desk$/ }) });
+        await row.getByText('article: update').waitFor();
+        let roles = await srv.api('GET', '/api/v1/roles');
+        assert.deepEqual(roles.json.items.find((r) => r.name === 'service_desk').grants.map((g) => `${g.resource}:${g.action}`), ['article:update']);
+        await row.getByRole('button', { name: 'Remove grant article:update' }).click();
+        await row.getByText('article: update').waitFor({ state: 'detached' });
+        roles = await srv.api('GET', '/api/v1/roles');
+        assert.deepEqual(roles.json.items.find((r) => r.name === 'service_desk').grants, []);
+        await page.goto(`${base}/admin/groups`);
         // a group name the server refuses: its reason is shown beside the field
         await page.getByLabel('Name', { exact: true }).fill('bad name!');
         await page.getByLabel('Label', { exact: true }).fill('x');
