@@ -15,8 +15,15 @@ LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/%.o,$(LIB_SRC)) $(BUILD)/migrations.o
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all clean test unit api check bench torture fuzz
-all: opsledger
+.PHONY: all clean test unit api check bench torture fuzz web
+all: opsledger web/dist/index.html
+
+# The browser UI (web/): rebuilt into web/dist when its sources or lock change.
+WEB_SRC := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.js \
+           web/package.json web/package-lock.json
+web/dist/index.html: $(WEB_SRC) scripts/build-web.sh
+	sh scripts/build-web.sh
+web: web/dist/index.html
 
 opsledger: $(LIB_OBJ) $(BUILD)/main.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

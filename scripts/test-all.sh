@@ -1,12 +1,15 @@
 #!/bin/sh
-# test-all.sh - the whole suite: C unit tests and black-box API tests on SQLite, then the same
-# against a throw-away PostgreSQL cluster (skipped only when PostgreSQL is not installed).
+# test-all.sh - the whole suite: C unit tests, black-box API tests and the web UI's browser tests
+# on SQLite, then the unit and API tests against a throw-away PostgreSQL cluster (skipped only
+# when PostgreSQL is not installed).
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/install-deps.sh
-make -s opsledger
+make -s opsledger web/dist/index.html
 make -s unit
 node --test --test-concurrency=1 tests/api/
+# The web UI in Debian's chromium (SQLite is enough: the UI only speaks the API).
+node --test --test-concurrency=1 tests/web/
 if [ -f tests/fuzz/run.sh ] && command -v clang >/dev/null 2>&1; then
     bash tests/fuzz/run.sh "${OPSLEDGER_FUZZ_SECONDS:-15}"   # a short run; `make fuzz` runs long
 fi

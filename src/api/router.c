@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/web.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -227,6 +228,8 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
         json_t *doc = ol_openapi_document(app->version);
         ol_reply_json(r, 200, doc);
         json_decref(doc);
+    } else if (nseg == 3 && !strcmp(seg[2], "schema")) {
+        ol_api_schema(r, call); /* the web UI's view of the declared types (api/schema_api.c) */
     } else if (nseg == 3 && !strcmp(seg[2], "search")) {
         r->route = "/api/v1/search";
         ol_api_search(r, call);
@@ -282,7 +285,8 @@ void ol_api_handle(ol_req_t *r)
         seg[nseg++] = p;
     }
 
-    int public_route = nseg == 0 || (nseg == 1 && (!strcmp(seg[0], "healthz") ||
+    int public_route = nseg == 0 || (nseg == 2 && !strcmp(seg[0], "api") && !strcmp(seg[1], "v1")) ||
+                       (nseg == 1 && (!strcmp(seg[0], "healthz") ||
                                                   !strcmp(seg[0], "readyz") ||
                                                   !strcmp(seg[0], "metrics")));
     if (public_route && strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
@@ -291,8 +295,14 @@ void ol_api_handle(ol_req_t *r)
         ol_reply_header(r, "Allow", "GET, HEAD");
         return;
     }
-    if (nseg == 0) {
-        /* The entry point: where the API and its description are (the web UI comes later). */
+    /* The web UI (api/web_static.c): files and, for browsers (Accept: text/html), index.html
+     * for "/" and the UI's routes; scripts keep the JSON index at "/" and /api/v1/. */
+    int api_path = nseg > 0 && !strcmp(seg[0], "api");
+    if ((nseg == 0 ? ol_web_wants_html(r) : !public_route && !api_path) &&
+        (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD")) && ol_web_serve(r))
+        return;
+    if (nseg == 0 || (nseg == 2 && api_path && !strcmp(seg[1], "v1"))) {
+        /* The entry point: where the API and its description are. */
         r->route = "/";
         json_t *types = json_array();
         for (size_t i = 0; i < ol_schema_count(); i++)

@@ -264,6 +264,8 @@ int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "mfa_issuer: use a name of 1 to 64 bytes");
         return -1;
     }
+    if (ol_config_check_web(cfg, err, errlen))
+        return -1;
     if (ol_config_check_s9(cfg, err, errlen))
         return -1;
     const char *db = ol_config_db_url(cfg);

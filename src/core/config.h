@@ -76,7 +76,9 @@
     XX(ldap_group_attr, "memberOf", "user attribute listing the user's group DNs")           \
     XX(ldap_group_filter, "", "group search instead, %s = the user's DN, e.g. (member=%s)")  \
     XX(ldap_role_map, "", "group DN=role pairs separated by ';' (DNs compared ignoring case)") \
-    XX(ldap_timeout, "5", "seconds to wait for the directory server")
+    XX(ldap_timeout, "5", "seconds to wait for the directory server")                       \
+    /* ---- web UI ---- */                                                                    \
+    XX(web_root, "", "directory of the built web UI (empty = web/dist beside the binary)")
 
 typedef struct {
 #define XX(key, def, desc) const char *key;
@@ -97,6 +99,8 @@ int ol_config_check_s9(const ol_config_t *cfg, char *err, size_t errlen);
 size_t ol_config_count(void);
 const char *ol_config_shown(const ol_config_t *cfg, size_t k, const char **key, char *buf,
                             size_t len);
+/* The check of web_root: empty (the default) or an existing directory (core/config_web.c). */
+int ol_config_check_web(const ol_config_t *cfg, char *err, size_t errlen);
 /* Prints "key = value" lines, for `opsledger config check`. */
 void ol_config_print(const ol_config_t *cfg);
 /* The effective database URL (db, or sqlite:DATA/opsledger.db when only data was set). */

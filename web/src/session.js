@@ -1,0 +1,49 @@
+// session.js - who is logged in and the schema the screens are built from (GET /api/v1/schema).
+import { reactive } from 'vue';
+import { api, get, setCsrf } from './api.js';
+
+export const session = reactive({
+    user: null, // {username, roles}
+    types: [], // /api/v1/schema types
+    ready: false,
+});
+
+export function hasRole(role) {
+    return !!session.user?.roles?.includes(role);
+}
+
+export function typeByPath(path) {
+    return session.types.find((t) => t.path === path) || null;
+}
+
+/** Loads who we are (and the CSRF token) and the schema; false when not logged in. */
+export async function loadSession() {
+    const r = await api('GET', '/api/v1/session', { quiet401: true }).catch(() => null);
+    if (!r) {
+        session.user = null;
+        session.ready = true;
+        return false;
+    }
+    setCsrf(r.json.csrf_token);
+    session.user = { username: r.json.username, roles: r.json.roles || [] };
+    const schema = await get('/api/v1/schema');
+    session.types = schema.types;
+    session.ready = true;
+    return true;
+}
+
+export async function afterLogin(answer) {
+    setCsrf(answer.csrf_token);
+    await loadSession();
+}
+
+export async function logout() {
+    try {
+        await api('DELETE', '/api/v1/session', { quiet401: true });
+    } catch {
+        /* the session may already be gone */
+    }
+    setCsrf(null);
+    session.user = null;
+    session.types = [];
+}
