@@ -13,6 +13,8 @@
 const ol_sealed_col_t ol_sealed_cols[] = {
     /* S3 TOTP secrets (auth/mfa_seal.c); "s1:" ones were sealed under mfa_key_file. */
     {"user_mfa", "user_id", "secret_enc", 1, "s1:", ol_mfa_legacy_text},
+    /* P7 webhook signing secrets and SMTP passwords (records/notify_channel.c). */
+    {"notification_channels", "id", "secret_enc", 1, NULL, NULL},
     {NULL, NULL, NULL, 0, NULL, NULL},
 };
 
