@@ -159,9 +159,10 @@ static int list_fn(ol_conn_t *conn, void *arg)
     ol_val_t p[] = {OL_VTEXT(j->state), OL_VTEXT(j->channel), OL_VINT(j->before),
                     OL_VINT(j->limit + 1)};
     ol_rows_t *r;
-    int rc = ol_db_exec(conn, "SELECT " NOTICE_COLS " FROM outbox WHERE (?1 IS NULL OR state = ?1) "
-                              "AND (?2 IS NULL OR channel = ?2) AND (?3 = 0 OR id < ?3) "
-                              "ORDER BY id DESC LIMIT ?4",
+    int rc = ol_db_exec(conn, "SELECT " NOTICE_COLS " FROM outbox "
+                              "WHERE (CAST(?1 AS TEXT) IS NULL OR state = ?1) "
+                              "AND (CAST(?2 AS TEXT) IS NULL OR channel = ?2) "
+                              "AND (?3 = 0 OR id < ?3) ORDER BY id DESC LIMIT ?4",
                         p, 4, &r);
     if (rc)
         return ol_ctx_db_fail(j->c, conn, rc);
