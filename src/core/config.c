@@ -229,7 +229,8 @@ int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
         {offsetof(ol_config_t, ldap_timeout), "ldap_timeout", 1, 300},
         {offsetof(ol_config_t, outbox_max_attempts), "outbox_max_attempts", 1, 100},
         {offsetof(ol_config_t, outbox_backoff_seconds), "outbox_backoff_seconds", 1, 86400},
-        {offsetof(ol_config_t, outbox_backoff_max_seconds), "outbox_backoff_max_seconds", 1, 604800},
+        {offsetof(ol_config_t, outbox_backoff_max_seconds), "outbox_backoff_max_seconds", 1,
+         604800},
         {offsetof(ol_config_t, outbox_batch), "outbox_batch", 1, 1000},
         {offsetof(ol_config_t, outbox_lease_seconds), "outbox_lease_seconds", 10, 86400},
         {offsetof(ol_config_t, outbox_connect_timeout), "outbox_connect_timeout", 1, 300},
@@ -273,7 +274,8 @@ int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
     }
     /* P7: a send must end before its lease does, or another node would send it too. */
     if (ol_config_int(cfg->outbox_lease_seconds) <= ol_config_int(cfg->outbox_timeout) ||
-        ol_config_int(cfg->outbox_backoff_max_seconds) < ol_config_int(cfg->outbox_backoff_seconds)) {
+        ol_config_int(cfg->outbox_backoff_max_seconds) <
+            ol_config_int(cfg->outbox_backoff_seconds)) {
         snprintf(err, errlen, "outbox_lease_seconds must exceed outbox_timeout, and "
                               "outbox_backoff_max_seconds be at least outbox_backoff_seconds");
         return -1;

@@ -113,7 +113,7 @@ void ol_metrics_render(ol_buf_t *b)
     for (int i = 0; i < nalerts; i++)
         ol_buf_printf(b, "opsledger_security_alerts_total{kind=\"%s\"} %llu\n", alerts[i].kind,
                       alerts[i].count);
-    ol_buf_printf(b, "# HELP opsledger_outbox_deliveries_total Notice delivery attempts by outcome.\n"
+    ol_buf_printf(b, "# HELP opsledger_outbox_deliveries_total Notice deliveries by outcome.\n"
                      "# TYPE opsledger_outbox_deliveries_total counter\n"
                      "opsledger_outbox_deliveries_total{result=\"sent\"} %llu\n"
                      "opsledger_outbox_deliveries_total{result=\"failed\"} %llu\n"

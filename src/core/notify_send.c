@@ -80,7 +80,8 @@ int ol_notify_post(const char *url, const char *body, long long notice_id,
     }
     char idh[64];
     snprintf(idh, sizeof idh, "X-Opsledger-Notice: %lld", notice_id);
-    struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/json; charset=utf-8");
+    struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/json; "
+                                                    "charset=utf-8");
     hd = curl_slist_append(hd, idh);
     hd = curl_slist_append(hd, "Expect:");
     ol_buf_t answer;

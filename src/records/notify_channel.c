@@ -18,7 +18,7 @@
 #define CHANNEL_COLS "id, name, kind, format, url, lang, secret_enc, smtp_user, starttls, " \
                      "mail_from, mail_to, disabled, created_at, updated_at"
 
-/* ---- the secret's two crossings (S7) ------------------------------------------------------- */
+/* ---- the secret's two crossings (S7) -------------------------------------------------------- */
 
 char *ol_channel_secret_seal(long long channel_id, const char *plain)
 {
@@ -145,7 +145,8 @@ static void check(ol_ctx_t *c, const json_t *m, int creating, fields_t *f)
     f->starttls = bool_field(c, m, "starttls");
     f->disabled = bool_field(c, m, "disabled");
     if (creating && (!f->name || !valid_name(f->name)))
-        ol_schema_add_error(c->errors, "name", f->name ? "channel_name" : "required", c->lang, NULL);
+        ol_schema_add_error(c->errors, "name", f->name ? "channel_name" : "required", c->lang,
+                            NULL);
     if (!f->lang)
         f->lang = "en";
     if (strcmp(f->lang, "en") && strcmp(f->lang, "zh-CN"))
@@ -192,7 +193,7 @@ static void check(ol_ctx_t *c, const json_t *m, int creating, fields_t *f)
     check_recipients(c, json_object_get(m, "to"), f);
 }
 
-/* ---- output ----------------------------------------------------------------------------------- */
+/* ---- output --------------------------------------------------------------------------------- */
 
 /* The URL without its query: chat webhooks carry their access token there. */
 static json_t *shown_url(const char *url)
@@ -241,7 +242,7 @@ static json_t *channel_json(const ol_rows_t *r, int i, int stored)
     return o;
 }
 
-/* ---- reading ------------------------------------------------------------------------------ */
+/* ---- reading -------------------------------------------------------------------------------- */
 
 typedef struct {
     ol_ctx_t *c;
@@ -294,7 +295,7 @@ int ol_channel_list(ol_ctx_t *c)
     return rc;
 }
 
-/* ---- writing ------------------------------------------------------------------------------ */
+/* ---- writing -------------------------------------------------------------------------------- */
 
 /* Seals f->secret for row id into secret_enc (or clears it for "secret": null). */
 static int store_secret(ol_conn_t *conn, job_t *j, long long id)
@@ -489,7 +490,7 @@ int ol_channel_test(ol_ctx_t *c, const char *name)
     return 0;
 }
 
-/* ---- the worker's view ------------------------------------------------------------------------ */
+/* ---- the worker's view ---------------------------------------------------------------------- */
 
 typedef struct {
     const char *name;

@@ -92,7 +92,7 @@ static void claimed_free(claimed_t *n)
     free(n->subject_en), free(n->body_en), free(n->subject_zh), free(n->body_zh);
 }
 
-/* ---- sending ------------------------------------------------------------------------------ */
+/* ---- sending -------------------------------------------------------------------------------- */
 
 static int deliver(ol_db_t *db, const claimed_t *n, volatile int *stop, char *err, size_t len)
 {
@@ -141,7 +141,7 @@ static int deliver(ol_db_t *db, const claimed_t *n, volatile int *stop, char *er
     return rc;
 }
 
-/* ---- recording the outcome -------------------------------------------------------------------- */
+/* ---- recording the outcome ------------------------------------------------------------------ */
 
 typedef struct {
     const claimed_t *n;
@@ -255,7 +255,7 @@ int ol_outbox_run_once(ol_db_t *db, volatile int *stop)
     return b.count;
 }
 
-/* ---- the thread --------------------------------------------------------------------------- */
+/* ---- the thread ----------------------------------------------------------------------------- */
 
 static pthread_t thread;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;

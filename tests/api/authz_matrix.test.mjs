@@ -53,6 +53,15 @@ const MATRIX = [
     ['GET', '/api/v1/users/u-tester/access', null, [...READERS, 'tester']],
     ['PUT', '/api/v1/users/u-tester/access', { roles: ['tester'] }, ADMIN],
     ['POST', '/api/v1/users', { username: 'matrix-user', password: 'Matrix-Passw0rd-9!', roles: [] }, ADMIN],
+    // P7 notifications: channels and the outbox (a fixture channel 'matrix-ch').
+    ['GET', '/api/v1/notification_channels', null, READERS],
+    ['POST', '/api/v1/notification_channels', { name: 'matrix-new', kind: 'webhook', url: 'http://127.0.0.1:9/' }, ADMIN],
+    ['GET', '/api/v1/notification_channels/matrix-ch', null, READERS],
+    ['PATCH', '/api/v1/notification_channels/matrix-ch', { lang: 'zh-CN' }, ADMIN],
+    ['POST', '/api/v1/notification_channels/matrix-ch/test', null, ADMIN],
+    ['GET', '/api/v1/outbox', null, READERS],
+    ['POST', '/api/v1/outbox/1/retry', null, ADMIN],
+    ['DELETE', '/api/v1/notification_channels/matrix-ch', null, ADMIN],
 ];
 
 describe('authorisation matrix [sqlite]', () => {
@@ -66,6 +75,8 @@ describe('authorisation matrix [sqlite]', () => {
         assert.equal(art.status, 201, art.text);
         fixtures.ART = art.json.number;
         assert.equal((await srv.api('POST', '/api/v1/groups', { body: { name: 'matrix-fixed' } })).status, 201);
+        const ch = { name: 'matrix-ch', kind: 'webhook', url: 'http://127.0.0.1:9/' };
+        assert.equal((await srv.api('POST', '/api/v1/notification_channels', { body: ch })).status, 201);
     });
     after(async () => {
         await srv?.stop();
