@@ -220,9 +220,8 @@ static void record_outcome(ol_db_t *db, outcome_t *o)
     }
     if (o->release)
         return;
-    ol_metrics_outbox(o->ok ? "sent" : "failed");
+    ol_metrics_outbox(o->ok ? "sent" : o->dead ? "dead" : "failed");
     if (o->dead) {
-        ol_metrics_outbox("dead");
         ol_log(OL_LOG_WARN, "P7: notice %lld to channel '%s' is dead after %lld attempts: %s",
                o->n->id, o->n->channel, o->n->attempts, o->error);
     }
