@@ -9,9 +9,10 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
-import { backends, startServer } from './harness.mjs';
+import { BIN, backends, startServer } from './harness.mjs';
 
 const WAIT_MS = 15_000;
 
@@ -27,7 +28,7 @@ async function waitFor(what, fn) {
 
 /** A webhook receiver: answers per path from a script of statuses (default 200), or 'hang'. */
 function webhookReceiver() {
-    const rcv = { requests: [], script: {}, hanging: [] };
+    const rcv = { requests: [], script: {}, hanging: [], delay: {} };
     rcv.server = http.createServer((req, res) => {
         const chunks = [];
         req.on('data', (d) => chunks.push(d));
@@ -43,8 +44,10 @@ function webhookReceiver() {
                 rcv.hanging.push(res);
                 return;
             }
-            res.writeHead(status, { 'Content-Type': 'application/json' });
-            res.end(status === 200 ? '{"errcode":0,"errmsg":"ok"}' : '{"error":"try later"}');
+            setTimeout(() => {
+                res.writeHead(status, { 'Content-Type': 'application/json' });
+                res.end(status === 200 ? '{"errcode":0,"errmsg":"ok"}' : '{"error":"try later"}');
+            }, rcv.delay[u.pathname] || 0);
         });
     });
     rcv.url = (p) => `http://127.0.0.1:${rcv.server.address().port}${p}`;
@@ -376,5 +379,56 @@ for (const backend of backends()) {
             const got = new Set(hook.at('/crash').map((r) => Number(r.headers['x-opsledger-notice'])));
             for (const id of ids) assert.ok(got.has(id), `notice ${id} reached the receiver`);
         });
+
+        test('SIGTERM during a send that hangs stops at once and gives the claim back', async () => {
+            hook.script['/term'] = ['hang'];
+            await channel({ name: 'term', kind: 'webhook', url: hook.url('/term') });
+            const id = await testNotice('term');
+            await waitFor('a send in progress', () => hook.requests.some((r) => r.path === '/term'));
+            const t0 = Date.now();
+            await srv.terminate(); // fails unless the server exits 0 (the send timeout is 30 s)
+            assert.ok(Date.now() - t0 < 8000, 'the hanging send did not hold the stop');
+            for (const res of hook.hanging.splice(0)) res.destroy();
+            hook.script['/term'] = [200];
+            await srv.restart();
+            const n = await waitFor('sent after the restart', async () => {
+                const x = await notice(id);
+                return x?.state === 'sent' && x;
+            });
+            assert.equal(n.attempts, 1, 'the interrupted attempt was given back, not counted');
+        });
+
+        if (backend === 'pg') {
+            test('two nodes on one database never send a notice twice (FOR UPDATE SKIP LOCKED)', async () => {
+                const second = spawn(BIN, ['serve', ...srv.dbArgs, '--listen', '127.0.0.1:0',
+                    '--mfa_required', 'none', '--outbox_batch', '2'], {
+                    env: { ...process.env, OPSLEDGER_TEST_CLOCK: clockFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+                try {
+                    await new Promise((resolve, reject) => {
+                        let out = '';
+                        second.stdout.on('data', (d) => {
+                            out += d;
+                            if (out.includes('listening')) resolve();
+                        });
+                        second.on('exit', (code) => reject(new Error(`second node exited ${code}`)));
+                    });
+                    second.stderr.resume();
+                    hook.delay['/multi'] = 30; // sends overlap between the nodes
+                    await channel({ name: 'multi', kind: 'webhook', url: hook.url('/multi') });
+                    const ids = [];
+                    for (let i = 0; i < 24; i++) ids.push(await testNotice('multi'));
+                    await waitFor('all sent', async () => {
+                        const r = await srv.api('GET', '/api/v1/outbox?channel=multi&limit=200');
+                        return r.json.items.length === 24 && r.json.items.every((n) => n.state === 'sent');
+                    });
+                    const seen = hook.at('/multi').map((r) => Number(r.headers['x-opsledger-notice']));
+                    assert.deepEqual([...seen].sort((a, b) => a - b), [...ids].sort((a, b) => a - b),
+                        'each notice reached the receiver exactly once');
+                } finally {
+                    second.kill('SIGTERM');
+                    await new Promise((r) => (second.exitCode !== null ? r() : second.on('exit', r)));
+                }
+            });
+        }
     });
 }
