@@ -12,7 +12,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
-import { BIN, backends, startServer } from './harness.mjs';
+import { BIN, backends, cli, cliResult, startServer } from './harness.mjs';
 
 const WAIT_MS = 15_000;
 
@@ -359,6 +359,45 @@ for (const backend of backends()) {
             assert.ok(page1.json.next_cursor);
             const page2 = await srv.api('GET', `/api/v1/outbox?limit=2&cursor=${page1.json.next_cursor}`);
             assert.ok(page2.json.items[0].id < page1.json.items[1].id);
+        });
+
+        test('an e-mail channel with STARTTLS never sends in clear to a server without it', async () => {
+            const before1 = smtp.mails.length;
+            await channel({ name: 'tls', kind: 'email', url: `smtp://127.0.0.1:${smtp.server.address().port}`,
+                starttls: true, from: 'ops@example.com', to: ['a@example.com'] });
+            const id = await testNotice('tls');
+            const n = await waitFor('the refused attempt', async () => {
+                const x = await notice(id);
+                return x?.attempts === 1 && x.state === 'pending' && x;
+            });
+            assert.match(n.last_error, /SSL|TLS/i);
+            assert.equal(smtp.mails.length, before1);
+            await srv.api('DELETE', '/api/v1/notification_channels/tls');
+        });
+
+        test('the CLI adds, lists, tests and disables channels; the running server delivers', async () => {
+            const secret = 'CLI-secret-never-shown';
+            const add = cli(['channel', 'add', 'clich', '--kind', 'webhook', '--format', 'feishu',
+                '--url', hook.url('/cli'), '--lang', 'zh-CN', ...srv.dbArgs],
+            { env: { OPSLEDGER_CHANNEL_SECRET: secret } });
+            assert.match(add, /channel clich created/);
+            const list = cli(['channel', 'list', ...srv.dbArgs]);
+            assert.match(list, /clich\s+webhook\s+feishu\s+zh-CN\s+enabled/);
+            assert.equal(list.includes(secret), false);
+            const bad = cliResult(['channel', 'add', 'clibad', '--kind', 'email', '--url', 'http://x', ...srv.dbArgs]);
+            assert.equal(bad.status, 1);
+            assert.match(bad.stderr, /url: must be an smtp/);
+            assert.match(bad.stderr, /from: is required/);
+            assert.match(cli(['channel', 'test', 'clich', ...srv.dbArgs]), /test notice \d+ queued/);
+            const got = await waitFor('the CLI test notice', () => hook.at('/cli')[0]);
+            assert.equal(got.body.sign, hmacB64(`${got.body.timestamp}\n${secret}`, ''));
+            assert.match(cli(['channel', 'disable', 'clich', ...srv.dbArgs]), /disabled/);
+            const ch = await srv.api('GET', '/api/v1/notification_channels/clich');
+            assert.equal(ch.json.disabled, true);
+            assert.equal(ch.json.has_secret, true);
+            const audit = await srv.api('GET', '/api/v1/audit?target=channel:clich&limit=10');
+            assert.deepEqual(audit.json.items.map((e) => e.action).sort(), ['notification_channel.create',
+                'notification_channel.disable', 'notification_channel.test']);
         });
 
         test('kill -9 while notices are being sent: after a restart every one is delivered', async () => {
