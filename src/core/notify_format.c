@@ -184,12 +184,20 @@ void ol_notify_email(const ol_notice_msg_t *m, const char *from, const char *to,
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-    ol_buf_printf(out, "Date: %s\r\nFrom: %s\r\nTo: ", date, from);
-    for (const char *p = to; *p; p++) {
-        if (*p == ',')
-            ol_buf_puts(out, ", ");
-        else
-            ol_buf_append(out, p, 1);
+    ol_buf_printf(out, "Date: %s\r\nFrom: %s\r\nTo:", date, from);
+    /* Up to 20 addresses: fold the line before it passes 78 characters (RFC 5322 2.1.1). */
+    size_t col = 3;
+    for (const char *p = to; *p;) {
+        size_t n = strcspn(p, ",");
+        if (p != to)
+            ol_buf_puts(out, ",");
+        if (p != to && col + n + 2 > 78) {
+            ol_buf_puts(out, "\r\n");
+            col = 0;
+        }
+        ol_buf_printf(out, " %.*s", (int)n, p);
+        col += n + 2;
+        p += n + (p[n] == ',');
     }
     ol_buf_puts(out, "\r\nSubject: ");
     ol_notify_rfc2047(m->subject, out);

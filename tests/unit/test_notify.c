@@ -153,6 +153,14 @@ static void mail_1_4_message(void **state)
     assert_non_null(strstr(b.p, "\r\nMessage-ID: <notice-42@example.com>\r\n"));
     assert_non_null(strstr(b.p, "\r\nX-Opsledger-Key: sla:INC-000007:warn\r\n"));
     assert_non_null(strstr(b.p, "\r\nSubject: SLA warning\r\n"));
+    /* Many recipients: the To line is folded, never longer than 78 characters. */
+    b.len = 0;
+    ol_notify_email(&msg, "ops@example.com", "first.long.address@example.com,second.long.address@"
+                    "example.com,third.long.address@example.com", 1795340564, &b);
+    ol_buf_append(&b, "", 1);
+    assert_non_null(strstr(b.p, "\r\nTo: first.long.address@example.com, "
+                                "second.long.address@example.com,\r\n "
+                                "third.long.address@example.com\r\n"));
     assert_non_null(strstr(b.p, "\r\n\r\nODAlIHVzZWQ=\r\n")); /* base64("80% used") */
     ol_buf_clear(&b);
 }
