@@ -25,6 +25,7 @@ static const struct {
     {"directory", ol_cli_directory, "directory check NAME: what an LDAP login of NAME finds"},
     {"audit", ol_cli_audit, "audit verify | export [--format jsonl|syslog] [--since ISO] | purge"},
     {"keys", ol_cli_keys, "keys status | rotate [--resume]: field-encryption keys (S7)"},
+    {"channel", ol_cli_channel, "channel add|list|test|disable: notification channels (P7)"},
 };
 
 static void usage(void)

@@ -257,6 +257,8 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
         /* S3: /me/mfa..., /session/step-up, /users/{name}/mfa/reset (api/mfa_api.c) */
     } else if (!strcmp(seg[2], "audit")) {
         ol_api_audit(r, call, seg, nseg);
+    } else if (ol_api_notify_route(r, call, seg, nseg)) {
+        /* P7: /notification_channels..., /outbox... (api/notify_api.c) */
     } else {
         ol_api_records(r, call, seg, nseg);
     }

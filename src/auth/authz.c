@@ -17,7 +17,8 @@ static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
 static grant_t *grants;
 static size_t ngrants;
 
-static const char *const system_resources[] = {"audit", "user", "group", "role", "org_unit", NULL};
+static const char *const system_resources[] = {"audit", "user", "group", "role", "org_unit",
+                                                "notification_channel", NULL};
 static const char *const actions[] = {"read",   "create", "update",  "comment",    "delete",
                                       "export", "reveal", "administer", NULL};
 

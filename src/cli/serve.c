@@ -19,6 +19,7 @@
 #include "modules/registry.h"
 #include "records/config_audit.h"
 #include "records/keys.h"
+#include "records/outbox.h"
 
 #define RESERVED_FDS 128 /* descriptors kept for the database, logs and MHD's own */
 #define TRIM_EVERY_S 10  /* seconds between returns of freed heap memory to the system */
@@ -166,6 +167,9 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
            ol_http_port(http), ol_db_kind(db) == OL_DB_SQLITE ? "SQLite" : "PostgreSQL");
     fflush(stdout);
     ol_log(OL_LOG_INFO, "serving on %s:%d", addr, ol_http_port(http));
+    /* P7: the notification delivery worker (stopped before the database closes). */
+    if (ol_outbox_worker_start(db))
+        ol_log(OL_LOG_ERROR, "P7: cannot start the notification worker; notices wait");
     unsigned sweep_every = (unsigned)ol_config_int(cfg->account_sweep_seconds);
     for (unsigned tick = 1; !stop; tick++) {
         sleep(1); /* returns early on SIGINT/SIGTERM */
@@ -189,6 +193,7 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
     }
     ol_log(OL_LOG_INFO, "stopping");
     ol_http_stop(http);
+    ol_outbox_worker_stop();
     free_tls(tls_cert, tls_key);
     ol_db_close(db);
     return 0;

@@ -227,6 +227,14 @@ int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
         {offsetof(ol_config_t, key_rotate_batch), "key_rotate_batch", 1, 10000},
         {offsetof(ol_config_t, hsts_max_age), "hsts_max_age", 0, 63072000},
         {offsetof(ol_config_t, ldap_timeout), "ldap_timeout", 1, 300},
+        {offsetof(ol_config_t, outbox_max_attempts), "outbox_max_attempts", 1, 100},
+        {offsetof(ol_config_t, outbox_backoff_seconds), "outbox_backoff_seconds", 1, 86400},
+        {offsetof(ol_config_t, outbox_backoff_max_seconds), "outbox_backoff_max_seconds", 1,
+         604800},
+        {offsetof(ol_config_t, outbox_batch), "outbox_batch", 1, 1000},
+        {offsetof(ol_config_t, outbox_lease_seconds), "outbox_lease_seconds", 10, 86400},
+        {offsetof(ol_config_t, outbox_connect_timeout), "outbox_connect_timeout", 1, 300},
+        {offsetof(ol_config_t, outbox_timeout), "outbox_timeout", 1, 3600},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         const char *v = *(const char *const *)((const char *)cfg + ints[i].off);
@@ -266,6 +274,14 @@ int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
     }
     if (ol_config_check_web(cfg, err, errlen))
         return -1;
+    /* P7: a send must end before its lease does, or another node would send it too. */
+    if (ol_config_int(cfg->outbox_lease_seconds) <= ol_config_int(cfg->outbox_timeout) ||
+        ol_config_int(cfg->outbox_backoff_max_seconds) <
+            ol_config_int(cfg->outbox_backoff_seconds)) {
+        snprintf(err, errlen, "outbox_lease_seconds must exceed outbox_timeout, and "
+                              "outbox_backoff_max_seconds be at least outbox_backoff_seconds");
+        return -1;
+    }
     if (ol_config_check_s9(cfg, err, errlen))
         return -1;
     const char *db = ol_config_db_url(cfg);

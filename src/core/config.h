@@ -25,6 +25,15 @@
     XX(public_url, "", "URL users reach the server at (printed by init)")                    \
     XX(tls, "off", "on when a TLS-terminating proxy is in front: cookies get Secure, HSTS")  \
     XX(log_level, "info", "debug, info, warn or error")                                     \
+    /* ---- P7 notifications ---- */                                                         \
+    XX(outbox_max_attempts, "10", "P7: delivery attempts before a notice is dead")           \
+    XX(outbox_backoff_seconds, "30", "P7: delay before the first retry (doubles each time)")  \
+    XX(outbox_backoff_max_seconds, "3600", "P7: longest delay between retries")              \
+    XX(outbox_batch, "50", "P7: notices one worker claims at a time")                        \
+    XX(outbox_lease_seconds, "120", "P7: seconds a claimed notice is held before it is due " \
+       "again (a node that died mid-send)")                                                  \
+    XX(outbox_connect_timeout, "10", "P7: seconds to connect to a webhook or SMTP server")   \
+    XX(outbox_timeout, "30", "P7: seconds one delivery may take in all")                     \
     /* ---- S1 passwords, S2 lockout, S4 account lifecycle ---- */                           \
     XX(password_min_classes, "3", "S1: character classes needed of upper/lower/digit/special") \
     XX(password_max_run, "3", "S1: longest run of repeated or sequential characters (aaa, abc)") \

@@ -48,6 +48,30 @@ void ol_metrics_security_alert(const char *kind)
     pthread_mutex_unlock(&mu);
 }
 
+/* P7 delivery counters and the outbox's size at the worker's last look. */
+static unsigned long long outbox_sent, outbox_failed, outbox_dead;
+static long long outbox_pending_now, outbox_dead_now;
+
+void ol_metrics_outbox(const char *what)
+{
+    pthread_mutex_lock(&mu);
+    if (!strcmp(what, "sent"))
+        outbox_sent++;
+    else if (!strcmp(what, "failed"))
+        outbox_failed++;
+    else if (!strcmp(what, "dead"))
+        outbox_dead++;
+    pthread_mutex_unlock(&mu);
+}
+
+void ol_metrics_outbox_gauges(long long pending, long long dead)
+{
+    pthread_mutex_lock(&mu);
+    outbox_pending_now = pending;
+    outbox_dead_now = dead;
+    pthread_mutex_unlock(&mu);
+}
+
 void ol_metrics_request(const char *method, const char *route, int status, double seconds)
 {
     pthread_mutex_lock(&mu);
@@ -89,6 +113,16 @@ void ol_metrics_render(ol_buf_t *b)
     for (int i = 0; i < nalerts; i++)
         ol_buf_printf(b, "opsledger_security_alerts_total{kind=\"%s\"} %llu\n", alerts[i].kind,
                       alerts[i].count);
+    ol_buf_printf(b, "# HELP opsledger_outbox_deliveries_total Notice deliveries by outcome.\n"
+                     "# TYPE opsledger_outbox_deliveries_total counter\n"
+                     "opsledger_outbox_deliveries_total{result=\"sent\"} %llu\n"
+                     "opsledger_outbox_deliveries_total{result=\"failed\"} %llu\n"
+                     "opsledger_outbox_deliveries_total{result=\"dead\"} %llu\n"
+                     "# HELP opsledger_outbox_notices Notices in the outbox by state.\n"
+                     "# TYPE opsledger_outbox_notices gauge\n"
+                     "opsledger_outbox_notices{state=\"pending\"} %lld\n"
+                     "opsledger_outbox_notices{state=\"dead\"} %lld\n",
+                  outbox_sent, outbox_failed, outbox_dead, outbox_pending_now, outbox_dead_now);
     ol_buf_puts(b, "# HELP opsledger_http_request_duration_seconds Request latency by route.\n"
                    "# TYPE opsledger_http_request_duration_seconds histogram\n");
     for (int i = 0; i < nhists; i++) {

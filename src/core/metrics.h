@@ -9,5 +9,9 @@ void ol_metrics_request(const char *method, const char *route, int status, doubl
 void ol_metrics_render(ol_buf_t *b);
 /* Counts one high-risk security alert (S2); kind is a static string ("login_failures"). */
 void ol_metrics_security_alert(const char *kind);
+/* P7: one delivery outcome: "sent", "failed" (an attempt that will be retried) or "dead" (the
+ * last attempt failed); and the notices waiting (pending or being sent) and dead right now. */
+void ol_metrics_outbox(const char *what);
+void ol_metrics_outbox_gauges(long long pending, long long dead);
 
 #endif

@@ -240,6 +240,15 @@ json_t *ol_openapi_document(const char *version)
                                                 "and finishes the login", "200"},
         {"/api/v1/session/step-up", "post", "Confirm a {code} for sensitive operations", "200"},
         {"/api/v1/users/{name}/mfa/reset", "post", "Administrators: remove a user's MFA", "200"},
+        /* P7 notifications (api/notify_api.c). */
+        {"/api/v1/notification_channels", "get", "Notification channels (admin, auditor)", "200"},
+        {"/api/v1/notification_channels", "post", "Create a webhook or e-mail channel", "201"},
+        {"/api/v1/notification_channels/{name}", "get", "A channel (never its secret)", "200"},
+        {"/api/v1/notification_channels/{name}", "patch", "Change a channel", "200"},
+        {"/api/v1/notification_channels/{name}", "delete", "Disable a channel", "200"},
+        {"/api/v1/notification_channels/{name}/test", "post", "Queue a test notice", "202"},
+        {"/api/v1/outbox", "get", "Notices by state, newest first (cursor)", "200"},
+        {"/api/v1/outbox/{id}/retry", "post", "Send a dead notice again", "200"},
     };
     for (size_t i = 0; i < sizeof mfa / sizeof mfa[0]; i++) {
         json_t *item = json_object_get(paths, mfa[i].path);

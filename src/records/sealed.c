@@ -15,6 +15,8 @@ const ol_sealed_col_t ol_sealed_cols[] = {
     {"user_mfa", "user_id", "secret_enc", 1, "s1:", ol_mfa_legacy_text},
     /* S4/S7 a user's phone number (auth/account.c); the row id is unknown before the insert. */
     {"users", "id", "phone", 0, NULL, NULL},
+    /* P7 webhook signing secrets and SMTP passwords (records/notify_channel.c). */
+    {"notification_channels", "id", "secret_enc", 1, NULL, NULL},
     {NULL, NULL, NULL, 0, NULL, NULL},
 };
 

@@ -63,6 +63,15 @@ const MATRIX = [
     ['POST', '/api/v1/contacts', { title: 'Matrix contact', phone: '13512348888' }, ['admin', 'service_desk', 'ops_engineer', 'ops_manager']],
     ['GET', '/api/v1/contacts/{CT}?reveal=phone', null, ['admin', 'infosec_manager']],
     ['GET', '/api/v1/contacts/export', null, READERS],
+    // P7 notifications: channels and the outbox (a fixture channel 'matrix-ch').
+    ['GET', '/api/v1/notification_channels', null, READERS],
+    ['POST', '/api/v1/notification_channels', { name: 'matrix-new', kind: 'webhook', url: 'http://127.0.0.1:9/' }, ADMIN],
+    ['GET', '/api/v1/notification_channels/matrix-ch', null, READERS],
+    ['PATCH', '/api/v1/notification_channels/matrix-ch', { lang: 'zh-CN' }, ADMIN],
+    ['POST', '/api/v1/notification_channels/matrix-ch/test', null, ADMIN],
+    ['GET', '/api/v1/outbox', null, READERS],
+    ['POST', '/api/v1/outbox/1/retry', null, ADMIN],
+    ['DELETE', '/api/v1/notification_channels/matrix-ch', null, ADMIN],
 ];
 
 describe('authorisation matrix [sqlite]', () => {
@@ -81,6 +90,8 @@ describe('authorisation matrix [sqlite]', () => {
         const victim = await srv.api('POST', '/api/v1/users', { body: { username: 'matrix-victim', password: 'Matrix-Passw0rd-9!', roles: [] } });
         assert.equal(victim.status, 201, victim.text);
         assert.equal((await srv.api('POST', '/api/v1/groups', { body: { name: 'matrix-fixed' } })).status, 201);
+        const ch = { name: 'matrix-ch', kind: 'webhook', url: 'http://127.0.0.1:9/' };
+        assert.equal((await srv.api('POST', '/api/v1/notification_channels', { body: ch })).status, 201);
     });
     after(async () => {
         await srv?.stop();

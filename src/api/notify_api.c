@@ -1,0 +1,133 @@
+/* api/notify_api.c - P7 notification administration:
+ *   GET/POST /api/v1/notification_channels, GET/PATCH/DELETE /api/v1/notification_channels/{name}
+ *   (DELETE disables: the channel's notices keep their history), POST .../{name}/test,
+ *   GET /api/v1/outbox?state=&channel=&limit=&cursor=, POST /api/v1/outbox/{id}/retry.
+ * Reading needs read on "notification_channel", everything else administer (auth/authz.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "auth/authz.h"
+#include "core/err.h"
+#include "records/outbox.h"
+#include "records/schema.h"
+
+static void reply(ol_req_t *r, int rc, ol_ctx_t *c)
+{
+    if (rc)
+        ol_api_reply_error(r, rc, c);
+    else
+        ol_reply_json(r, c->status ? c->status : 200, c->result);
+}
+
+static int refused(ol_req_t *r, ol_call_t *call, int reading)
+{
+    ol_ctx_t *c = &call->ctx;
+    if (ol_authz(c->roles, "notification_channel", reading ? "read" : "administer"))
+        return 0;
+    ol_ctx_fail(c, -OL_EFORBIDDEN, "your roles do not allow %s notifications",
+                reading ? "reading" : "administering");
+    ol_api_reply_error(r, -OL_EFORBIDDEN, c);
+    return 1;
+}
+
+static void not_allowed(ol_req_t *r, const char *allow)
+{
+    char detail[64];
+    snprintf(detail, sizeof detail, "use %s", allow);
+    ol_reply_problem(r, 405, "Method Not Allowed", detail, NULL);
+    ol_reply_header(r, "Allow", allow);
+}
+
+/* 1 when method is one of the comma-separated list allow ("GET, POST"). */
+static int method_in(const char *method, const char *allow)
+{
+    size_t n = strlen(method);
+    for (const char *p = allow; (p = strstr(p, method)); p += n)
+        if ((p == allow || p[-1] == ' ') && (p[n] == ',' || !p[n]))
+            return 1;
+    return 0;
+}
+
+int ol_api_notify_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
+{
+    ol_ctx_t *c = &call->ctx;
+    const char *m = r->method;
+    int get = !strcmp(m, "GET");
+    if (!strcmp(seg[2], "notification_channels") && nseg <= 5) {
+        static const char *const routes[] = {"/api/v1/notification_channels",
+                                             "/api/v1/notification_channels/{name}",
+                                             "/api/v1/notification_channels/{name}/test"};
+        r->route = routes[nseg - 3];
+        const char *allow = nseg == 3 ? "GET, POST" : nseg == 4 ? "GET, PATCH, DELETE" : "POST";
+        if (nseg == 5 && strcmp(seg[4], "test"))
+            return 0;
+        if (!method_in(m, allow)) {
+            not_allowed(r, allow);
+            return 1;
+        }
+        if (refused(r, call, get))
+            return 1;
+        if (get) {
+            int rc = nseg == 3 ? ol_channel_list(c) : ol_channel_get(c, seg[3]);
+            if (rc == 0 && nseg == 3) {
+                json_t *out = json_pack("{s:O}", "items", c->result);
+                json_decref(c->result);
+                c->result = out;
+            }
+            reply(r, rc, c);
+        } else if (nseg == 5) {
+            reply(r, ol_channel_test(c, seg[3]), c);
+        } else if (!strcmp(m, "DELETE")) {
+            reply(r, ol_channel_disable(c, seg[3]), c);
+        } else {
+            json_t *body = ol_api_body_or_reply(r, call);
+            if (!body)
+                return 1;
+            int rc = nseg == 3 ? ol_channel_create(c, body) : ol_channel_update(c, seg[3], body);
+            json_decref(body);
+            reply(r, rc, c);
+        }
+        return 1;
+    }
+    if (!strcmp(seg[2], "outbox") && (nseg == 3 || (nseg == 5 && !strcmp(seg[4], "retry")))) {
+        r->route = nseg == 3 ? "/api/v1/outbox" : "/api/v1/outbox/{id}/retry";
+        if (strcmp(m, nseg == 3 ? "GET" : "POST")) {
+            not_allowed(r, nseg == 3 ? "GET" : "POST");
+            return 1;
+        }
+        if (refused(r, call, nseg == 3))
+            return 1;
+        if (nseg == 5) {
+            char *end;
+            long long id = strtoll(seg[3], &end, 10);
+            int rc = *end || id <= 0 ? ol_ctx_fail(c, -OL_ENOTFOUND, "there is no notice '%s'",
+                                                   seg[3])
+                                     : ol_outbox_retry(c, id);
+            reply(r, rc, c);
+            return 1;
+        }
+        const char *state = ol_req_query(r, "state"), *limit = ol_req_query(r, "limit");
+        const char *cursor = ol_req_query(r, "cursor"), *channel = ol_req_query(r, "channel");
+        long n = 0;
+        long long before = 0;
+        char *end;
+        if (state && strcmp(state, "pending") && strcmp(state, "sending") &&
+            strcmp(state, "sent") && strcmp(state, "dead"))
+            ol_schema_add_error(c->errors, "state", "notice_state", c->lang, NULL);
+        if (limit && ((n = strtol(limit, &end, 10)) < 1 || *end || n > OL_OUTBOX_MAX_LIMIT))
+            ol_schema_add_error(c->errors, "limit", n > OL_OUTBOX_MAX_LIMIT ? "too_large"
+                                                                            : "too_small",
+                                c->lang, n > OL_OUTBOX_MAX_LIMIT ? "200" : "1");
+        if (cursor && ((before = strtoll(cursor, &end, 10)) < 1 || *end))
+            ol_schema_add_error(c->errors, "cursor", "bad_filter", c->lang,
+                                "is not a cursor from a previous page");
+        int rc = json_array_size(c->errors)
+                     ? ol_ctx_fail(c, -OL_EINVAL, "bad query")
+                     : ol_outbox_list(c, state, channel, (int)n, before);
+        reply(r, rc, c);
+        return 1;
+    }
+    return 0;
+}
