@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "records/audit.h"
+#include "records/outbox.h"
 #include "records/schema.h"
 
 typedef struct {
@@ -30,6 +31,8 @@ typedef struct {
     int alert;            /* this failure raised the day's alert */
     long long day_count;
 } fail_job_t;
+
+static int notify_alert(ol_conn_t *conn, const fail_job_t *j);
 
 static int fail_job(ol_conn_t *conn, void *arg)
 {
@@ -72,9 +75,36 @@ static int fail_job(ol_conn_t *conn, void *arg)
                                 "ok", detail);
         free(detail);
         json_decref(d);
+        if (rc == 0)
+            rc = notify_alert(conn, j);
         j->alert = 1;
     }
     return rc;
+}
+
+/* S2: the security team hears of the alert through the outbox (P7), in the alert's own
+ * transaction, when security_alert_channel names a channel; once per account and day. */
+static int notify_alert(ol_conn_t *conn, const fail_job_t *j)
+{
+    const char *channel = ol_config()->security_alert_channel;
+    if (!*channel)
+        return 0;
+    char subject_en[256], subject_zh[256], body_en[512], body_zh[512], key[200];
+    snprintf(subject_en, sizeof subject_en, "Security alert: %lld failed logins of %s today",
+             (long long)j->day_count, j->a->username);
+    snprintf(subject_zh, sizeof subject_zh, "安全告警:账号 %s 今日登录失败 %lld 次",
+             j->a->username, (long long)j->day_count);
+    snprintf(body_en, sizeof body_en, "More than %s failed logins of the account %s on %s "
+             "(UTC): a high-risk security event (S2). Check the audit trail (security.alert).",
+             ol_config()->lockout_alert_failures, j->a->username, j->day);
+    snprintf(body_zh, sizeof body_zh, "账号 %s 在 %s(UTC)登录失败超过 %s 次:高风险安全事件(S2)。"
+             "请查看审计日志(security.alert)。", j->a->username, j->day,
+             ol_config()->lockout_alert_failures);
+    snprintf(key, sizeof key, "security.alert:login_failures:%lld:%s", j->a->id, j->day);
+    ol_notice_t n = {.channel = channel, .event = "security.alert", .record = NULL,
+                     .subject_en = subject_en, .body_en = body_en, .subject_zh = subject_zh,
+                     .body_zh = body_zh, .dedupe_key = key};
+    return ol_outbox_enqueue(conn, j->c, &n);
 }
 
 static int reset_job(ol_conn_t *conn, void *arg)

@@ -44,6 +44,7 @@
     XX(lockout_threshold, "5", "S2: consecutive failed logins that lock an account")         \
     XX(lockout_minutes, "15", "S2: minutes an account stays locked")                         \
     XX(lockout_alert_failures, "10", "S2: failures of one account in a day that raise an alert") \
+    XX(security_alert_channel, "", "S2: notification channel told of security alerts (empty: none)") \
     XX(temp_account_max_days, "7", "S4: longest life of a temporary/contractor account")     \
     XX(account_sweep_seconds, "60", "S4: seconds between sweeps that disable expired accounts") \
     XX(elevation_max_days, "7", "S4: longest temporary privilege elevation")                 \

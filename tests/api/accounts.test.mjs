@@ -63,7 +63,7 @@ for (const backend of backends()) {
             srv = await startServer({
                 backend,
                 users: ['alice', 'bob', 'carol', 'ewan', 'henry', 'lena', 'leo', 'rita'].map((name) => ({ name })),
-                args: ['--account_sweep_seconds', '1'],
+                args: ['--account_sweep_seconds', '1', '--security_alert_channel', 'secops'],
                 env: { OPSLEDGER_TEST_CLOCK: clockFile },
             });
         });
@@ -235,6 +235,15 @@ for (const backend of backends()) {
             assert.equal(await metric(), before + 1);
             assert.match(srv.stderr(), /security alert \(high\): 11 failed logins today for account 'rita'/);
             assert.doesNotMatch(srv.stderr(), /bad-11/);
+            // P7: the security team's channel is told through the outbox, once.
+            const notices = await storeRows(srv, {
+                sqlite: "SELECT channel, event, subject_en, subject_zh FROM outbox WHERE event = 'security.alert'",
+                pg: "SELECT channel, event, subject_en, subject_zh FROM outbox WHERE event = 'security.alert'",
+            });
+            assert.equal(notices.length, 1);
+            assert.equal(notices[0].channel, 'secops');
+            assert.match(notices[0].subject_en, /11 failed logins of rita/);
+            assert.match(notices[0].subject_zh, /rita/);
         });
 
         test('acc-2.3 unknown users get the same answer as wrong passwords, and are audited', async () => {
