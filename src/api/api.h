@@ -45,6 +45,7 @@ void ol_api_export(ol_req_t *r, ol_call_t *call, const ol_record_type_t *t);
 void ol_api_session(ol_req_t *r, ol_app_t *app);
 void ol_api_me(ol_req_t *r, ol_call_t *call);
 void ol_api_tokens(ol_req_t *r, ol_call_t *call);
+void ol_api_token_revoke(ol_req_t *r, ol_call_t *call, const char *id_text);
 /* S4 (api/users_api.c): /users, /users/{name}, /users/{name}/disable|enable|password. */
 void ol_api_users(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 int ol_api_users_action(const char *action);

@@ -239,6 +239,9 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
     } else if (nseg == 3 && !strcmp(seg[2], "tokens")) {
         r->route = "/api/v1/tokens";
         ol_api_tokens(r, call);
+    } else if (nseg == 4 && !strcmp(seg[2], "tokens")) {
+        r->route = "/api/v1/tokens/{id}";
+        ol_api_token_revoke(r, call, seg[3]);
     } else if (!strcmp(seg[2], "users") &&
                (nseg == 3 || nseg == 4 || (nseg == 5 && ol_api_users_action(seg[4])))) {
         ol_api_users(r, call, seg, nseg); /* S4: api/users_api.c */

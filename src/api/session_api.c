@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "auth/account.h"
+#include "auth/authz.h"
 #include "auth/mfa.h"
 #include "core/err.h"
 #include "core/json.h"
@@ -179,11 +180,53 @@ void ol_api_me(ol_req_t *r, ol_call_t *call)
     json_decref(out);
 }
 
+/* GET /api/v1/tokens[?user=NAME]: one's own tokens; another user's need read on "user". */
+static void list_tokens(ol_req_t *r, ol_call_t *call)
+{
+    ol_ctx_t *c = &call->ctx;
+    const char *user = ol_req_query(r, "user");
+    int rc = 0;
+    if (user && strcmp(user, call->who.username) && !ol_authz(c->roles, "user", "read"))
+        rc = ol_ctx_fail(c, -OL_EFORBIDDEN, "you may list only your own API tokens");
+    if (rc == 0)
+        rc = ol_token_list(c, user ? user : call->who.username);
+    if (rc)
+        ol_api_reply_error(r, rc, c);
+    else
+        ol_reply_json(r, 200, c->result);
+}
+
+/* DELETE /api/v1/tokens/{id}: one's own; any user's with administer on "user" (S4). Revoking
+ * takes a right away, so it needs no step-up. */
+void ol_api_token_revoke(ol_req_t *r, ol_call_t *call, const char *id_text)
+{
+    ol_ctx_t *c = &call->ctx;
+    if (strcmp(r->method, "DELETE")) {
+        ol_reply_problem(r, 405, "Method Not Allowed", "use DELETE", NULL);
+        ol_reply_header(r, "Allow", "DELETE");
+        return;
+    }
+    char *end;
+    long long id = strtoll(id_text, &end, 10);
+    int rc = *end || id <= 0 ? ol_ctx_fail(c, -OL_ENOTFOUND, "no such token") : 0;
+    if (rc == 0)
+        rc = ol_token_revoke(c, id, ol_authz(c->roles, "user", "administer") ? NULL
+                                                                              : call->who.username);
+    if (rc)
+        ol_api_reply_error(r, rc, c);
+    else
+        ol_reply(r, 204, "application/json", "", 0);
+}
+
 void ol_api_tokens(ol_req_t *r, ol_call_t *call)
 {
+    if (!strcmp(r->method, "GET")) {
+        list_tokens(r, call);
+        return;
+    }
     if (strcmp(r->method, "POST")) {
-        ol_reply_problem(r, 405, "Method Not Allowed", "use POST", NULL);
-        ol_reply_header(r, "Allow", "POST");
+        ol_reply_problem(r, 405, "Method Not Allowed", "use GET or POST", NULL);
+        ol_reply_header(r, "Allow", "GET, POST");
         return;
     }
     /* S3: a new credential is a permission change, so it needs a fresh MFA code (step-up). */

@@ -60,6 +60,13 @@ int ol_logout(ol_ctx_t *c, const char *session_token);
 int ol_token_create(ol_ctx_t *c, const char *username, const char *name, int days,
                     char *token);
 
+/* The API tokens of username (auth/tokens.c): c->result = {"username", "items": [{"id", "name",
+ * "created_at", "expires_at", "revoked"}]}, never a secret. */
+int ol_token_list(ol_ctx_t *c, const char *username);
+/* Revokes token id - of owner only, unless owner is NULL (administrators). -OL_ENOTFOUND when
+ * there is no such active token. Audited (token.revoke). */
+int ol_token_revoke(ol_ctx_t *c, long long id, const char *owner);
+
 /* Resolves a bearer token or a session cookie to a principal; role strings are allocated in
  * arena. Returns 0 or -OL_EUNAUTH. */
 int ol_authenticate(ol_db_t *db, const char *bearer, const char *session, ol_arena_t *arena,

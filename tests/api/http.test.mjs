@@ -212,7 +212,8 @@ for (const backend of backends()) {
                 ['POST', '/api/v1/articles/KB-000001/history', 'GET'],
                 ['GET', '/api/v1/articles/KB-000001/links/1', 'DELETE'],
                 ['PUT', '/api/v1/session', 'GET, POST, DELETE'],
-                ['GET', '/api/v1/tokens', 'POST'],
+                ['PUT', '/api/v1/tokens', 'GET, POST'],
+                ['GET', '/api/v1/tokens/1', 'DELETE'],
                 ['DELETE', '/api/v1/users', 'GET, POST'], // S4: GET lists users
                 ['POST', '/api/v1/openapi.json', 'GET'],
                 ['PATCH', '/api/v1/search?q=x', 'GET'],
@@ -453,6 +454,20 @@ for (const backend of backends()) {
             res = await api('POST', '/api/v1/tokens', { body: { name: '', days: 99999, extra: 1 }, token: tok });
             assertProblem(res, 400);
             assert.deepEqual(res.json.errors.map((e) => e.field).sort(), ['days', 'extra', 'name']);
+            // S4: the user lists their tokens (never the secrets) and revokes one; it stops at once.
+            res = await api('GET', '/api/v1/tokens', { token: tok });
+            assert.equal(res.status, 200, res.text);
+            assert.deepEqual(res.json.items.map((t) => [t.name, t.revoked]), [['laptop', false]]);
+            assert.ok(!res.text.includes(tok) && !('token_hash' in res.json.items[0]));
+            const id = res.json.items[0].id;
+            assertProblem(await api('GET', '/api/v1/tokens?user=admin', { token: tok }), 403);
+            assertProblem(await api('DELETE', `/api/v1/tokens/${id + 1000}`, { token: tok }), 404);
+            res = await api('DELETE', `/api/v1/tokens/${id}`, { token: null, headers: { Cookie: c, 'X-CSRF-Token': x } });
+            assert.equal(res.status, 204, res.text);
+            assertProblem(await api('GET', '/api/v1/tokens', { token: tok }), 401);
+            res = await api('GET', '/api/v1/tokens?user=webauthor');
+            assert.deepEqual(res.json.items.map((t) => [t.name, t.revoked]), [['laptop', true]]);
+            assertProblem(await api('DELETE', `/api/v1/tokens/${id}`), 404); // already revoked
             // The reader made over the API may read but not create.
             res = await api('POST', '/api/v1/session', { body: { username: 'webreader', password: 'W3b-Reader-pass' }, token: null });
             const rc = res.headers.get('set-cookie').split(';')[0];
