@@ -60,10 +60,13 @@ static int revoke_fn(ol_conn_t *conn, void *arg)
     ol_rows_t *r;
     ol_val_t p[] = {OL_VINT(j->id), OL_VTEXT(j->owner)};
     int rc = ol_db_exec(conn,
-                        "UPDATE api_tokens SET revoked = 1 WHERE id = ?1 AND revoked = 0 AND "
-                        "(?2 IS NULL OR user_id = (SELECT id FROM users WHERE username = ?2)) "
-                        "RETURNING name, (SELECT username FROM users WHERE id = user_id)",
-                        p, 2, &r);
+                        j->owner
+                            ? "UPDATE api_tokens SET revoked = 1 WHERE id = ?1 AND revoked = 0 AND "
+                              "user_id = (SELECT id FROM users WHERE username = ?2) "
+                              "RETURNING name, (SELECT username FROM users WHERE id = user_id)"
+                            : "UPDATE api_tokens SET revoked = 1 WHERE id = ?1 AND revoked = 0 "
+                              "RETURNING name, (SELECT username FROM users WHERE id = user_id)",
+                        p, j->owner ? 2 : 1, &r);
     if (rc)
         return ol_ctx_db_fail(j->c, conn, rc);
     j->found = ol_rows_count(r) > 0;
