@@ -22,6 +22,7 @@ const routes = [
     { path: '/records/:type/:number', component: RecordDetail },
     { path: '/records/:type/:number/edit', component: RecordForm },
     { path: '/account/mfa', component: () => import('./views/MfaView.vue') },
+    { path: '/account/password', component: () => import('./views/PasswordView.vue') },
     { path: '/account/tokens', component: () => import('./views/TokensView.vue') },
     { path: '/admin/roles', component: () => import('./views/admin/RolesView.vue') },
     { path: '/admin/users', component: () => import('./views/admin/UsersView.vue') },

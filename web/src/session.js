@@ -6,6 +6,7 @@ export const session = reactive({
     user: null, // {username, roles}
     types: [], // /api/v1/schema types
     ready: false,
+    passwordExpiresAt: null, // S1: set from the login answer while the expiry warning applies
 });
 
 export function hasRole(role) {
@@ -34,6 +35,7 @@ export async function loadSession() {
 
 export async function afterLogin(answer) {
     setCsrf(answer.csrf_token);
+    session.passwordExpiresAt = answer.password_warning ? answer.password_expires_at : null;
     await loadSession();
 }
 
