@@ -146,10 +146,18 @@ describe('web UI in a browser', () => {
         await page.getByRole('columnheader', { name: 'Created by' }).waitFor();
         await shot(page, 'list');
         // CSV of the rows on screen, in the chosen columns
-        const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV (this page)' }).click()]);
+        const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'CSV of this page' }).click()]);
         const csv = fs.readFileSync(await download.path(), 'utf8');
         assert.ok(csv.startsWith('\ufeffNumber,'), csv.slice(0, 40));
         assert.ok(csv.includes(`${number},${title}`), csv);
+        // every matching record from the server's export (audited), with the list's search
+        const [all] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export all (CSV)' }).click()]);
+        const full = fs.readFileSync(await all.path(), 'utf8');
+        assert.ok(full.startsWith('\ufeffnumber,title,state,'), full.slice(0, 40));
+        assert.equal(full.trim().split('\r\n').length, 2, full); // the header and the one match
+        assert.ok(full.includes(number), full);
+        const audit = await srv.api('GET', '/api/v1/audit?action=record.export');
+        assert.equal(audit.json.items.length, 1, audit.text);
         // a saved view brings the filters back
         await page.getByLabel('View name').fill('证书文章');
         await page.getByRole('button', { name: 'Save view' }).click();

@@ -54,7 +54,7 @@ async function send(method, path, { body, headers = {}, quiet401 = false } = {})
         }
     }
     if (res.status === 401 && !quiet401) onUnauthorized();
-    return { status: res.status, json, headers: res.headers };
+    return { status: res.status, json, text, headers: res.headers };
 }
 
 /** One request; resolves to {status, json, headers} for 2xx, throws ApiError otherwise. */
