@@ -69,6 +69,12 @@ describe('mandatory TOTP at login', () => {
         const tok = (await token.textContent()).trim();
         const me = await srv.api('GET', '/api/v1/session', { token: tok });
         assert.equal(me.json.username, 'newbie', 'the token shown works');
+        // S4: the token is listed (never its secret) and revoked from the same screen, at once.
+        const row = page.locator('table.tokens tr', { hasText: 'laptop' });
+        await row.getByText('active').waitFor();
+        await page.getByRole('button', { name: 'Revoke laptop' }).click();
+        await row.getByText('revoked').waitFor();
+        assert.equal((await srv.api('GET', '/api/v1/session', { token: tok })).status, 401);
         assertClean(assert, page, 'mandatory mfa');
         await page.context().close();
     });
