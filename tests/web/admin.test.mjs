@@ -94,6 +94,36 @@ describe('administration screens', () => {
         await srv?.stop();
     });
 
+    test('adm-1b accounts (S4): a contractor with an expiry, phone masked; disable a leaver, enable, reset a password', async () => {
+        await page.goto(`${base}/admin/users`);
+        await page.locator('#nu-username').fill('connie');
+        await page.getByLabel('Display name').fill('Connie Contractor');
+        await page.getByLabel('Initial password').fill('Cn7#pQw2-Zx8v');
+        await page.getByLabel('Phone').fill('13912345678');
+        await page.locator('#nu-kind').selectOption('contractor');
+        await page.getByRole('button', { name: 'Create user' }).click();
+        await page.getByText('User connie created.').waitFor();
+        const row = page.locator('tr[data-user=connie]');
+        await row.getByRole('cell', { name: 'Contractor', exact: true }).waitFor();
+        await row.getByText('139****5678').waitFor();
+        assert.notEqual((await row.locator('td').nth(3).textContent()).trim(), '—', 'an expiry was set');
+        await page.locator('#why-connie').fill('left the project');
+        await page.getByRole('button', { name: 'Disable connie' }).click();
+        await row.getByText('Disabled (left the project)').waitFor();
+        assert.equal((await srv.api('GET', '/api/v1/users/connie')).json.disabled, true);
+        await page.getByRole('button', { name: 'Enable connie' }).click();
+        await row.getByRole('cell', { name: 'Enabled', exact: true }).waitFor();
+        await page.locator('#pw-connie').fill('Rz5%tYu8-Mn3k');
+        await page.getByRole('button', { name: 'Reset password connie' }).click();
+        await page.getByText('Password of connie reset').waitFor();
+        assert.equal((await srv.api('GET', '/api/v1/users/connie')).json.must_change_password, true);
+        await page.locator('#ul-kind').selectOption('contractor');
+        await page.locator('tr[data-user]').first().waitFor();
+        assert.deepEqual(await page.locator('tr[data-user]').evaluateAll((rs) => rs.map((r) => r.dataset.user)), ['connie']);
+        await shot(page, 'users');
+        assertClean(assert, page, 'accounts');
+    });
+
     test('adm-2 an access review: create, start, attest every item, complete', async () => {
         await page.getByRole('link', { name: 'Access review' }).first().click();
         await page.getByRole('link', { name: 'New' }).click();
