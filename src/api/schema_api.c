@@ -49,6 +49,8 @@ static json_t *field_json(const ol_field_t *f)
     }
     if (f->type == OL_F_ENUM)
         json_object_set_new(o, "values", strings(f->values));
+    if (f->flags & OL_FIELD_SENSITIVE) /* S7: shown masked; ?reveal= for those allowed */
+        json_object_set_new(o, "sensitive", json_true());
     if (f->default_json)
         json_object_set_new(o, "default", json_loads(f->default_json, JSON_DECODE_ANY, NULL));
     return o;
@@ -70,7 +72,8 @@ static json_t *type_json(const ol_record_type_t *t, const char *const *roles)
                       "requires", strings(tr->requires), "reason_required",
                       tr->reason_required != 0, "allowed", ol_authz(roles, t->name, action)));
     }
-    static const char *const actions[] = {"read", "create", "update", "comment", "export", NULL};
+    static const char *const actions[] = {"read",   "create", "update", "comment",
+                                          "export", "reveal", NULL};
     json_t *may = json_object();
     for (const char *const *a = actions; *a; a++)
         json_object_set_new(may, *a, json_boolean(ol_authz(roles, t->name, *a)));

@@ -149,6 +149,13 @@ describe('web UI serving', () => {
         assert.equal(kb2.may.read, true);
         assert.equal(kb2.may.create, false);
         assert.equal(kb2.transitions.find((t) => t.name === 'publish').allowed, false);
+        // S7: sensitive fields are marked, and who may reveal them is said
+        const ct = r.json.types.find((t) => t.path === 'contacts');
+        assert.equal(ct.fields.find((f) => f.name === 'phone').sensitive, true);
+        assert.equal(ct.fields.find((f) => f.name === 'email').sensitive, undefined);
+        assert.equal(ct.may.reveal, false);
+        const adminCt = (await srv.api('GET', '/api/v1/schema')).json.types.find((t) => t.path === 'contacts');
+        assert.equal(adminCt.may.reveal, true);
         assert.equal((await srv.api('POST', '/api/v1/schema', { body: {} })).status, 405);
     });
 });

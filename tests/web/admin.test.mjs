@@ -124,6 +124,21 @@ describe('administration screens', () => {
         assertClean(assert, page, 'accounts');
     });
 
+    test('adm-1c S7: a contact\'s phone is masked; an administrator reveals it, and the reveal is audited', async () => {
+        const ct = await srv.api('POST', '/api/v1/contacts', { body: { title: '张三', phone: '13512348888' } });
+        assert.equal(ct.status, 201, ct.text);
+        await page.goto(`${base}/records/contacts/${ct.json.number}`);
+        const phone = page.locator('dd[data-field=phone]');
+        await phone.getByText('135****8888').waitFor();
+        await page.getByRole('button', { name: /^Reveal Phone/ }).click();
+        await phone.getByText('13512348888').waitFor();
+        await page.getByText('the reveal is recorded in the audit trail').waitFor();
+        const audit = await srv.api('GET', `/api/v1/audit?action=record.reveal&target=${ct.json.number}`);
+        assert.equal(audit.json.items.length, 1, audit.text);
+        await shot(page, 'reveal');
+        assertClean(assert, page, 'reveal');
+    });
+
     test('adm-2 an access review: create, start, attest every item, complete', async () => {
         await page.getByRole('link', { name: 'Access review' }).first().click();
         await page.getByRole('link', { name: 'New' }).click();
