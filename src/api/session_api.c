@@ -172,8 +172,9 @@ void ol_api_me(ol_req_t *r, ol_call_t *call)
     json_t *roles = json_array();
     for (const char *const *s = call->who.roles; *s; s++)
         json_array_append_new(roles, json_string(*s));
-    json_t *out = json_pack("{sssosb}", "username", call->who.username, "roles", roles,
-                            "via_session", call->who.via_session);
+    json_t *out = json_pack("{sssosbso}", "username", call->who.username, "roles", roles,
+                            "via_session", call->who.via_session, "locale",
+                            ol_api_locale_of(call));
     if (call->who.via_session)
         json_object_set_new(out, "csrf_token", json_string(call->who.csrf));
     ol_reply_json(r, 200, out);

@@ -160,6 +160,33 @@ describe('web UI serving', () => {
     });
 });
 
+describe('preferences', () => {
+    test('web-8 the UI language is remembered per user on the server, validated and audited', async () => {
+        const srv = await startServer({ users: [{ name: 'lin', roles: [] }] });
+        try {
+            const as = { token: srv.tokens.lin };
+            assert.deepEqual((await srv.api('GET', '/api/v1/me/preferences', as)).json, { locale: null });
+            let r = await srv.api('PATCH', '/api/v1/me/preferences', { ...as, body: { locale: 'fr' } });
+            assert.equal(r.status, 400, r.text);
+            assert.deepEqual(r.json.errors.map((e) => `${e.field}:${e.code}`), ['locale:enum']);
+            r = await srv.api('PATCH', '/api/v1/me/preferences', { ...as, body: { locale: 'zh-CN', theme: 'dark' } });
+            assert.equal(r.status, 400, r.text);
+            assert.equal((await srv.api('GET', '/api/v1/session', as)).json.locale, null, 'nothing changed');
+            r = await srv.api('PATCH', '/api/v1/me/preferences', { ...as, body: { locale: 'zh-CN' } });
+            assert.equal(r.status, 200, r.text);
+            assert.equal((await srv.api('GET', '/api/v1/session', as)).json.locale, 'zh-CN');
+            assert.equal((await srv.api('GET', '/api/v1/session')).json.locale, null, 'per user');
+            r = await srv.api('PATCH', '/api/v1/me/preferences', { ...as, body: { locale: null } });
+            assert.deepEqual(r.json, { locale: null });
+            const audit = await srv.api('GET', '/api/v1/audit?action=user.preferences');
+            assert.equal(audit.json.items.length, 2);
+            assert.equal((await srv.api('DELETE', '/api/v1/me/preferences', as)).status, 405);
+        } finally {
+            await srv.stop();
+        }
+    });
+});
+
 describe('web_root configuration', () => {
     test('web-7 a web_root that is not a directory is refused at start', async () => {
         await assert.rejects(startServer({ args: ['--web_root', '/nonexistent/dir'] }), /web_root/);

@@ -203,6 +203,13 @@ describe('web UI in a browser', () => {
         await page.getByRole('link', { name: '首页' }).waitFor();
         assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
         await shot(page, 'article-zh');
+        // remembered per user on the server: another browser (empty storage, English) logs in in Chinese
+        const other = await openPage(browser);
+        await login(other, base, 'admin', ADMIN_PASSWORD);
+        await other.getByRole('link', { name: '首页' }).waitFor();
+        assert.equal((await srv.api('GET', '/api/v1/me/preferences')).json.locale, 'zh-CN');
+        assertClean(assert, other, 'language in another browser');
+        await other.context().close();
         await page.locator('#lang').selectOption('en');
         await page.getByRole('link', { name: 'Home' }).waitFor();
         assertClean(assert, page, 'language');

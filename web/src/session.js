@@ -1,6 +1,7 @@
 // session.js - who is logged in and the schema the screens are built from (GET /api/v1/schema).
 import { reactive } from 'vue';
 import { api, get, setCsrf } from './api.js';
+import { setLocale } from './i18n.js';
 
 export const session = reactive({
     user: null, // {username, roles}
@@ -27,6 +28,7 @@ export async function loadSession() {
     }
     setCsrf(r.json.csrf_token);
     session.user = { username: r.json.username, roles: r.json.roles || [] };
+    if (r.json.locale) setLocale(r.json.locale); // the language the user chose, on any browser
     const schema = await get('/api/v1/schema');
     session.types = schema.types;
     session.ready = true;
@@ -37,6 +39,12 @@ export async function afterLogin(answer) {
     setCsrf(answer.csrf_token);
     session.passwordExpiresAt = answer.password_warning ? answer.password_expires_at : null;
     await loadSession();
+}
+
+/** Switches the language and, when logged in, remembers it for the user on the server. */
+export async function chooseLocale(l) {
+    setLocale(l);
+    if (session.user) await api('PATCH', '/api/v1/me/preferences', { body: { locale: l } }).catch(() => {});
 }
 
 export async function logout() {
