@@ -15,6 +15,11 @@ static const char *const keys[] = {
 #undef XX
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
+static const char *const descriptions[] = {
+#define XX(key, def, desc) desc,
+    OL_CONFIG_MAP(XX)
+#undef XX
+};
 
 static const char **slot(ol_config_t *cfg, const char *key)
 {
@@ -295,6 +300,16 @@ int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
 size_t ol_config_count(void)
 {
     return NKEYS;
+}
+
+const char *ol_config_default(size_t k)
+{
+    return ((const char *const *)&defaults)[k];
+}
+
+const char *ol_config_description(size_t k)
+{
+    return descriptions[k];
 }
 
 const char *ol_config_shown(const ol_config_t *cfg, size_t k, const char **key, char *buf,

@@ -107,6 +107,9 @@ int ol_config_check_s9(const ol_config_t *cfg, char *err, size_t errlen);
 /* The number of settings, and setting k as it may be shown: its key in *key and its value, with
  * a password in a database URL masked (then written into buf). */
 size_t ol_config_count(void);
+/* Setting k's documented default and description. */
+const char *ol_config_default(size_t k);
+const char *ol_config_description(size_t k);
 const char *ol_config_shown(const ol_config_t *cfg, size_t k, const char **key, char *buf,
                             size_t len);
 /* The check of web_root: empty (the default) or an existing directory (core/config_web.c). */

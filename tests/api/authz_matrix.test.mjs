@@ -54,6 +54,7 @@ const MATRIX = [
     ['PUT', '/api/v1/users/u-tester/access', { roles: ['tester'] }, ADMIN],
     ['POST', '/api/v1/users', { username: 'matrix-user', password: 'Matrix-Passw0rd-9!', roles: [] }, ADMIN],
     ['GET', '/api/v1/users', null, READERS],
+    ['GET', '/api/v1/policies', null, READERS],
     ['GET', '/api/v1/tokens', null, ALL],
     ['GET', '/api/v1/tokens?user=matrix-victim', null, READERS],
     ['GET', '/api/v1/users/matrix-victim', null, READERS],

@@ -54,5 +54,18 @@ for (const backend of backends()) {
             const v = await srv.api('GET', '/api/v1/audit/verify');
             assert.equal(v.json.ok, true, v.text);
         });
+
+        test('config-3 GET /api/v1/policies shows the settings in effect with their defaults, to administrators and auditors', async () => {
+            const res = await srv.api('GET', '/api/v1/policies');
+            assert.equal(res.status, 200, res.text);
+            const by = Object.fromEntries(res.json.items.map((i) => [i.key, i]));
+            assert.deepEqual(by.lockout_threshold, {
+                key: 'lockout_threshold', value: '6', default: '5',
+                description: 'S2: consecutive failed logins that lock an account',
+            });
+            assert.equal(by.review_days_privileged.value, '30');
+            assert.equal(by.password_history.default, '10');
+            assert.ok(!/:[^@/]+@/.test(by.db.value), 'no password of a database URL');
+        });
     });
 }

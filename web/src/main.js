@@ -28,6 +28,8 @@ const routes = [
     { path: '/admin/users', component: () => import('./views/admin/UsersView.vue') },
     { path: '/admin/groups', component: () => import('./views/admin/GroupsView.vue') },
     { path: '/admin/org-units', component: () => import('./views/admin/OrgUnitsView.vue') },
+    { path: '/admin/policies', component: () => import('./views/admin/PoliciesView.vue') },
+    { path: '/admin/channels', component: () => import('./views/admin/ChannelsView.vue') },
     { path: '/:rest(.*)*', component: () => import('./views/NotFound.vue') },
 ];
 
