@@ -87,6 +87,15 @@
     XX(ldap_group_filter, "", "group search instead, %s = the user's DN, e.g. (member=%s)")  \
     XX(ldap_role_map, "", "group DN=role pairs separated by ';' (DNs compared ignoring case)") \
     XX(ldap_timeout, "5", "seconds to wait for the directory server")                       \
+    /* ---- I2-I4 incidents ---- */                                                           \
+    XX(incident_priority_matrix, "high,high,medium;high,medium,low;medium,low,low",          \
+       "I4: priority by impact (rows high;medium;low) x urgency (columns high,medium,low)")  \
+    XX(incident_level_matrix, "3,4,4;4,4,4;4,4,4;4,4,4",                                     \
+       "I3: starting level 1-4 by importance (rows core;important;general;other) x impact " \
+       "(columns high,medium,low); 1 = 特别重大, 4 = 一般")                                   \
+    XX(incident_level_rise_minutes, "30,180,360",                                            \
+       "I3: minutes open after which a high-impact incident on a core or important service " \
+       "rises one level each (never above 1)")                                               \
     /* ---- web UI ---- */                                                                    \
     XX(web_root, "", "directory of the built web UI (empty = web/dist beside the binary)")
 
@@ -114,6 +123,8 @@ const char *ol_config_shown(const ol_config_t *cfg, size_t k, const char **key, 
                             size_t len);
 /* The check of web_root: empty (the default) or an existing directory (core/config_web.c). */
 int ol_config_check_web(const ol_config_t *cfg, char *err, size_t errlen);
+/* The checks of the incident policies I3, I4 (modules/incident_policy.c). */
+int ol_config_check_incident(const ol_config_t *cfg, char *err, size_t errlen);
 /* Prints "key = value" lines, for `opsledger config check`. */
 void ol_config_print(const ol_config_t *cfg);
 /* The effective database URL (db, or sqlite:DATA/opsledger.db when only data was set). */

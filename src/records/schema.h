@@ -105,6 +105,12 @@ typedef struct {
     const char *const *reveal;  /* S7: who may see sensitive fields in clear (auth/authz.c) */
 } ol_perms_t;
 
+/* Fields the type derives from others (e.g. a priority from impact x urgency): called on every
+ * create, update and transition, inside its transaction, after the input is applied and before
+ * required fields and guards are checked. state is the record's state after the write. It may
+ * set or change any field of rec but not its state. */
+typedef void (*ol_compute_fn)(json_t *rec, const char *state);
+
 typedef struct ol_record_type {
     const char *name;        /* "article": stored in records.type */
     const char *path;        /* "articles": /api/v1/{path} */
@@ -116,6 +122,7 @@ typedef struct ol_record_type {
     const ol_transition_t *transitions;
     size_t ntransitions;
     ol_perms_t perms;
+    ol_compute_fn compute;        /* or NULL */
 } ol_record_type_t;
 
 /* ---- registry -------------------------------------------------------------------------------- */

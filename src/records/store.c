@@ -219,6 +219,8 @@ static int create_job(ol_conn_t *conn, void *arg)
     snprintf(number, sizeof number, "%s-%06lld", t->prefix, ol_rows_int(r, 0, 0));
     ol_rows_free(r);
 
+    if (t->compute)
+        t->compute(j->rec, t->states[0]);
     const json_t *rec = j->rec;
     char *data;
     if ((rc = data_json(c, conn, t, rec, number, &data)))
@@ -290,6 +292,26 @@ static void free_update(void *arg)
     free(j);
 }
 
+/* Runs the type's compute hook and records what it changed alongside the input's changes. */
+static void compute_fields(const ol_record_type_t *t, json_t *rec, const char *state,
+                           json_t *changed)
+{
+    json_t *before = json_copy(rec);
+    t->compute(rec, state);
+    const char *key;
+    json_t *v;
+    json_object_foreach(rec, key, v) {
+        json_t *old = json_object_get(before, key);
+        if (!old || !json_equal(old, v))
+            json_object_set_new(changed, key, json_pack("[OO]", old ? old : json_null(), v));
+    }
+    json_object_foreach(before, key, v) {
+        if (!json_object_get(rec, key))
+            json_object_set_new(changed, key, json_pack("[On]", v));
+    }
+    json_decref(before);
+}
+
 static int update_job(ol_conn_t *conn, void *arg)
 {
     update_job_t *j = arg;
@@ -347,6 +369,8 @@ static int update_job(ol_conn_t *conn, void *arg)
         json_object_set_new(changed, key, json_pack("[OO]", old ? old : json_null(), v));
         json_object_set(rec, key, v);
     }
+    if (t->compute)
+        compute_fields(t, rec, new_state, changed);
     if (ol_schema_check_required(t, rec, j->tr ? j->tr->requires : NULL, c->lang, c->errors)) {
         json_decref(changed);
         rc = ol_ctx_fail(c, -OL_EINVAL, j->tr ? "the transition needs more fields"
