@@ -71,11 +71,12 @@ static const char *const workers[] = {"service_desk", "ops_engineer", "ops_manag
 static const char *const readers[] = {"service_desk", "ops_engineer", "ops_manager",
                                       "emergency_command", "emergency_handling", NULL};
 static const char *const managers[] = {"ops_manager", NULL};
-static const char *const everyone[] = {"*", NULL};
 static const char *const needs_owner[] = {"owner", NULL};
 static const char *const needs_resolution[] = {"resolution", NULL};
 
-/* The reporter confirms the resolution themselves (the service desk may close for them). */
+/* The reporter confirms the resolution themselves (the service desk may close for them). Like
+ * every transition it needs update rights: an administrator grants transition:confirm on
+ * incidents to requesters' roles (auth/authz.h) when end users confirm in person. */
 static int is_reporter(const ol_guard_ctx_t *g, char *msg, size_t msglen)
 {
     const char *reporter = json_string_value(json_object_get(g->record, "reporter"));
@@ -95,7 +96,7 @@ static const ol_transition_t transitions[] = {
     {"resume", st_awaiting, "in_progress", workers, NULL, 0, NULL, "Resume", "继续处理"},
     {"resolve", st_progress, "resolved", engineers, needs_resolution, 0, NULL, "Resolve",
      "解决"},
-    {"confirm", st_resolved, "closed", everyone, NULL, 0, is_reporter, "Confirm and close",
+    {"confirm", st_resolved, "closed", workers, NULL, 0, is_reporter, "Confirm and close",
      "确认关闭"},
     {"close", st_resolved, "closed", desk, NULL, 0, NULL, "Close", "关闭"},
     {"reopen", st_resolved, "in_progress", desk, NULL, 1, NULL, "Reopen", "重新打开"},
@@ -147,7 +148,8 @@ static int level_of(const json_t *rec, int importance, int impact)
 static void set_now(json_t *rec, const char *key)
 {
     char now[32];
-    if (!json_object_get(rec, key))
+    json_t *v = json_object_get(rec, key);
+    if (!v || json_is_null(v))
         json_object_set_new(rec, key, json_string(ol_iso_at(ol_time(), now)));
 }
 
@@ -162,7 +164,7 @@ static void compute(json_t *rec, const char *state)
     if (in_states(state, ended))
         set_now(rec, "resolved_at");
     else
-        json_object_del(rec, "resolved_at"); /* reopened: resolved again later */
+        json_object_set_new(rec, "resolved_at", json_null()); /* reopened: resolved later */
 
     int impact = index_of(ol_incident_levels3, json_object_get(rec, "impact"));
     int urgency = index_of(ol_incident_levels3, json_object_get(rec, "urgency"));
