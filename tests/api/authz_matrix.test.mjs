@@ -66,6 +66,12 @@ const MATRIX = [
     ['POST', '/api/v1/contacts', { title: 'Matrix contact', phone: '13512348888' }, ['admin', 'service_desk', 'ops_engineer', 'ops_manager']],
     ['GET', '/api/v1/contacts/{CT}?reveal=phone', null, ['admin', 'infosec_manager']],
     ['GET', '/api/v1/contacts/export', null, READERS],
+    // I2-I4 incidents (a fresh new incident {INC} for each transition call).
+    ['GET', '/api/v1/incidents', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling']],
+    ['POST', '/api/v1/incidents', { title: 'Matrix incident', reporter: 'u-tester' }, ['admin', 'service_desk', 'ops_manager']],
+    ['GET', '/api/v1/incidents/{INC}', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling']],
+    ['POST', '/api/v1/incidents/{INC}/transitions/assign', { fields: { owner: 'u-tester' } }, ['admin', 'service_desk', 'ops_manager']],
+    ['GET', '/api/v1/incidents/export', null, [...READERS, 'ops_manager']],
     // P7 notifications: channels and the outbox (a fixture channel 'matrix-ch').
     ['GET', '/api/v1/notification_channels', null, READERS],
     ['POST', '/api/v1/notification_channels', { name: 'matrix-new', kind: 'webhook', url: 'http://127.0.0.1:9/' }, ADMIN],
@@ -110,6 +116,11 @@ describe('authorisation matrix [sqlite]', () => {
                     await srv.api('POST', `/api/v1/articles/${a.json.number}/transitions/submit`);
                     fixtures.ART = a.json.number;
                 }
+                if (rawPath.includes('{INC}')) {
+                    const i = await srv.api('POST', '/api/v1/incidents', { body: { title: `Matrix ${role}`, reporter: 'u-tester' } });
+                    assert.equal(i.status, 201, i.text);
+                    fixtures.INC = i.json.number;
+                }
                 if (rawPath.includes('{EL}')) {
                     const e = await srv.api('POST', '/api/v1/elevations', { body: { title: 'Matrix', user: 'u-tester', role: 'tester', reason: 'Fixture for the matrix', days: 1 }, token: srv.tokens['u-tester'] });
                     fixtures.EL = e.json.number;
@@ -128,7 +139,7 @@ describe('authorisation matrix [sqlite]', () => {
                     fixtures.ITEM = list.find((i) => i.username !== me).id; // not the caller's own right
                 }
                 if (rawPath.includes('{AR}') && method === 'GET') fixtures.AR = fixtures.AR || 'AR-000001';
-                const p = rawPath.replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT)
+                const p = rawPath.replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC)
                     .replace('/items/1', `/items/${fixtures.ITEM ?? 1}`);
                 const res = await srv.api(method, p, { ...(body ? { body } : {}), token: srv.tokens[`u-${role}`] });
                 const ok = res.status !== 401 && res.status !== 403;
