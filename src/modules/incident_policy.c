@@ -57,7 +57,7 @@ int ol_incident_rises(const char *spec, long *minutes, char *err, size_t errlen)
     while (*p) {
         char *end;
         long v = strtol(p, &end, 10);
-        if (end == p || (*end && *end != ',') || v < 1 || v > 525600 || n == 3 ||
+        if (end == p || (*end && (*end != ',' || !end[1])) || v < 1 || v > 525600 || n == 3 ||
             (n && v <= minutes[n - 1])) {
             snprintf(err, errlen, "want up to 3 increasing minute counts, e.g. 30,180,360");
             return -1;
