@@ -188,6 +188,8 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
             ol_authz_reload(db);
         if (tick % SWEEP_EVERY_S == 0 && ol_elevation_sweep(db) < 0)
             ol_log(OL_LOG_WARN, "could not expire the elevations due; will retry");
+        if (tick % SWEEP_EVERY_S == 0 && ol_incident_sweep(db) < 0)
+            ol_log(OL_LOG_WARN, "I3: could not bring incident levels up to date; will retry");
         if (tick % SWEEP_EVERY_S == 0 && ol_access_review_schedule(db) < 0)
             ol_log(OL_LOG_WARN, "could not create the access reviews due; will retry");
     }

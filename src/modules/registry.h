@@ -11,6 +11,8 @@ void ol_schema_register_all(void);
 /* Expires temporary privilege elevations whose time is up (S4); returns how many, or a
  * negative error. Called periodically by serve. */
 int ol_elevation_sweep(ol_db_t *db);
+/* I3: recomputes the level of open high-impact incidents, so it rises while they last. */
+int ol_incident_sweep(ol_db_t *db);
 
 /* Creates and starts the access reviews that are due (S4); returns how many, or a negative
  * error. Called periodically by serve. */

@@ -124,6 +124,18 @@ for (const backend of backends()) {
             assert.equal((await bump(general)).level, 4, 'a general service does not rise');
             fs.writeFileSync(clockFile, String(181 * 60));
             assert.equal((await bump(core)).level, 1, 'after 3 hours: 特别重大');
+
+            // Untouched, an open incident still rises: serve's sweep recomputes it.
+            const idle = await create({ title: 'Idle core outage', importance: 'important', impact: 'high' });
+            assert.equal(idle.level, 4);
+            fs.writeFileSync(clockFile, String(181 * 60 + 31 * 60));
+            let seen = idle;
+            for (let k = 0; k < 30 && seen.level !== 3; k++) {
+                await new Promise((r) => setTimeout(r, 500));
+                seen = await get(idle.number);
+            }
+            assert.equal(seen.level, 3, 'the sweep raised the level without a write by anyone');
+            assert.equal(seen.updated_by, 'system');
             fs.writeFileSync(clockFile, '0');
         });
 
