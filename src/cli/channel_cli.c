@@ -23,16 +23,6 @@ static const char usage[] =
     "       opsledger channel disable NAME\n"
     "       (secrets: --secret-file FILE or OPSLEDGER_CHANNEL_SECRET; never on the command line)\n";
 
-static void print_failure(const ol_ctx_t *c, int rc, const char *what)
-{
-    fprintf(stderr, "opsledger: cannot %s: %s\n", what, c->detail[0] ? c->detail : ol_strerror(rc));
-    size_t i;
-    json_t *e;
-    json_array_foreach(c->errors, i, e)
-        fprintf(stderr, "  %s: %s\n", json_string_value(json_object_get(e, "field")),
-                json_string_value(json_object_get(e, "message")));
-}
-
 static int add(const ol_config_t *cfg, ol_ctx_t *c, int argc, char **argv)
 {
     static const char *const flags[][2] = {{"kind", "kind"}, {"url", "url"}, {"format", "format"},
@@ -134,7 +124,7 @@ int ol_cli_channel(ol_config_t *cfg, int argc, char **argv)
             printf("channel %s disabled\n", argv[2]);
     }
     if (rc)
-        print_failure(&c, rc, verb);
+        ol_cli_print_failure(&c, rc, verb);
     ol_ctx_clear(&c);
     ol_db_close(db);
     return rc ? 1 : 0;

@@ -36,5 +36,8 @@ char *ol_cli_read_secret(const char *file, const char *env, const char *prompt, 
 /* Finds "--name value" or "--name=value" in argv; NULL when absent. */
 const char *ol_cli_flag(int argc, char **argv, const char *name);
 int ol_cli_has(int argc, char **argv, const char *name);
+/* Prints "cannot WHAT: detail" and the per-field errors of a refused operation to stderr. */
+struct ol_ctx;
+void ol_cli_print_failure(const struct ol_ctx *c, int rc, const char *what);
 
 #endif

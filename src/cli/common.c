@@ -8,7 +8,9 @@
 
 #include "auth/auth.h"
 #include "cli/cli.h"
+#include "core/err.h"
 #include "core/mem.h"
+#include "records/ctx.h"
 
 const char *ol_cli_flag(int argc, char **argv, const char *name)
 {
@@ -114,4 +116,14 @@ char *ol_cli_read_secret(const char *file, const char *env, const char *prompt, 
         free(b);
     }
     return a;
+}
+
+void ol_cli_print_failure(const ol_ctx_t *c, int rc, const char *what)
+{
+    fprintf(stderr, "opsledger: cannot %s: %s\n", what, c->detail[0] ? c->detail : ol_strerror(rc));
+    size_t i;
+    json_t *e;
+    json_array_foreach(c->errors, i, e)
+        fprintf(stderr, "  %s: %s\n", json_string_value(json_object_get(e, "field")),
+                json_string_value(json_object_get(e, "message")));
 }

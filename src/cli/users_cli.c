@@ -27,16 +27,6 @@ static const char usage[] =
     "       opsledger user mfa-reset NAME\n"
     "       (passwords: --password-file, OPSLEDGER_USER_PASSWORD, or asked on the terminal)\n";
 
-static void print_failure(const ol_ctx_t *c, int rc, const char *what)
-{
-    fprintf(stderr, "opsledger: cannot %s: %s\n", what, c->detail[0] ? c->detail : ol_strerror(rc));
-    size_t i;
-    json_t *e;
-    json_array_foreach(c->errors, i, e)
-        fprintf(stderr, "  %s: %s\n", json_string_value(json_object_get(e, "field")),
-                json_string_value(json_object_get(e, "message")));
-}
-
 static void print_json(const json_t *v)
 {
     char *s = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -184,7 +174,7 @@ int ol_cli_user(ol_config_t *cfg, int argc, char **argv)
             printf("password of %s reset; it must be changed at the next login\n", argv[2]);
     }
     if (rc && (c.detail[0] || json_array_size(c.errors)))
-        print_failure(&c, rc, verb);
+        ol_cli_print_failure(&c, rc, verb);
     ol_ctx_clear(&c);
     ol_db_close(db);
     return rc ? 1 : 0;
