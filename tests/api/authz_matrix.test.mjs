@@ -27,6 +27,8 @@ const MATRIX = [
     ['GET', '/api/v1/articles/{ART}/links', null, ALL],
     ['POST', '/api/v1/articles/{ART}/transitions/reject', { reason: 'matrix' }, ['admin', 'kb_editor']],
     ['GET', '/api/v1/search?q=matrix', null, ALL],
+    ['GET', '/api/v1/articles/stats?by=state', null, ALL],
+    ['GET', '/api/v1/incidents/stats?by=priority', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling']],
     ['GET', '/api/v1/articles/export?format=json', null, [...READERS, 'kb_editor']],
     ['GET', '/api/v1/elevations/export', null, READERS],
     ['GET', '/api/v1/access_reviews/export', null, READERS],
