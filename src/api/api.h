@@ -46,6 +46,8 @@ void ol_api_session(ol_req_t *r, ol_app_t *app);
 void ol_api_me(ol_req_t *r, ol_call_t *call);
 /* /api/v1/me/preferences (api/prefs_api.c); the user's locale as JSON (null: none chosen). */
 void ol_api_preferences(ol_req_t *r, ol_call_t *call);
+/* /api/v1/views[/{type}/{name}]: saved list views (api/views_api.c). */
+void ol_api_views(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* GET /api/v1/policies: the settings in effect (api/policies_api.c). */
 void ol_api_policies(ol_req_t *r, ol_call_t *call);
 json_t *ol_api_locale_of(ol_call_t *call);

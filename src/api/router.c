@@ -256,6 +256,8 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
     } else if ((nseg == 5 || nseg == 6) && !strcmp(seg[2], "access_reviews") &&
                !strcmp(seg[4], "items")) {
         ol_api_review_items(r, call, seg, nseg);
+    } else if (nseg >= 3 && !strcmp(seg[2], "views")) {
+        ol_api_views(r, call, seg, nseg);
     } else if (nseg == 3 && !strcmp(seg[2], "policies")) {
         ol_api_policies(r, call);
     } else if (nseg == 4 && !strcmp(seg[2], "me") && !strcmp(seg[3], "preferences")) {

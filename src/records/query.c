@@ -313,6 +313,14 @@ int ol_query_add(ol_ctx_t *c, const ol_record_type_t *t, ol_query_t *q, const ch
             return -OL_EINVAL;
         f.values[f.nvalues++] = ol_xstrdup(value);
     }
+    int is_state = f.column && !strcmp(f.column, "state");
+    if (is_state && (op == OL_OP_EQ || op == OL_OP_NE || op == OL_OP_IN))
+        for (int k = 0; k < f.nvalues; k++)
+            if (!ol_schema_state_valid(t, f.values[k])) {
+                for (int i = 0; i < f.nvalues; i++)
+                    free(f.values[i]);
+                return bad(c, key, "value is not a state of this record type");
+            }
     q->filters[q->nfilters++] = f;
     return 0;
 }

@@ -111,6 +111,8 @@ for (const backend of backends()) {
             assert.equal((await api('POST', '/api/v1/groups/team-b/members', { body: { username: 'dora' } })).status, 200);
             const res = await api('PUT', '/api/v1/users/dora/access', { body: { data_scope: 'group' } });
             assert.equal(res.status, 200, res.text);
+            const me = await api('GET', '/api/v1/session', as('dora'));
+            assert.deepEqual(me.json.groups, ['team-b'], 'the home page learns the user\'s teams here');
             const s = await stats('by=category', as('dora'));
             assert.deepEqual(asMap(s), { faq: 1, troubleshooting: 1 });
             assert.equal(s.total, 2);
