@@ -50,9 +50,11 @@ void ol_api_reports(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
     }
     args_t a = {c, NULL, NULL, 0, 0};
     ol_req_query_each(r, on_arg, &a);
-    int rc = a.bad ? ol_ctx_fail(c, -OL_EINVAL, "the report's parameters are invalid")
-             : complaints ? ol_report_complaints(c, a.from, a.to)
-                          : ol_report_satisfaction(c, a.from, a.to);
+    /* With bad arguments the report refuses too (it sees the errors), naming from/to as well. */
+    int rc = complaints ? ol_report_complaints(c, a.from, a.to)
+                        : ol_report_satisfaction(c, a.from, a.to);
+    if (rc == 0 && a.bad)
+        rc = ol_ctx_fail(c, -OL_EINVAL, "the report's parameters are invalid");
     if (rc) {
         ol_api_reply_error(r, rc, c);
         return;

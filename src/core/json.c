@@ -101,7 +101,7 @@ void ol_csv_cell(ol_buf_t *b, const json_t *v)
     if (json_is_string(v))
         s = json_string_value(v);
     else if (v && !json_is_null(v))
-        s = text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        s = text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     int quote = strpbrk(s, ",\"\r\n") != NULL, formula = strchr("=+-@", *s) && *s;
     if (quote || formula)
         ol_buf_append(b, "\"", 1);

@@ -20,7 +20,7 @@ static const ol_field_t fields[] = {
      "Category (e.g. desktop, accounts, data centre)", "服务分类(如桌面、账号、数据中心)"},
     {"owner", OL_F_USER, OL_FIELD_REQUIRED | OL_FIELD_FILTERABLE, 0, 0, NULL, NULL,
      "Service owner", "服务负责人"},
-    {"version", OL_F_STRING, OL_FIELD_REQUIRED | OL_FIELD_FILTERABLE, 1, 32, NULL, "\"1.0\"",
+    {"service_version", OL_F_STRING, OL_FIELD_REQUIRED | OL_FIELD_FILTERABLE, 1, 32, NULL, "\"1.0\"",
      "Version", "版本"},
     {"service_level", OL_F_TEXT, OL_FIELD_SEARCHABLE, 0, 4000, NULL, NULL,
      "Service level (targets, or the SLA it refers to)", "服务级别(目标或所引用的服务级别协议)"},
@@ -46,7 +46,7 @@ static const char *const st_retired[] = {"retired", NULL};
 static const char *const everyone[] = {"*", NULL};
 static const char *const staff[] = {"ops_engineer", "ops_manager", NULL};
 static const char *const managers[] = {"ops_manager", NULL};
-static const char *const needs_version[] = {"version", NULL};
+static const char *const needs_version[] = {"service_version", NULL};
 
 static const ol_transition_t transitions[] = {
     {"publish", st_draft, "active", managers, needs_version, 0, NULL, "Publish", "发布生效"},

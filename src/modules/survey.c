@@ -150,7 +150,7 @@ int ol_survey_closure(ol_conn_t *conn, ol_ctx_t *c, const json_t *rec)
     const char *number = json_string_value(json_object_get(rec, "number"));
     char title[96];
     snprintf(title, sizeof title, "Satisfaction with %s", number);
-    json_t *in = json_pack("{ssssssOsO}", "title", title, "kind", "closure", "subject", number,
+    json_t *in = json_pack("{sssssssOsO}", "title", title, "kind", "closure", "subject", number,
                            "respondent", json_object_get(rec, "requester"), "service",
                            json_object_get(rec, "service"));
     json_t *given = json_pack("{sO}", "rating", json_object_get(rec, "rating"));
