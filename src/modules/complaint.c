@@ -188,7 +188,7 @@ static int check(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state, c
     if (rc)
         return rc;
     const char *svc = json_string_value(json_object_get(rec, "service"));
-    if (svc && (!old || !json_equal(json_object_get(old, "service"), json_object_get(rec, "service")))) {
+    if (svc && ol_sd_changed(old, rec, "service")) {
         json_t *s = NULL;
         rc = ol_rec_find(conn, c, &ol_service_type, svc, &s);
         json_decref(s);
@@ -275,29 +275,15 @@ int ol_complaint_sweep(ol_db_t *db)
     ol_query_init(&query);
     int rc = ol_query_add(&q, &ol_complaint_type, &query, "next_escalation_at[lte]", now);
     if (!rc)
-        rc = ol_query_add(&q, &ol_complaint_type, &query, "state[in]", "open,investigating,answered");
+        rc = ol_query_add(&q, &ol_complaint_type, &query, "state[in]",
+                          "open,investigating,answered");
     if (!rc)
         rc = ol_query_add(&q, &ol_complaint_type, &query, "limit", "200");
     if (!rc)
         rc = ol_rec_list(&q, &ol_complaint_type, &query);
     ol_query_clear(&query);
-    int raised = 0;
-    size_t i;
-    json_t *rec;
-    json_array_foreach(rc ? NULL : json_object_get(q.result, "items"), i, rec) {
-        ol_ctx_t c;
-        ol_ctx_init(&c, db, "system", system_roles);
-        c.via = "system";
-        ol_write_t w;
-        json_t *none = json_object();
-        const char *number = json_string_value(json_object_get(rec, "number"));
-        long long version = json_integer_value(json_object_get(rec, "version"));
-        if (ol_rec_update_prepare(&c, &ol_complaint_type, number, version, none, &w) == 0 &&
-            ol_write_run(db, &w) == 0)
-            raised++;
-        json_decref(none);
-        ol_ctx_clear(&c);
-    }
+    json_t *due = rc ? NULL : json_object_get(q.result, "items");
+    int raised = ol_rec_refresh(db, &ol_complaint_type, due);
     ol_ctx_clear(&q);
     return rc ? rc : raised;
 }

@@ -143,11 +143,12 @@ static int check_service(ol_conn_t *conn, ol_ctx_t *c, json_t *rec)
     const char *number = str(rec, "service");
     json_t *svc = NULL;
     int rc = number ? ol_rec_find(conn, c, &ol_service_type, number, &svc) : -OL_ENOTFOUND;
-    const char *code = rc == -OL_ENOTFOUND                              ? "service_unknown"
-                       : rc                                             ? NULL
-                       : strcmp(str(svc, "state"), "active")            ? "service_inactive"
-                       : json_is_false(json_object_get(svc, "requestable")) ? "service_not_requestable"
-                                                                        : NULL;
+    int requestable = svc && !json_is_false(json_object_get(svc, "requestable"));
+    const char *code = rc == -OL_ENOTFOUND                  ? "service_unknown"
+                       : rc                                 ? NULL
+                       : strcmp(str(svc, "state"), "active") ? "service_inactive"
+                       : !requestable                       ? "service_not_requestable"
+                                                            : NULL;
     if (code) {
         ol_schema_add_error(c->errors, "service", code, c->lang, number ? number : "");
         rc = ol_ctx_fail(c, -OL_EINVAL, "the request names a service it cannot be raised for");
@@ -167,8 +168,9 @@ static int check(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state, c
     int rc = ol_sd_check_party(c, rec, old, "requester");
     if (rc)
         return rc;
-    if (!old || !json_equal(json_object_get(old, "service"), json_object_get(rec, "service"))) {
-        if (old && strcmp(str(old, "state"), "submitted") && strcmp(str(old, "state"), "returned")) {
+    static const char *const unlocked[] = {"submitted", "returned", NULL};
+    if (!old || ol_sd_changed(old, rec, "service")) {
+        if (old && !ol_sd_in(str(old, "state"), unlocked)) {
             ol_schema_add_error(c->errors, "service", "service_locked", c->lang, NULL);
             return ol_ctx_fail(c, -OL_EINVAL, "the service of a request in progress is fixed");
         }
@@ -179,15 +181,13 @@ static int check(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state, c
     int confirming = old && !strcmp(str(old, "state"), "fulfilled") && !strcmp(state, "confirmed");
     static const char *const rated[] = {"rating", "feedback", NULL};
     for (int k = 0; rated[k]; k++) {
-        const json_t *was = old ? json_object_get(old, rated[k]) : NULL, *now = json_object_get(rec, rated[k]);
-        int same = (!was || json_is_null(was)) ? (!now || json_is_null(now)) : json_equal(was, now);
-        if (!same && !confirming) {
+        if (ol_sd_changed(old, rec, rated[k]) && !confirming) {
             ol_schema_add_error(c->errors, rated[k], "rating_on_confirm", c->lang, NULL);
             return ol_ctx_fail(c, -OL_EINVAL, "the requester rates the request when confirming");
         }
     }
     const char *parent = str(rec, "parent");
-    if (parent && (!old || !json_equal(json_object_get(old, "parent"), json_object_get(rec, "parent")))) {
+    if (parent && ol_sd_changed(old, rec, "parent")) {
         json_t *p = NULL;
         rc = ol_rec_find(conn, c, &ol_request_type, parent, &p);
         json_decref(p);

@@ -39,9 +39,10 @@ static int period(ol_ctx_t *c, const char *from, const char *to, char *f, char *
     return 0;
 }
 
-/* Every record of t with field in [from, to) and the extra filter (or NULL), into *items. */
+/* Every record of t with field in [from, to) (the stored forms, "" = open) and the state, when
+ * not NULL, into *items. */
 static int collect(ol_ctx_t *c, const ol_record_type_t *t, const char *field, const char *from,
-                   const char *to, const char *key, const char *value, json_t **items)
+                   const char *to, const char *state, json_t **items)
 {
     char gte[64], lt[64];
     snprintf(gte, sizeof gte, "%s[gte]", field);
@@ -54,8 +55,8 @@ static int collect(ol_ctx_t *c, const ol_record_type_t *t, const char *field, co
         rc = ol_query_add(c, t, &q, gte, from);
     if (!rc && *to)
         rc = ol_query_add(c, t, &q, lt, to);
-    if (!rc && key)
-        rc = ol_query_add(c, t, &q, key, value);
+    if (!rc && state)
+        rc = ol_query_add(c, t, &q, "state", state);
     if (!rc)
         rc = ol_query_add(c, t, &q, "limit", "200");
     *items = json_array();
@@ -86,6 +87,18 @@ static int collect(ol_ctx_t *c, const ol_record_type_t *t, const char *field, co
     return rc;
 }
 
+/* The report's records: the caller's export permission on t, the period checked into f and t2
+ * (stored forms), then the records (see collect). */
+static int gather(ol_ctx_t *c, const ol_record_type_t *t, const char *from, const char *to,
+                  const char *field, const char *state, char *f, char *t2, json_t **items)
+{
+    if (!ol_rec_allowed(c, t, "export"))
+        return ol_ctx_fail(c, -OL_EFORBIDDEN, "this report needs the export permission on %s "
+                                              "records", t->label_en);
+    int rc = period(c, from, to, f, t2);
+    return rc ? rc : collect(c, t, field, f, t2, state, items);
+}
+
 static json_t *period_json(const char *from, const char *to)
 {
     return json_pack("{s:o,s:o}", "from", *from ? json_string(from) : json_null(), "to",
@@ -111,13 +124,10 @@ static void count_in(json_t *obj, const char *key)
 
 int ol_report_complaints(ol_ctx_t *c, const char *from, const char *to)
 {
-    if (!ol_rec_allowed(c, &ol_complaint_type, "export"))
-        return ol_ctx_fail(c, -OL_EFORBIDDEN, "the complaint report needs the export permission "
-                                              "on complaints");
     char f[32], t[32];
     json_t *items;
-    int rc = period(c, from, to, f, t);
-    if (rc || (rc = collect(c, &ol_complaint_type, "created_at", f, t, NULL, NULL, &items)))
+    int rc = gather(c, &ol_complaint_type, from, to, "created_at", NULL, f, t, &items);
+    if (rc)
         return rc;
     char names[OL_COMPLAINT_MAX_LEVELS][32], err[256];
     long hours[OL_COMPLAINT_MAX_LEVELS];
@@ -202,13 +212,10 @@ static json_t *tally_json(const tally_t *t)
 
 int ol_report_satisfaction(ol_ctx_t *c, const char *from, const char *to)
 {
-    if (!ol_rec_allowed(c, &ol_survey_type, "export"))
-        return ol_ctx_fail(c, -OL_EFORBIDDEN, "the satisfaction report needs the export "
-                                              "permission on surveys");
     char f[32], t[32];
     json_t *items;
-    int rc = period(c, from, to, f, t);
-    if (rc || (rc = collect(c, &ol_survey_type, "answered_at", f, t, "state", "answered", &items)))
+    int rc = gather(c, &ol_survey_type, from, to, "answered_at", "answered", f, t, &items);
+    if (rc)
         return rc;
     tally_t all = {0}, kinds[2] = {{0}};
     json_t *services = json_array(); /* [service, tally index] in first-seen order */
@@ -302,7 +309,8 @@ void ol_report_csv(const json_t *report, ol_buf_t *out)
     /* Satisfaction: one row per service, then the total ("(all)"). */
     csv_header(out, service_cols);
     json_t *rows = json_deep_copy(json_object_get(report, "by_service"));
-    json_t *total = json_pack("{sssOsO}", "service", "(all)", "responses", json_object_get(report, "responses"), "average",
+    json_t *total = json_pack("{sssOsO}", "service", "(all)", "responses",
+                              json_object_get(report, "responses"), "average",
                               json_object_get(report, "average"));
     json_object_set_new(total, "distribution",
                         json_deep_copy(json_object_get(report, "distribution")));

@@ -24,6 +24,13 @@ void ol_sd_stamp(json_t *rec, const char *key, int on)
         json_object_set_new(rec, key, json_string(ol_now_iso(now))); /* as created_at */
 }
 
+int ol_sd_changed(const json_t *old, const json_t *rec, const char *key)
+{
+    const json_t *was = old ? json_object_get(old, key) : NULL, *now = json_object_get(rec, key);
+    int was_set = was && !json_is_null(was), now_set = now && !json_is_null(now);
+    return was_set != now_set || (was_set && !json_equal(was, now));
+}
+
 int ol_sd_check_party(ol_ctx_t *c, json_t *rec, const json_t *old, const char *field)
 {
     const char *party = json_string_value(json_object_get(rec, field));

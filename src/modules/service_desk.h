@@ -18,6 +18,10 @@ int ol_sd_in(const char *state, const char *const *list);
 /* Sets rec[key] to now when on and it is unset; to null when not on. */
 void ol_sd_stamp(json_t *rec, const char *key, int on);
 
+/* 1 when rec[key] differs from old[key] (null and absent are the same; on create, old NULL:
+ * when rec[key] is set). */
+int ol_sd_changed(const json_t *old, const json_t *rec, const char *key);
+
 /* Self-service (V2, V3): field names the party a record is for (requester, complainant). On
  * create it defaults to the actor. An actor without a service-desk role may raise a record
  * only for themselves and change only their own records, never handing them to someone else:

@@ -74,10 +74,7 @@ static int check(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state, c
                     !strcmp(state, "answered");
     static const char *const answers[] = {"rating", "comment", NULL};
     for (int k = 0; rc == 0 && answers[k]; k++) {
-        const json_t *was = old ? json_object_get(old, answers[k]) : NULL;
-        const json_t *now = json_object_get(rec, answers[k]);
-        int same = (!was || json_is_null(was)) ? (!now || json_is_null(now)) : json_equal(was, now);
-        if (!same && !answering) {
+        if (ol_sd_changed(old, rec, answers[k]) && !answering) {
             ol_schema_add_error(c->errors, answers[k], "rating_on_answer", c->lang, NULL);
             rc = ol_ctx_fail(c, -OL_EINVAL, "a survey is answered by its answer transition");
         }

@@ -165,16 +165,24 @@ static int history(ol_conn_t *conn, long long id, long long version, const ol_ct
     return rc;
 }
 
+/* The row of the record of type t with this number into *r (caller frees; 0 rows when none). */
+static int select_row(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t, const char *number,
+                      ol_rows_t **r)
+{
+    ol_val_t p[] = {OL_VTEXT(t->name), OL_VTEXT(number)};
+    int rc = ol_db_exec(conn, "SELECT " OL_REC_COLUMNS " FROM records WHERE type = ?1 AND number = ?2",
+                        p, 2, r);
+    return rc ? ol_ctx_db_fail(c, conn, rc) : 0;
+}
+
 /* Loads a record by number for update, with its id. */
 static int load(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t, const char *number,
                 json_t **rec, long long *id)
 {
     ol_rows_t *r;
-    ol_val_t p[] = {OL_VTEXT(t->name), OL_VTEXT(number)};
-    int rc = ol_db_exec(conn, "SELECT " OL_REC_COLUMNS " FROM records WHERE type = ?1 AND number = ?2",
-                        p, 2, &r);
+    int rc = select_row(c, conn, t, number, &r);
     if (rc)
-        return ol_ctx_db_fail(c, conn, rc);
+        return rc;
     if (ol_rows_count(r) == 0 ||
         !ol_ctx_in_scope(c, ol_rows_get(r, 0, 7), ol_rows_get(r, 0, 6), ol_rows_get(r, 0, 12))) {
         ol_rows_free(r);
@@ -190,11 +198,9 @@ int ol_rec_find(ol_conn_t *conn, ol_ctx_t *c, const ol_record_type_t *t, const c
                 json_t **rec)
 {
     ol_rows_t *r;
-    ol_val_t p[] = {OL_VTEXT(t->name), OL_VTEXT(number)};
-    int rc = ol_db_exec(conn, "SELECT " OL_REC_COLUMNS " FROM records WHERE type = ?1 AND number = ?2",
-                        p, 2, &r);
+    int rc = select_row(c, conn, t, number, &r);
     if (rc)
-        return ol_ctx_db_fail(c, conn, rc);
+        return rc;
     rc = ol_rows_count(r) ? 0 : -OL_ENOTFOUND;
     *rec = rc ? NULL : ol_rec_from_row(t, r, 0);
     ol_rows_free(r);

@@ -43,6 +43,12 @@ int ol_rec_links(ol_ctx_t *c, const ol_record_type_t *t, const char *number);
 int ol_rec_find(ol_conn_t *conn, ol_ctx_t *c, const ol_record_type_t *t, const char *number,
                 json_t **rec);
 
+/* Re-writes each record of items (list output: number and version) with no input, as the
+ * system, so that the type's compute and check hooks bring fields that change with time up to
+ * date; only records that changed are written (history, audit). Returns how many were
+ * (records/refresh.c). */
+int ol_rec_refresh(ol_db_t *db, const ol_record_type_t *t, const json_t *items);
+
 /* Permission check for an action on a type ("read", "create", "update", "comment"). */
 int ol_rec_allowed(const ol_ctx_t *c, const ol_record_type_t *t, const char *action);
 
