@@ -214,6 +214,8 @@ static int check(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state, c
     int level = (int)json_integer_value(json_object_get(rec, "level"));
     if (level < 1 || level > n)
         level = level < 1 ? 1 : n; /* the policy lost levels since: clamp */
+    json_object_set_new(rec, "level", json_integer(level));
+    json_object_set_new(rec, "level_name", json_string(names[level - 1])); /* renamed levels */
     if (ol_iso_parse(json_string_value(json_object_get(rec, "level_since")), &since))
         since = now;
     const char *was = old ? json_string_value(json_object_get(old, "state")) : NULL;
