@@ -35,6 +35,7 @@ for (const backend of backends()) {
                     { name: 'user2', roles: [] },
                 ],
                 env: { OPSLEDGER_TEST_CLOCK: clockFile },
+                args: ['--complaint_notify_channel', 'complaints-desk'],
             });
             const make = async (key, body, publish = true) => {
                 const res = await api('POST', '/api/v1/services', { body: { owner: 'mgr', group: 'desktop', ...body }, token: tok('eng') });
@@ -254,6 +255,10 @@ for (const backend of backends()) {
             assert.equal(esc.status, 200, esc.text);
             assert.deepEqual([esc.json.level, esc.json.level_name, esc.json.state, esc.json.escalations], [3, 'head', 'investigating', 2]);
             assert.equal(esc.json.next_escalation_at, null, 'the last level does not rise');
+            // Each rise, automatic or not, was told to complaint_notify_channel in its transaction.
+            const notices = (await api('GET', '/api/v1/outbox?channel=complaints-desk')).json.items;
+            assert.deepEqual(notices.map((x) => [x.event, x.record]).sort(), [['complaint.escalated', n], ['complaint.escalated', n]]);
+            assert.ok(notices.some((x) => /level 3 \(head\)/.test(x.subject)), JSON.stringify(notices));
             fs.writeFileSync(clockFile, String(200 * 3600));
             await sleep(1500);
             assert.equal((await get()).level, 3);
