@@ -74,6 +74,8 @@ int ol_api_mfa_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* S3: the answer to a password that needs a second factor first. */
 void ol_api_reply_mfa_pending(ol_req_t *r, const ol_mfa_login_t *m);
 void ol_api_audit(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+/* V3 (api/reports_api.c): GET /reports/complaints and /reports/satisfaction, JSON or CSV. */
+void ol_api_reports(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* P7 (api/notify_api.c): /notification_channels..., /outbox...; 1 when the path was one. */
 int ol_api_notify_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 

@@ -135,6 +135,23 @@ static const msg_t catalogue[] = {
     {"masked_mismatch", "is a masked value that does not match the stored one: send the full "
      "new value, or the mask exactly as shown to keep it",
      "是与已存值不符的掩码:请提交完整的新值,或原样提交显示的掩码以保持不变"},
+    /* V1-V3 */
+    {"service_unknown", "is not a service of the catalog: %s", "不是服务目录中的服务:%s"},
+    {"service_inactive", "is not active in the catalog (draft or retired): %s",
+     "在服务目录中未生效(草稿或已下线):%s"},
+    {"service_not_requestable", "cannot be requested from the catalog: %s",
+     "不能在服务目录中申请:%s"},
+    {"service_locked", "cannot change once the request is approved or in fulfilment",
+     "服务请求审批通过或实施后不能更改"},
+    {"request_unknown", "is not a service request: %s", "不是服务请求:%s"},
+    {"party_self", "must be yourself: only the service desk raises records for others",
+     "必须是您本人:只有服务台可以代他人提交"},
+    {"rating_on_confirm", "is given by the requester when confirming the result, and then kept",
+     "由申请人在确认结果时填写,之后不能修改"},
+    {"rating_on_answer", "is given by the respondent when answering the survey, and then kept",
+     "由调查对象在填写调查时给出,之后不能修改"},
+    {"report_time", "must be a UTC time like 2026-11-22T10:00:00Z", "必须是 UTC 时间,例如 2026-11-22T10:00:00Z"},
+    {"report_range", "must be later than from", "必须晚于 from"},
     {"reveal_unknown", "is not a sensitive field of this record type: %s", "不是该记录类型的敏感字段:%s"},
 };
 
