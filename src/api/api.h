@@ -74,5 +74,9 @@ void ol_api_reply_mfa_pending(ol_req_t *r, const ol_mfa_login_t *m);
 void ol_api_audit(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* P7 (api/notify_api.c): /notification_channels..., /outbox...; 1 when the path was one. */
 int ol_api_notify_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+/* I4: /{type}/{number}/sla, /sla/due, /reports/sla (api/sla_api.c); 1 when it answered. */
+int ol_api_sla_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+/* One CSV cell (RFC 4180 quoting; a leading = + - @ made inert with '), no separator. */
+void ol_api_csv_cell(ol_buf_t *b, const json_t *v);
 
 #endif

@@ -88,7 +88,7 @@ static int collect(export_t *e)
     }
 }
 
-static void csv_cell(ol_buf_t *b, const json_t *v)
+void ol_api_csv_cell(ol_buf_t *b, const json_t *v)
 {
     char *text = NULL;
     const char *s = "";
@@ -128,14 +128,14 @@ static void render_csv(export_t *e)
     json_array_foreach(cols, j, col) {
         if (j)
             ol_buf_puts(&e->out, ",");
-        csv_cell(&e->out, col);
+        ol_api_csv_cell(&e->out, col);
     }
     ol_buf_puts(&e->out, "\r\n");
     json_array_foreach(e->items, i, rec) {
         json_array_foreach(cols, j, col) {
             if (j)
                 ol_buf_puts(&e->out, ",");
-            csv_cell(&e->out, json_object_get(rec, json_string_value(col)));
+            ol_api_csv_cell(&e->out, json_object_get(rec, json_string_value(col)));
         }
         ol_buf_puts(&e->out, "\r\n");
     }
