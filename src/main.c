@@ -26,6 +26,7 @@ static const struct {
     {"audit", ol_cli_audit, "audit verify | export [--format jsonl|syslog] [--since ISO] | purge"},
     {"keys", ol_cli_keys, "keys status | rotate [--resume]: field-encryption keys (S7)"},
     {"channel", ol_cli_channel, "channel add|list|test|disable: notification channels (P7)"},
+    {"sla", ol_cli_sla, "sla report|due|sweep: the SLA report, timers due soon, one sweep (I4)"},
 };
 
 static void usage(void)

@@ -76,7 +76,5 @@ void ol_api_audit(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 int ol_api_notify_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* I4: /{type}/{number}/sla, /sla/due, /reports/sla (api/sla_api.c); 1 when it answered. */
 int ol_api_sla_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
-/* One CSV cell (RFC 4180 quoting; a leading = + - @ made inert with '), no separator. */
-void ol_api_csv_cell(ol_buf_t *b, const json_t *v);
 
 #endif

@@ -9,7 +9,6 @@
 
 #include "api/api.h"
 #include "core/err.h"
-#include "core/mem.h"
 #include "records/sla.h"
 
 static void reply(ol_req_t *r, int rc, ol_ctx_t *c)
@@ -20,34 +19,12 @@ static void reply(ol_req_t *r, int rc, ol_ctx_t *c)
         ol_reply_json(r, 200, c->result);
 }
 
-/* The report as CSV: one row per type, kind and priority ("summary"), then one per breach. */
 static void reply_csv(ol_req_t *r, const json_t *report)
 {
-    static const char *const cols[] = {"section", "type", "kind", "priority", "total", "met",
-                                       "breached", "attainment_percent", "number", "category",
-                                       "group", "target_minutes", "due_at", NULL};
-    ol_buf_t b;
-    ol_buf_init(&b);
-    ol_buf_puts(&b, "\xEF\xBB\xBF"); /* a UTF-8 mark, for spreadsheets */
-    for (int k = 0; cols[k]; k++)
-        ol_buf_puts(&b, k ? "," : ""), ol_buf_puts(&b, cols[k]);
-    ol_buf_puts(&b, "\r\n");
-    static const char *const sections[] = {"by_priority", "breaches"};
-    for (int s = 0; s < 2; s++) {
-        size_t i;
-        const json_t *row;
-        json_array_foreach(json_object_get(report, sections[s]), i, row) {
-            ol_buf_puts(&b, s ? "breach" : "summary");
-            for (int k = 1; cols[k]; k++) {
-                ol_buf_puts(&b, ",");
-                ol_api_csv_cell(&b, json_object_get(row, cols[k]));
-            }
-            ol_buf_puts(&b, "\r\n");
-        }
-    }
-    ol_reply(r, 200, "text/csv; charset=utf-8", b.p, b.len);
+    char *text = ol_sla_report_csv(report);
+    ol_reply(r, 200, "text/csv; charset=utf-8", text, strlen(text));
     ol_reply_header(r, "Content-Disposition", "attachment; filename=\"sla-report.csv\"");
-    ol_buf_clear(&b);
+    free(text);
 }
 
 static int get_only(ol_req_t *r)

@@ -79,6 +79,9 @@ int ol_sla_due(ol_ctx_t *c, const char *type_path, long within_seconds, int limi
  * = every type the caller may export; group NULL = all groups. */
 int ol_sla_report(ol_ctx_t *c, time_t from, time_t to, const char *type_path,
                   const char *group);
+/* The report as CSV text (caller frees): a UTF-8 mark, a header, one "summary" row per type,
+ * kind and priority, then one "breach" row per breach. */
+char *ol_sla_report_csv(const json_t *report);
 /* Parses the report's period: month "2026-11", or from/to dates "2026-11-01" (to exclusive)
  * or ISO times; none = the current month in the calendar's zone. Errors go to c->errors. */
 int ol_sla_period(ol_ctx_t *c, const char *month, const char *from, const char *to,

@@ -7,6 +7,7 @@
 #include "auth/authz.h"
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "records/sla.h"
 #include "records/store.h"
 
@@ -287,6 +288,35 @@ int ol_sla_report(ol_ctx_t *c, time_t from, time_t to, const char *type_path, co
                           "total", total, "by_priority", rows, "breaches", breaches);
     c->status = 200;
     return 0;
+}
+
+char *ol_sla_report_csv(const json_t *report)
+{
+    static const char *const cols[] = {"section", "type", "kind", "priority", "total", "met",
+                                       "breached", "attainment_percent", "number", "category",
+                                       "group", "target_minutes", "due_at", NULL};
+    static const char *const sections[] = {"by_priority", "breaches"};
+    ol_buf_t b;
+    ol_buf_init(&b);
+    ol_buf_puts(&b, "\xEF\xBB\xBF"); /* a UTF-8 mark, for spreadsheets */
+    for (int k = 0; cols[k]; k++) {
+        ol_buf_puts(&b, k ? "," : "");
+        ol_buf_puts(&b, cols[k]);
+    }
+    ol_buf_puts(&b, "\r\n");
+    for (int s = 0; s < 2; s++) {
+        size_t i;
+        const json_t *row;
+        json_array_foreach(json_object_get(report, sections[s]), i, row) {
+            ol_buf_puts(&b, s ? "breach" : "summary");
+            for (int k = 1; cols[k]; k++) {
+                ol_buf_puts(&b, ",");
+                ol_json_csv_cell(&b, json_object_get(row, cols[k]));
+            }
+            ol_buf_puts(&b, "\r\n");
+        }
+    }
+    return ol_buf_steal(&b);
 }
 
 /* "2026-11-01" or an ISO time into a UTC time; dates are midnight in the calendar's zone. */
