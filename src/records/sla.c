@@ -332,8 +332,8 @@ static int sweep_job(ol_conn_t *conn, void *arg)
 static int next_due_fn(ol_conn_t *conn, void *arg)
 {
     ol_rows_t *r;
-    int rc = ol_db_exec(conn, "SELECT (SELECT MIN(warn_at) FROM sla_timers), "
-                              "(SELECT MIN(due_at) FROM sla_timers)", NULL, 0, &r);
+    int rc = ol_db_exec(conn, "SELECT (SELECT MIN(warn_at) FROM sla_timers WHERE warn_at IS NOT NULL), "
+                              "(SELECT MIN(due_at) FROM sla_timers WHERE due_at IS NOT NULL)", NULL, 0, &r);
     if (rc)
         return rc;
     long long *next = arg, w = ol_rows_int(r, 0, 0), d = ol_rows_int(r, 0, 1);
