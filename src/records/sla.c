@@ -311,14 +311,20 @@ static int sweep_job(ol_conn_t *conn, void *arg)
         for (int i = 0; rc == 0 && i < ol_rows_count(r); i++) {
             long long at = ol_rows_int(r, i, 10);
             ol_val_t u[] = {OL_VINT(ol_rows_int(r, i, 0)), OL_VINT(at)};
+            /* Claimed by clearing the column: another node's sweep (PostgreSQL) that read the
+             * same row finds it cleared once this commits, and fires nothing. */
+            ol_rows_t *claimed;
             rc = ol_db_exec(conn, breach ? "UPDATE sla_timers SET due_at = NULL, breached_at = ?2 "
-                                           "WHERE id = ?1"
+                                           "WHERE id = ?1 AND due_at = ?2 RETURNING id"
                                          : "UPDATE sla_timers SET warn_at = NULL, warned_at = ?2 "
-                                           "WHERE id = ?1",
-                            u, 2, NULL);
+                                           "WHERE id = ?1 AND warn_at = ?2 RETURNING id",
+                            u, 2, &claimed);
+            int mine = rc == 0 && ol_rows_count(claimed) == 1;
             if (rc == 0)
+                ol_rows_free(claimed);
+            if (mine)
                 rc = fire(conn, &c, r, i, breach, at);
-            if (rc == 0)
+            if (mine && rc == 0)
                 s->fired++;
         }
         ol_rows_free(r);

@@ -202,6 +202,16 @@ static void set_attainment(json_t *row)
                                        : json_null());
 }
 
+/* The type named name when the report covers it (types: the names it covers), else NULL. */
+static const ol_record_type_t *reported_type(const json_t *types, const char *name)
+{
+    size_t k;
+    const json_t *v;
+    json_array_foreach(types, k, v) if (!strcmp(json_string_value(v), name))
+        return ol_schema_by_name(name);
+    return NULL;
+}
+
 int ol_sla_report(ol_ctx_t *c, time_t from, time_t to, const char *type_path, const char *group)
 {
     const ol_record_type_t *only = NULL;
@@ -243,24 +253,16 @@ int ol_sla_report(ol_ctx_t *c, time_t from, time_t to, const char *type_path, co
     json_t *rows = json_array(), *breaches = json_array();
     long long total_met = 0, total_breached = 0;
     for (int i = 0; i < ol_rows_count(met); i++) {
-        const ol_record_type_t *t = ol_schema_by_name(ol_rows_get(met, i, 0));
-        int listed = 0;
-        size_t k;
-        json_t *v;
-        json_array_foreach(types, k, v) listed |= t && !strcmp(json_string_value(v), t->name);
-        if (!listed)
+        const ol_record_type_t *t = reported_type(types, ol_rows_get(met, i, 0));
+        if (!t)
             continue;
         json_t *row = summary_row(rows, t->path, ol_rows_get(met, i, 1), ol_rows_get(met, i, 2));
         add_count(row, "met", ol_rows_int(met, i, 3));
         total_met += ol_rows_int(met, i, 3);
     }
     for (int i = 0; i < ol_rows_count(br); i++) {
-        const ol_record_type_t *t = ol_schema_by_name(ol_rows_get(br, i, 0));
-        int listed = 0;
-        size_t k;
-        json_t *v;
-        json_array_foreach(types, k, v) listed |= t && !strcmp(json_string_value(v), t->name);
-        if (!listed)
+        const ol_record_type_t *t = reported_type(types, ol_rows_get(br, i, 0));
+        if (!t)
             continue;
         json_t *row = summary_row(rows, t->path, ol_rows_get(br, i, 1), ol_rows_get(br, i, 2));
         add_count(row, "breached", 1);
