@@ -272,6 +272,10 @@ for (const backend of backends()) {
             assert.equal((await api('GET', '/api/v1/reports/sla', { token: tok('mgr') })).status, 200);
             assert.equal((await api('GET', '/api/v1/incidents/INC-999999/sla')).status, 404);
             assert.equal((await api('POST', '/api/v1/sla/due', { body: {} })).status, 405);
+            const doc = (await api('GET', '/api/v1/openapi.json')).json;
+            for (const p of ['/api/v1/incidents/{number}/sla', '/api/v1/sla/due', '/api/v1/reports/sla'])
+                assert.ok(doc.paths[p]?.get, `${p} in the OpenAPI document`);
+            assert.ok(!doc.paths['/api/v1/articles/{number}/sla'], 'no SLA route for a type without targets');
         });
     });
 }
