@@ -70,7 +70,7 @@ FIRST=$("$BIN" sla sweep)
 IDLE1=$("$BIN" sla sweep)
 IDLE2=$("$BIN" sla sweep)
 FIRED=$(sqlite3 "$DB" "SELECT (SELECT COUNT(*) FROM sla_breaches), (SELECT COUNT(*) FROM comments WHERE author = 'system')")
-SCAN=$( { /usr/bin/time -f '%e' sqlite3 "$DB" "SELECT COUNT(*) FROM sla_timers WHERE status = 'running' AND (warn_at <= $NOW OR due_at <= $NOW)" >/dev/null; } 2>&1 )
+SCAN=$( { /usr/bin/time -f '%e' sqlite3 "$DB" "SELECT COUNT(*) FROM sla_timers NOT INDEXED WHERE status = 'running' AND (warn_at <= $NOW + 3600 OR due_at <= $NOW + 3600)" >/dev/null; } 2>&1 )
 
 CPU=$(nproc)
 MODEL=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
@@ -88,7 +88,7 @@ REV=$(git rev-parse --short HEAD)
     echo "| $N | $TIMERS | $DUE + $DUE | \`opsledger sla sweep\` | $FIRST |"
     echo "| $N | $TIMERS | 0 (idle) | \`opsledger sla sweep\` | $IDLE1 |"
     echo "| $N | $TIMERS | 0 (idle, again) | \`opsledger sla sweep\` | $IDLE2 |"
-    echo "| $N | $TIMERS | — | full scan of open timers (sqlite3, what a sweep without the index would read) | ${SCAN} s |"
+    echo "| $N | $TIMERS | — | full scan of the timers for those due within the hour (sqlite3, NOT INDEXED: what a sweep without the indexes would read) | ${SCAN} s |"
     echo
     echo "After the tick: breach rows and work notes written: $(echo "$FIRED" | tr '|' ' / '). Query plans: breach read \`$PLAN\`; idle check \`$IDLEPLAN\`."
     echo "The tick's time is measured inside the process (ol_sla_sweep: the two index reads, then one write transaction firing what is due); process start and the database open are not included."

@@ -9,6 +9,8 @@
 
 #include "api/api.h"
 #include "core/err.h"
+#include "core/json.h"
+#include "records/audit.h"
 #include "records/sla.h"
 
 static void reply(ol_req_t *r, int rc, ol_ctx_t *c)
@@ -77,6 +79,16 @@ int ol_api_sla_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
             rc = ol_ctx_fail(c, -OL_EINVAL, "bad query");
         else
             rc = ol_sla_report(c, from, to, ol_req_query(r, "type"), ol_req_query(r, "group"));
+        if (rc == 0) { /* S8: a report of records leaving the system is evidence too */
+            json_t *d = json_pack("{sOsOsOss}", "from", json_object_get(c->result, "from"), "to",
+                                  json_object_get(c->result, "to"), "types",
+                                  json_object_get(c->result, "types"), "format",
+                                  format ? format : "json");
+            char *text = ol_json_dump(d);
+            json_decref(d);
+            rc = ol_audit_write_now(c->db, c, "sla.report", "sla_report", "ok", text);
+            free(text);
+        }
         if (rc == 0 && format && !strcmp(format, "csv"))
             reply_csv(r, c->result);
         else

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "core/err.h"
 #include "modules/registry.h"
+#include "records/audit.h"
 #include "records/sla.h"
 
 static const char *const cli_roles[] = {"admin", NULL};
@@ -31,6 +32,10 @@ static int report(ol_ctx_t *c, int argc, char **argv)
         return ol_ctx_fail(c, -OL_EINVAL, "bad arguments");
     rc = ol_sla_report(c, from, to, ol_cli_flag(argc, argv, "type"),
                        ol_cli_flag(argc, argv, "group"));
+    if (rc == 0) /* S8: as GET /api/v1/reports/sla */
+        rc = ol_audit_write_now(c->db, c, "sla.report", "sla_report", "ok",
+                                format && !strcmp(format, "csv") ? "{\"format\":\"csv\"}"
+                                                                  : "{\"format\":\"json\"}");
     if (rc)
         return rc;
     if (format && !strcmp(format, "csv")) {

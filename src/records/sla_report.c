@@ -85,7 +85,7 @@ int ol_sla_record(ol_ctx_t *c, const ol_record_type_t *t, const char *number)
         json_t *rem = running ? json_integer(remaining(cal, now, (time_t)ol_rows_int(r, i, 5)))
                       : is_paused ? json_integer((target * 60 - used) / 60)
                                   : json_null();
-        json_t *o = json_pack("{sssssssIsososIsosbsIsososbsoso}",
+        json_t *o = json_pack("{sssssssIsososIsosbsIsosbsbsoso}",
                               "kind", ol_rows_get(r, i, 0), "status", status, "calendar",
                               ol_rows_get(r, i, 2), "target_minutes", (json_int_t)target,
                               "started_at", time_or_null(r, i, 4), "deadline",
@@ -93,11 +93,10 @@ int ol_sla_record(ol_ctx_t *c, const ol_record_type_t *t, const char *number)
                               "remaining_minutes", rem, "paused", is_paused,
                               "paused_minutes", (json_int_t)(paused / 60),
                               "warned_at", time_or_null(r, i, 10),
-                              "escalated", time_or_null(r, i, 10),
+                              "escalated", ol_rows_get(r, i, 10) != NULL,
                               "breached", ol_rows_get(r, i, 11) != NULL,
                               "breached_at", time_or_null(r, i, 11),
                               "met_at", time_or_null(r, i, 12));
-        json_object_set_new(o, "escalated", json_boolean(ol_rows_get(r, i, 10) != NULL));
         json_object_set_new(o, "category", json_string(ol_rows_get(r, i, 13)));
         json_object_set_new(o, "priority", json_string(ol_rows_get(r, i, 14)));
         json_array_append_new(timers, o);

@@ -245,6 +245,8 @@ for (const backend of backends()) {
             assert.match(csv.headers.get('content-type'), /text\/csv/);
             assert.match(csv.text, /section,type,kind,priority,total,met,breached,attainment_percent/);
             assert.match(csv.text, /\r\nbreach,incidents,response,high,/);
+            const audited = await api('GET', '/api/v1/audit?action=sla.report&actor=mgr');
+            assert.ok(audited.json.items.length >= 3, audited.text);
             const none = await api('GET', '/api/v1/reports/sla?month=2020-01', { token: tok('mgr') });
             assert.equal(none.json.total.total, 0);
             assert.equal(none.json.total.attainment_percent, null);
