@@ -247,6 +247,9 @@ for (const backend of backends()) {
             assert.match(csv.text, /\r\nbreach,incidents,response,high,/);
             const audited = await api('GET', '/api/v1/audit?action=sla.report&actor=mgr');
             assert.ok(audited.json.items.length >= 3, audited.text);
+            const other = await api('GET', `/api/v1/reports/sla?month=${month}&group=nobody`, { token: tok('mgr') });
+            assert.equal(other.json.total.total, 0, 'the group filter');
+            assert.equal(other.json.group, 'nobody');
             const none = await api('GET', '/api/v1/reports/sla?month=2020-01', { token: tok('mgr') });
             assert.equal(none.json.total.total, 0);
             assert.equal(none.json.total.attainment_percent, null);
