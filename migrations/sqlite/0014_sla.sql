@@ -49,3 +49,18 @@ CREATE TABLE sla_breaches (
     recorded_at    INTEGER NOT NULL
 );
 CREATE INDEX sla_breaches_due ON sla_breaches(due_at);
+
+-- When a record is next due to be looked at again though nobody writes it (I3: an incident's next
+-- level rise), kept by the record engine in the write's transaction; serve's sweep reads what is
+-- due through the index instead of scanning open records. Incidents open at the upgrade are due
+-- at once (wake_at 0): the first sweeps settle each to its real next time.
+CREATE TABLE record_wakeups (
+    record_id   INTEGER PRIMARY KEY REFERENCES records(id),
+    record_type TEXT NOT NULL,
+    number      TEXT NOT NULL,
+    wake_at     INTEGER NOT NULL
+);
+CREATE INDEX record_wakeups_due ON record_wakeups(record_type, wake_at);
+INSERT INTO record_wakeups(record_id, record_type, number, wake_at)
+SELECT id, type, number, 0 FROM records
+WHERE type = 'incident' AND state IN ('new', 'assigned', 'in_progress', 'awaiting_user');

@@ -118,10 +118,125 @@ static int save(ol_conn_t *conn, timer_t_ *t, long long record_id, const ol_reco
                       u, 15, NULL);
 }
 
+/* ---- wake-ups ------------------------------------------------------------------------------- */
+
+static struct {
+    const char *type;
+    ol_wake_fn fn;
+} wakes[8];
+static int nwakes;
+
+void ol_wake_register(const char *type, ol_wake_fn fn)
+{
+    for (int k = 0; k < nwakes; k++)
+        if (!strcmp(wakes[k].type, type)) {
+            wakes[k].fn = fn;
+            return;
+        }
+    if (nwakes < (int)(sizeof wakes / sizeof wakes[0])) {
+        wakes[nwakes].type = type;
+        wakes[nwakes++].fn = fn;
+    }
+}
+
+static ol_wake_fn wake_of(const char *type)
+{
+    for (int k = 0; k < nwakes; k++)
+        if (!strcmp(wakes[k].type, type))
+            return wakes[k].fn;
+    return NULL;
+}
+
+static int set_wake(ol_conn_t *conn, long long record_id, const char *type, const char *number,
+                    time_t at)
+{
+    if (at <= 0) {
+        ol_val_t d[] = {OL_VINT(record_id)};
+        return ol_db_exec(conn, "DELETE FROM record_wakeups WHERE record_id = ?1", d, 1, NULL);
+    }
+    ol_val_t p[] = {OL_VINT(record_id), OL_VTEXT(type), OL_VTEXT(number), OL_VINT(at)};
+    return ol_db_exec(conn,
+                      "INSERT INTO record_wakeups(record_id, record_type, number, wake_at) VALUES "
+                      "(?1, ?2, ?3, ?4) ON CONFLICT(record_id) DO UPDATE SET wake_at = "
+                      "excluded.wake_at",
+                      p, 4, NULL);
+}
+
+typedef struct {
+    const char *type;
+    int limit;
+    time_t now;
+    json_t *numbers;
+    const json_t *next;
+} wake_job_t;
+
+static int wake_due_fn(ol_conn_t *conn, void *arg)
+{
+    wake_job_t *w = arg;
+    ol_rows_t *r;
+    ol_val_t p[] = {OL_VTEXT(w->type), OL_VINT(w->now), OL_VINT(w->limit)};
+    int rc = ol_db_exec(conn, "SELECT number FROM record_wakeups WHERE record_type = ?1 AND "
+                              "wake_at <= ?2 ORDER BY wake_at LIMIT ?3", p, 3, &r);
+    if (rc)
+        return rc;
+    for (int i = 0; i < ol_rows_count(r); i++)
+        json_array_append_new(w->numbers, json_string(ol_rows_get(r, i, 0)));
+    ol_rows_free(r);
+    return 0;
+}
+
+int ol_wake_due(ol_db_t *db, const char *type, int limit, time_t now, json_t **numbers)
+{
+    wake_job_t w = {.type = type, .limit = limit, .now = now, .numbers = json_array()};
+    int rc = ol_db_read(db, wake_due_fn, &w);
+    if (rc) {
+        json_decref(w.numbers);
+        return rc;
+    }
+    *numbers = w.numbers;
+    return 0;
+}
+
+static int wake_settle_fn(ol_conn_t *conn, void *arg)
+{
+    wake_job_t *w = arg;
+    const char *number;
+    const json_t *at;
+    int rc = 0;
+    json_object_foreach((json_t *)w->next, number, at) {
+        long long t = json_integer_value(at);
+        ol_val_t p[] = {OL_VTEXT(w->type), OL_VTEXT(number), OL_VINT(w->now), OL_VINT(t)};
+        rc = t > 0 ? ol_db_exec(conn, "UPDATE record_wakeups SET wake_at = ?4 WHERE record_type = "
+                                      "?1 AND number = ?2 AND wake_at <= ?3", p, 4, NULL)
+                   : ol_db_exec(conn, "DELETE FROM record_wakeups WHERE record_type = ?1 AND "
+                                      "number = ?2 AND wake_at <= ?3", p, 3, NULL);
+        if (rc)
+            break;
+    }
+    return rc;
+}
+
+int ol_wake_settle(ol_db_t *db, const char *type, const json_t *next, time_t now)
+{
+    if (!json_object_size(next))
+        return 0;
+    wake_job_t w = {.type = type, .now = now, .next = next};
+    return ol_db_write(db, wake_settle_fn, &w);
+}
+
+/* ---- keeping timers in step ----------------------------------------------------------------- */
+
 int ol_sla_on_write(ol_conn_t *conn, const ol_ctx_t *c, const ol_record_type_t *t,
                     long long record_id, const json_t *rec)
 {
     (void)c;
+    ol_wake_fn wake = wake_of(t->name);
+    if (wake) {
+        int rc = set_wake(conn, record_id, t->name,
+                          json_string_value(json_object_get(rec, "number")), wake(rec));
+        if (rc)
+            return rc;
+    }
     if (!ol_sla_type_has_policy(t->name))
         return 0;
     const char *state = json_string_value(json_object_get(rec, "state"));

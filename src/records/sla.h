@@ -56,14 +56,30 @@ long ol_sla_parse_duration(const char *s);
 
 /* ---- timers (records/sla.c) ------------------------------------------------------------------ */
 
-/* Brings the record's timers in step with rec (its API form after the write; record_id its
- * row) inside the write's transaction. No SQL for a type without a policy. 0 or a database
- * error. */
+/* Brings the record's timers and wake-up in step with rec (its API form after the write;
+ * record_id its row) inside the write's transaction. No SQL for a type without a policy or a
+ * wake-up rule. 0 or a database error. */
 int ol_sla_on_write(ol_conn_t *conn, const ol_ctx_t *c, const ol_record_type_t *t,
                     long long record_id, const json_t *rec);
 /* One sweep: fires up to sla_sweep_batch due warnings and as many breaches (oldest first).
  * Returns how many fired, or a negative database error. */
 int ol_sla_sweep(ol_db_t *db);
+
+/* ---- wake-ups (records/sla.c) --------------------------------------------------------------- */
+
+/* A type's rule for when one of its records is next due to be looked at again though nobody
+ * writes it (I3: an incident's next level rise): that time, or 0 for never. */
+typedef time_t (*ol_wake_fn)(const json_t *rec);
+/* Registers fn for the type (at start, before serving; up to 8 types). From then on every write
+ * of such a record keeps its row of record_wakeups in step, in the write's transaction
+ * (ol_sla_on_write). */
+void ol_wake_register(const char *type, ol_wake_fn fn);
+/* *numbers = a new array of up to limit numbers of the type's records due by now, oldest
+ * first (by the index on record_type, wake_at). */
+int ol_wake_due(ol_db_t *db, const char *type, int limit, time_t now, json_t **numbers);
+/* next = {number: time or 0}: moves each record's wake-up that is still due by now to the time
+ * (0: removes it), in one transaction; one that a write moved meanwhile stays as it is. */
+int ol_wake_settle(ol_db_t *db, const char *type, const json_t *next, time_t now);
 
 /* ---- reading (records/sla_report.c) ---------------------------------------------------------- */
 
