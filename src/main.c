@@ -27,6 +27,7 @@ static const struct {
     {"keys", ol_cli_keys, "keys status | rotate [--resume]: field-encryption keys (S7)"},
     {"channel", ol_cli_channel, "channel add|list|test|disable: notification channels (P7)"},
     {"report", ol_cli_report, "report complaints|satisfaction [--from ISO] [--to ISO] [--format csv] (V3)"},
+    {"sla", ol_cli_sla, "sla report|due|sweep: the SLA report, timers due soon, one sweep (I4)"},
 };
 
 static void usage(void)

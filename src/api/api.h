@@ -78,5 +78,7 @@ void ol_api_audit(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 void ol_api_reports(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* P7 (api/notify_api.c): /notification_channels..., /outbox...; 1 when the path was one. */
 int ol_api_notify_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+/* I4: /{type}/{number}/sla, /sla/due, /reports/sla (api/sla_api.c); 1 when it answered. */
+int ol_api_sla_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 
 #endif

@@ -38,7 +38,7 @@ void ol_api_reports(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
     ol_ctx_t *c = &call->ctx;
     int complaints = nseg == 4 && !strcmp(seg[3], "complaints");
     if (!complaints && !(nseg == 4 && !strcmp(seg[3], "satisfaction"))) {
-        ol_reply_problem(r, 404, "Not Found", "no such report: use complaints or satisfaction",
+        ol_reply_problem(r, 404, "Not Found", "no such report: use complaints, satisfaction or sla",
                          NULL);
         return;
     }

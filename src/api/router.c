@@ -264,12 +264,14 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
         ol_api_preferences(r, call);
     } else if (ol_api_mfa_route(r, call, seg, nseg)) {
         /* S3: /me/mfa..., /session/step-up, /users/{name}/mfa/reset (api/mfa_api.c) */
-    } else if (!strcmp(seg[2], "reports")) {
-        ol_api_reports(r, call, seg, nseg); /* V3: api/reports_api.c */
+    } else if (!strcmp(seg[2], "reports") && !(nseg == 4 && !strcmp(seg[3], "sla"))) {
+        ol_api_reports(r, call, seg, nseg); /* V3: api/reports_api.c; sla: below */
     } else if (!strcmp(seg[2], "audit")) {
         ol_api_audit(r, call, seg, nseg);
     } else if (ol_api_notify_route(r, call, seg, nseg)) {
         /* P7: /notification_channels..., /outbox... (api/notify_api.c) */
+    } else if (ol_api_sla_route(r, call, seg, nseg)) {
+        /* I4: /{type}/{number}/sla, /sla/due, /reports/sla (api/sla_api.c) */
     } else {
         ol_api_records(r, call, seg, nseg);
     }

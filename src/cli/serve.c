@@ -21,6 +21,7 @@
 #include "records/config_audit.h"
 #include "records/keys.h"
 #include "records/outbox.h"
+#include "records/sla.h"
 
 #define RESERVED_FDS 128 /* descriptors kept for the database, logs and MHD's own */
 #define TRIM_EVERY_S 10  /* seconds between returns of freed heap memory to the system */
@@ -88,6 +89,11 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
         return 1;
     }
     ol_schema_register_all();
+    if (ol_sla_check_types(err, sizeof err)) { /* I4: the policy names real types and states */
+        fprintf(stderr, "opsledger: refusing to start: %s\n", err);
+        ol_db_close(db);
+        return 1;
+    }
     /* S7: the field-encryption keys (made on first start of an SQLite store). */
     if (ol_keys_setup(db, cfg->key_file, ol_db_path(db) != NULL, err, sizeof err)) {
         fprintf(stderr, "opsledger: refusing to start: %s\n", err);
@@ -191,6 +197,9 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
             ol_log(OL_LOG_WARN, "could not expire the elevations due; will retry");
         if (tick % SWEEP_EVERY_S == 0 && ol_incident_sweep(db) < 0)
             ol_log(OL_LOG_WARN, "I3: could not bring incident levels up to date; will retry");
+        /* I4: SLA warnings and breaches due, read by index (an idle tick writes nothing). */
+        if (ol_sla_sweep(db) < 0)
+            ol_log(OL_LOG_WARN, "I4: could not fire the SLA warnings and breaches due; will retry");
         if (tick % SWEEP_EVERY_S == 0 && ol_access_review_schedule(db) < 0)
             ol_log(OL_LOG_WARN, "could not create the access reviews due; will retry");
         if (tick % SWEEP_EVERY_S == 0 && ol_complaint_sweep(db) < 0)

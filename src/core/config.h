@@ -107,6 +107,30 @@
        "V3: notification channel told of each complaint escalation (empty = none)")         \
     XX(survey_period_days, "90",                                                             \
        "V3: days between periodic satisfaction surveys of the period's requesters (0 = off)") \
+    /* ---- I4 SLA: targets, business calendars, timers ---- */                             \
+    XX(sla_policies, "incident/outage/high=10m,2h,7x24;incident/outage/medium=30m,4h,7x24;"   \
+       "incident/outage/low=2h,8h,5x8;incident/performance/high=15m,3h,7x24;"                 \
+       "incident/performance/medium=1h,8h,7x24;incident/performance/low=4h,24h,5x8;"          \
+       "incident/security/high=5m,1h,7x24;incident/security/medium=30m,4h,7x24;"              \
+       "incident/security/low=2h,8h,5x8",                                                     \
+       "I4: SLA targets TYPE/CATEGORY/PRIORITY=RESPONSE,RESOLUTION,CALENDAR separated by ';' " \
+       "(durations 10m, 2h, 1d; calendar 7x24 or 5x8; category * = any)")                     \
+    XX(sla_response_states, "incident=in_progress,awaiting_user,resolved,closed",             \
+       "I4: TYPE=STATES;...: reaching one of these states meets the response target")        \
+    XX(sla_resolution_states, "incident=resolved,closed",                                     \
+       "I4: TYPE=STATES;...: reaching one of these meets the resolution target")             \
+    XX(sla_pause_states, "incident=awaiting_user",                                            \
+       "I4: TYPE=STATES;...: states awaiting the user, in which SLA timers pause")            \
+    XX(sla_cancel_states, "incident=cancelled", "I4: TYPE=STATES;...: states that stop the timers") \
+    XX(sla_warn_percent, "80", "I4: share of a target (percent) at which it is escalated to " \
+       "the second line")                                                                     \
+    XX(sla_channel, "second-line", "I4: notification channel told of SLA warnings and breaches") \
+    XX(sla_calendar_file, "", "I4: holidays and adjusted working days per year (default: "   \
+       "calendars/CN.json beside the binary)")                                                \
+    XX(sla_work_hours, "09:00-18:00", "I4: working hours of the 5x8 calendar")               \
+    XX(sla_timezone, "Asia/Shanghai", "I4: time zone of the calendars: Asia/Shanghai, UTC or " \
+       "a fixed offset such as +08:00")                                                       \
+    XX(sla_sweep_batch, "500", "I4: warnings and breaches one sweep fires at most (each)")    \
     /* ---- web UI ---- */                                                                    \
     XX(web_root, "", "directory of the built web UI (empty = web/dist beside the binary)")
 
@@ -138,6 +162,8 @@ int ol_config_check_web(const ol_config_t *cfg, char *err, size_t errlen);
 int ol_config_check_incident(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the complaint and survey policies V3 (modules/complaint.c). */
 int ol_config_check_complaint(const ol_config_t *cfg, char *err, size_t errlen);
+/* The checks of the SLA policies and calendars I4 (records/sla_policy.c). */
+int ol_config_check_sla(const ol_config_t *cfg, char *err, size_t errlen);
 /* Prints "key = value" lines, for `opsledger config check`. */
 void ol_config_print(const ol_config_t *cfg);
 /* The effective database URL (db, or sqlite:DATA/opsledger.db when only data was set). */

@@ -7,6 +7,7 @@
 #include "records/query.h"
 #include "records/schema.h"
 #include "records/sensitive.h"
+#include "records/sla.h"
 #include "records/store.h"
 
 static json_t *field_schema(const ol_field_t *f)
@@ -203,6 +204,12 @@ static void add_type(json_t *paths, json_t *schemas, const ol_record_type_t *t)
         }
         json_object_set_new(paths, path, item);
     }
+    if (ol_sla_type_has_policy(t->name)) { /* I4 (api/sla_api.c) */
+        snprintf(path, sizeof path, "/api/v1/%s/{number}/sla", t->path);
+        json_object_set_new(paths, path, json_pack("{s[O]s{ssso}}", "parameters", num, "get",
+            "summary", "SLA timers: targets, deadlines, remaining, paused, breached",
+            "responses", responses("200", NULL)));
+    }
     json_decref(num);
 }
 
@@ -249,6 +256,10 @@ json_t *ol_openapi_document(const char *version)
         {"/api/v1/notification_channels/{name}/test", "post", "Queue a test notice", "202"},
         {"/api/v1/outbox", "get", "Notices by state, newest first (cursor)", "200"},
         {"/api/v1/outbox/{id}/retry", "post", "Send a dead notice again", "200"},
+        /* I4 SLA (api/sla_api.c). */
+        {"/api/v1/sla/due", "get", "Open SLA timers due within ?within=60m, soonest first", "200"},
+        {"/api/v1/reports/sla", "get", "SLA report: ?month=YYYY-MM or from/to, type, group, "
+                                       "format=json|csv", "200"},
     };
     for (size_t i = 0; i < sizeof mfa / sizeof mfa[0]; i++) {
         json_t *item = json_object_get(paths, mfa[i].path);

@@ -12,6 +12,7 @@
 #include "records/audit.h"
 #include "records/mask.h"
 #include "records/sensitive.h"
+#include "records/sla.h"
 #include "records/duty.h"
 
 const ol_link_type_t ol_link_types[] = {
@@ -269,6 +270,8 @@ static int create_job(ol_conn_t *conn, void *arg)
     if (rc == 0)
         rc = history(conn, id, 1, c, now, "create", NULL, NULL, NULL, NULL, NULL);
     if (rc == 0)
+        rc = ol_sla_on_write(conn, c, t, id, out); /* I4: timers start with the record */
+    if (rc == 0)
         rc = ol_audit_write(conn, c, "record.create", number, "ok", NULL);
     if (rc) {
         json_decref(out);
@@ -502,6 +505,8 @@ static int update_job(ol_conn_t *conn, void *arg)
         json_decref(out);
         goto out; /* the effect set the context's detail */
     }
+    if (rc == 0)
+        rc = ol_sla_on_write(conn, c, t, id, out); /* I4: timers follow state and priority */
     if (rc == 0) {
         char *detail = j->tr ? NULL : ol_json_dump(changed);
         char action[96];

@@ -93,6 +93,12 @@ const MATRIX = [
     ['POST', '/api/v1/complaints/{CMP}/transitions/take', { fields: { owner: 'u-tester' } }, ['admin', 'service_desk', 'ops_engineer', 'ops_manager']],
     ['GET', '/api/v1/reports/complaints', null, [...READERS, 'ops_manager']],
     ['GET', '/api/v1/reports/satisfaction?format=csv', null, [...READERS, 'service_desk', 'ops_manager']],
+    // I4 SLA: a record's timers (read on the type), the due list (read on a type with targets),
+    // the report (export on such a type).
+    ['GET', '/api/v1/incidents/{INC}/sla', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling']],
+    ['GET', '/api/v1/sla/due?within=2h', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling']],
+    ['GET', '/api/v1/reports/sla?month=2026-11', null, [...READERS, 'ops_manager']],
+    ['GET', '/api/v1/reports/sla?format=csv', null, [...READERS, 'ops_manager']],
     // P7 notifications: channels and the outbox (a fixture channel 'matrix-ch').
     ['GET', '/api/v1/notification_channels', null, READERS],
     ['POST', '/api/v1/notification_channels', { name: 'matrix-new', kind: 'webhook', url: 'http://127.0.0.1:9/' }, ADMIN],
