@@ -266,6 +266,10 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
         ol_api_audit(r, call, seg, nseg);
     } else if (ol_api_notify_route(r, call, seg, nseg)) {
         /* P7: /notification_channels..., /outbox... (api/notify_api.c) */
+    } else if (!strcmp(seg[2], "integrations")) {
+        ol_api_integrations(r, call, seg, nseg); /* I1 (api/intake_api.c) */
+    } else if (nseg == 5 && !strcmp(seg[2], "incidents") && !strcmp(seg[4], "alerts")) {
+        ol_api_incident_alerts(r, call, seg[3]);
     } else {
         ol_api_records(r, call, seg, nseg);
     }
@@ -362,6 +366,10 @@ void ol_api_handle(ol_req_t *r)
     if (nseg >= 4 && !strcmp(seg[2], "session") && !strcmp(seg[3], "mfa")) {
         r->route = "/api/v1/session/mfa"; /* S3: finishing a login, by mfa_token */
         ol_api_session_mfa(r, app, seg, nseg);
+        return;
+    }
+    if (ol_api_intake_route(r, app, seg, nseg)) {
+        release_call(r); /* I1: monitoring posts with an integration's token */
         return;
     }
     authenticated(r, app, seg, nseg);
