@@ -282,10 +282,10 @@ static int on_resolved(ol_conn_t *conn, intake_job_t *j, const ol_alert_t *a, co
     ol_rows_free(r);
     char text[600];
     if (firing == 0 && !strcmp(ol_config()->intake_resolved_action, "resolve")) {
-        snprintf(text, sizeof text, "Resolved by monitoring: %s %s (%lld of %lld alerts "
-                                    "resolved, the last: %.200s at %s).",
-                 all > 1 ? "all alerts of this incident resolved" : "the alert resolved",
-                 j->integration_name, all, all, a->name, now);
+        snprintf(text, sizeof text, "Resolved by monitoring (%s): %s; the last: %.200s at %s.",
+                 j->integration_name,
+                 all > 1 ? "all alerts of this incident resolved" : "its alert resolved", a->name,
+                 now);
         ol_ctx_t ic;
         ol_write_t w;
         inner_ctx(j, &ic);
