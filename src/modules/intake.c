@@ -371,6 +371,9 @@ static int one(ol_conn_t *conn, intake_job_t *j, size_t i, json_t *counts, const
                                "?6, ?7, ?8, ?9, 'firing', 1, ?10, ?11, ?10, ?12, ?13)",
                         p, k.id ? 14 : 13, NULL);
         free(labels);
+        if (rc == -OL_ECONFLICT) /* PostgreSQL: the same new alert in a concurrent webhook */
+            return ol_ctx_fail(j->c, -OL_EUNAVAILABLE, "alert %.200s is being taken by another "
+                               "notification at this moment: send again", a->key);
         if (rc)
             return ol_ctx_db_fail(j->c, conn, rc);
         snprintf(k.incident, sizeof k.incident, "%s", number);
