@@ -522,6 +522,10 @@ int ol_intake_label_rules(const char *spec, const char *field, char *buf, size_t
         }
         *eq = 0;
         int mine = !strcmp(rule, field);
+        if (!eq[1] || eq[1] == ',') {
+            snprintf(err, errlen, "the rule for %s names no label", rule);
+            return -1;
+        }
         for (char *s2 = NULL, *l = strtok_r(eq + 1, ",", &s2); l; l = strtok_r(NULL, ",", &s2)) {
             if (!label_name_ok(l, strlen(l))) {
                 snprintf(err, errlen, "'%.64s' is not a label name", l);
@@ -541,6 +545,11 @@ int ol_intake_severity(const char *spec, const char *severity, const char **impa
                        const char **urgency, char *err, size_t errlen)
 {
     int found = 0;
+    size_t len = strlen(spec);
+    if (len && spec[len - 1] == ';') {
+        snprintf(err, errlen, "a trailing ';'");
+        return -1;
+    }
     for (const char *p = spec; *p;) {
         size_t n = strcspn(p, ";");
         const char *eq = memchr(p, '=', n), *slash = eq ? memchr(eq, '/', n - (size_t)(eq - p))
