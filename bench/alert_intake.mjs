@@ -2,8 +2,9 @@
 // each, as Alertmanager groups them) posted over keep-alive HTTP by CONNS concurrent clients to
 // POST /api/v1/integrations/alertmanager. Phases:
 //   seed    - DISTINCT different alerts, once each: every one opens an incident (engine create);
-//   dedupe  - for SECONDS, batches drawn from those alerts: every alert is a repeat (count and
-//             last_seen updated, no incident) - the steady state of a firing alert set;
+//   dedupe  - for SECONDS, those alerts again in disjoint groups of BATCH (as Alertmanager
+//             re-sends its groups): every alert is a repeat (count and last_seen updated, no
+//             incident) - the steady state of a firing alert set;
 //   new     - for SECONDS, batches of never-seen alerts: every alert opens an incident.
 // Prints one JSON line per phase: alerts/s, webhooks/s, latency per webhook (p50/p99 ms), errors.
 //
@@ -108,14 +109,14 @@ await phase('seed', () => {
     return { body: payload(alerts), n };
 }, 'created');
 
-// dedupe: random batches of known alerts for SECONDS
-const bodies = Array.from({ length: 64 }, () => {
-    const start = Math.floor(Math.random() * Math.max(1, DISTINCT - BATCH));
-    return payload(Array.from({ length: Math.min(BATCH, DISTINCT) }, (_, k) => alertOf(start + k)));
-});
+// dedupe: Alertmanager re-sends each group's firing alerts: the DISTINCT alerts in disjoint
+// groups of BATCH, taken in turn (a group is never in two webhooks at once, as in Alertmanager)
+const groups = [];
+for (let g = 0; g * BATCH < DISTINCT; g++)
+    groups.push({ body: payload(Array.from({ length: Math.min(BATCH, DISTINCT - g * BATCH) }, (_, k) => alertOf(g * BATCH + k))), n: Math.min(BATCH, DISTINCT - g * BATCH) });
 let end = Date.now() + SECONDS * 1000;
 let k = 0;
-await phase('dedupe', () => (Date.now() < end ? { body: bodies[k++ % bodies.length], n: Math.min(BATCH, DISTINCT) } : null), 'deduplicated');
+await phase('dedupe', () => (Date.now() < end ? groups[k++ % groups.length] : null), 'deduplicated');
 
 // new: never-seen alerts for SECONDS
 end = Date.now() + SECONDS * 1000;

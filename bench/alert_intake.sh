@@ -21,6 +21,7 @@ PASSWORD='Adm1n-Passw0rd!'
 [ -x ./opsledger ] || { echo "bench: build ./opsledger first (make opsledger)" >&2; exit 1; }
 
 WORK=$(mktemp -d /tmp/opsledger-intake-bench.XXXXXX)
+chmod 755 "$WORK" # the PostgreSQL test cluster runs as the postgres user
 SRV_PID=
 PG_DIR=
 cleanup() {

@@ -23,6 +23,10 @@
 
 extern const ol_record_type_t ol_incident_type;
 
+/* Alerts looked up, or counted, per statement: a webhook of 100 repeats is a few statements,
+ * not 200. */
+#define CHUNK 100
+
 typedef struct {
     ol_ctx_t *c;
     long long integration;
@@ -31,6 +35,8 @@ typedef struct {
     ol_alerts_t alerts;
     const char **scopes; /* per alert: "service:X" / "ci:X", or NULL (owned strings) */
     struct known *known; /* per alert: what the table held before the batch (see lookup) */
+    long long pending[CHUNK]; /* alerts only counted, written together (see flush) */
+    int npending;
 } intake_job_t;
 
 static void free_job(void *arg)
@@ -244,27 +250,82 @@ typedef struct known {
     int stale;   /* an earlier alert of the batch has the same key: look again */
 } known_t;
 
+#define KNOWN_COLS "a.id, a.incident, a.status, r.state, a.storm_id, a.alert_key FROM alerts a " \
+                   "LEFT JOIN records r ON r.type = 'incident' AND r.number = a.incident WHERE " \
+                   "a.integration_id = ?1 AND a.alert_key"
+
+static void fill_known(const ol_rows_t *r, int row, known_t *k)
+{
+    memset(k, 0, sizeof *k);
+    k->id = ol_rows_int(r, row, 0);
+    snprintf(k->incident, sizeof k->incident, "%s", ol_rows_get(r, row, 1));
+    snprintf(k->status, sizeof k->status, "%s", ol_rows_get(r, row, 2));
+    k->open = is_open(ol_rows_get(r, row, 3));
+    k->storm = ol_rows_int(r, row, 4);
+}
+
 static int lookup(ol_conn_t *conn, intake_job_t *j, const char *key, known_t *k)
 {
     ol_rows_t *r;
     ol_val_t p[] = {OL_VINT(j->integration), OL_VTEXT(key)};
-    int rc = ol_db_exec(conn,
-                        "SELECT a.id, a.incident, a.status, r.state, a.storm_id FROM alerts a "
-                        "LEFT JOIN records r ON r.type = 'incident' AND r.number = a.incident "
-                        "WHERE a.integration_id = ?1 AND a.alert_key = ?2",
-                        p, 2, &r);
+    int rc = ol_db_exec(conn, "SELECT " KNOWN_COLS " = ?2", p, 2, &r);
     if (rc)
         return ol_ctx_db_fail(j->c, conn, rc);
     memset(k, 0, sizeof *k);
-    if (ol_rows_count(r)) {
-        k->id = ol_rows_int(r, 0, 0);
-        snprintf(k->incident, sizeof k->incident, "%s", ol_rows_get(r, 0, 1));
-        snprintf(k->status, sizeof k->status, "%s", ol_rows_get(r, 0, 2));
-        k->open = is_open(ol_rows_get(r, 0, 3));
-        k->storm = ol_rows_int(r, 0, 4);
+    if (ol_rows_count(r))
+        fill_known(r, 0, k);
+    ol_rows_free(r);
+    return 0;
+}
+
+/* "?first, ?first+1, ..." for n (<= CHUNK) placeholders. */
+static void placeholders(char *buf, size_t len, int first, int n)
+{
+    size_t used = 0;
+    for (int k = 0; k < n && used < len; k++)
+        used += (size_t)snprintf(buf + used, len - used, "%s?%d", k ? ", " : "", first + k);
+}
+
+/* Looks up the alerts idx[0..n) (distinct keys; where maps a key to its index) at once. */
+static int lookup_many(ol_conn_t *conn, intake_job_t *j, const size_t *idx, int n,
+                       const json_t *where)
+{
+    char ph[CHUNK * 8], sql[512 + sizeof ph];
+    ol_val_t p[CHUNK + 1];
+    placeholders(ph, sizeof ph, 2, n);
+    snprintf(sql, sizeof sql, "SELECT " KNOWN_COLS " IN (%s)", ph);
+    p[0] = OL_VINT(j->integration);
+    for (int k = 0; k < n; k++)
+        p[k + 1] = OL_VTEXT(j->alerts.items[idx[k]].key);
+    ol_rows_t *r;
+    int rc = ol_db_exec(conn, sql, p, n + 1, &r);
+    if (rc)
+        return ol_ctx_db_fail(j->c, conn, rc);
+    for (int row = 0; row < ol_rows_count(r); row++) {
+        json_t *i = json_object_get(where, ol_rows_get(r, row, 5));
+        if (i)
+            fill_known(r, row, &j->known[json_integer_value(i)]);
     }
     ol_rows_free(r);
     return 0;
+}
+
+/* Writes the repeats counted so far: count + 1 and last_seen, in one statement. */
+static int flush(ol_conn_t *conn, intake_job_t *j, const char *now)
+{
+    if (!j->npending)
+        return 0;
+    char ph[CHUNK * 8], sql[200 + sizeof ph];
+    ol_val_t p[CHUNK + 1];
+    placeholders(ph, sizeof ph, 2, j->npending);
+    snprintf(sql, sizeof sql, "UPDATE alerts SET count = count + 1, last_seen = ?1 WHERE id IN "
+                              "(%s)", ph);
+    p[0] = OL_VTEXT(now);
+    for (int k = 0; k < j->npending; k++)
+        p[k + 1] = OL_VINT(j->pending[k]);
+    int rc = ol_db_exec(conn, sql, p, j->npending + 1, NULL);
+    j->npending = 0;
+    return rc ? ol_ctx_db_fail(j->c, conn, rc) : 0;
 }
 
 /* An alert of an open incident resolved: a work note, or the incident resolved when none of
@@ -310,18 +371,26 @@ static int one(ol_conn_t *conn, intake_job_t *j, size_t i, json_t *counts, const
 {
     const ol_alert_t *a = &j->alerts.items[i];
     known_t k = j->known[i];
-    int rc = k.stale ? lookup(conn, j, a->key, &k) : 0;
+    int rc = k.stale ? flush(conn, j, now) : 0; /* its first occurrence may be pending */
+    if (rc == 0 && k.stale)
+        rc = lookup(conn, j, a->key, &k);
     if (rc)
         return rc;
     const char *action;
     if (k.id && k.open && !a->resolved) {
         /* repeated (or firing again): counted on the alert, no new incident */
         int again = !strcmp(k.status, "resolved");
-        ol_val_t p[] = {OL_VINT(k.id), OL_VTEXT(now)};
-        rc = ol_db_exec(conn, "UPDATE alerts SET count = count + 1, last_seen = ?2, status = "
-                              "'firing', resolved_at = NULL WHERE id = ?1", p, 2, NULL);
-        if (rc)
-            return ol_ctx_db_fail(j->c, conn, rc);
+        if (!again) {
+            j->pending[j->npending++] = k.id;
+            if (j->npending == CHUNK && (rc = flush(conn, j, now)))
+                return rc;
+        } else {
+            ol_val_t p[] = {OL_VINT(k.id), OL_VTEXT(now)};
+            rc = ol_db_exec(conn, "UPDATE alerts SET count = count + 1, last_seen = ?2, status "
+                                  "= 'firing', resolved_at = NULL WHERE id = ?1", p, 2, NULL);
+            if (rc)
+                return ol_ctx_db_fail(j->c, conn, rc);
+        }
         action = again ? "firing_again" : "deduplicated";
         if (again) {
             char text[400];
@@ -393,19 +462,27 @@ static int intake_fn(ol_conn_t *conn, void *arg)
     /* What the table holds of each alert, and how many new firing alerts of each scope this
      * batch brings (a storm in one webhook converges at once). */
     json_t *counts = json_object(), *seen = json_object();
-    int rc = 0;
+    size_t idx[CHUNK];
+    int n = 0, rc = 0;
     for (size_t i = 0; i < j->alerts.n && rc == 0; i++) {
-        known_t *k = &j->known[i];
         const ol_alert_t *a = &j->alerts.items[i];
         if (json_object_get(seen, a->key)) {
-            k->stale = 1;
+            j->known[i].stale = 1;
             continue;
         }
-        json_object_set_new(seen, a->key, json_true());
-        if ((rc = lookup(conn, j, a->key, k)))
-            break;
+        json_object_set_new(seen, a->key, json_integer((json_int_t)i));
+        idx[n++] = i;
+        if (n == CHUNK || i + 1 == j->alerts.n) {
+            rc = lookup_many(conn, j, idx, n, seen);
+            n = 0;
+        }
+    }
+    if (rc == 0 && n)
+        rc = lookup_many(conn, j, idx, n, seen);
+    for (size_t i = 0; i < j->alerts.n && rc == 0; i++) {
+        const known_t *k = &j->known[i];
         const char *s = j->scopes[i];
-        if (s && !a->resolved && !(k->id && k->open)) {
+        if (s && !k->stale && !j->alerts.items[i].resolved && !(k->id && k->open)) {
             json_t *v = json_object_get(counts, s);
             if (v)
                 json_integer_set(v, json_integer_value(v) + 1);
@@ -418,11 +495,17 @@ static int intake_fn(ol_conn_t *conn, void *arg)
     long long tally[6] = {0};
     for (size_t i = 0; i < j->alerts.n && rc == 0; i++)
         rc = one(conn, j, i, counts, now, out, tally);
+    if (rc == 0)
+        rc = flush(conn, j, now);
     json_decref(counts);
     if (rc == 0) {
-        ol_val_t p[] = {OL_VINT(j->integration), OL_VTEXT(now)};
-        rc = ol_db_exec(conn, "UPDATE integrations SET last_used_at = ?2 WHERE id = ?1", p, 2,
-                        NULL);
+        /* At most once a minute: every webhook writing the integration's row would make
+         * concurrent webhooks wait for each other's commit (PostgreSQL row lock). */
+        char stale[32];
+        ol_iso_at(ol_time() - 60, stale);
+        ol_val_t p[] = {OL_VINT(j->integration), OL_VTEXT(now), OL_VTEXT(stale)};
+        rc = ol_db_exec(conn, "UPDATE integrations SET last_used_at = ?2 WHERE id = ?1 AND "
+                              "(last_used_at IS NULL OR last_used_at < ?3)", p, 3, NULL);
         if (rc)
             rc = ol_ctx_db_fail(j->c, conn, rc);
     }
