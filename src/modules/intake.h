@@ -11,7 +11,6 @@
 #include "core/config.h"
 #include "records/ctx.h"
 
-#define OL_INTAKE_KINDS "alertmanager, zabbix, generic"
 
 /* One alert notification, whatever its source; every string is owned (free with
  * ol_alerts_clear). service and ci are the incident's fields, from explicit values (generic
@@ -84,6 +83,5 @@ int ol_intake_label_rules(const char *spec, const char *field, char *buf, size_t
                           const char **out, size_t outmax, char *err, size_t errlen);
 int ol_intake_severity(const char *spec, const char *severity, const char **impact,
                        const char **urgency, char *err, size_t errlen);
-
 
 #endif
