@@ -111,6 +111,16 @@ typedef struct {
  * set or change any field of rec but not its state. */
 typedef void (*ol_compute_fn)(json_t *rec, const char *state);
 
+/* Rules that need other records or the record's previous form (e.g. "the requested service
+ * exists and is active", a level that rises with each escalation): called on every create,
+ * update and transition inside its transaction, after compute. old is the record before the
+ * write (NULL on create; its "state" is the state before), state the state after. It may read
+ * other records (ol_rec_find), set or change fields of rec but not its state, and enqueue
+ * notices. Returns 0, or a negative OL_E* code with per-field errors in c->errors and the
+ * detail set (ol_ctx_fail): then nothing is written. */
+typedef int (*ol_check_fn)(struct ol_conn *conn, struct ol_ctx *c, json_t *rec, const char *state,
+                           const json_t *old);
+
 typedef struct ol_record_type {
     const char *name;        /* "article": stored in records.type */
     const char *path;        /* "articles": /api/v1/{path} */
@@ -123,6 +133,7 @@ typedef struct ol_record_type {
     size_t ntransitions;
     ol_perms_t perms;
     ol_compute_fn compute;        /* or NULL */
+    ol_check_fn check;            /* or NULL */
 } ol_record_type_t;
 
 /* ---- registry -------------------------------------------------------------------------------- */
