@@ -80,5 +80,10 @@ void ol_api_reports(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 int ol_api_notify_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* I4: /{type}/{number}/sla, /sla/due, /reports/sla (api/sla_api.c); 1 when it answered. */
 int ol_api_sla_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+/* I1 (api/intake_api.c): the intake routes, authenticated by an integration's token (1 when
+ * the path was one of them, then replied); integration administration; an incident's alerts. */
+int ol_api_intake_route(ol_req_t *r, ol_app_t *app, char **seg, int nseg);
+void ol_api_integrations(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+void ol_api_incident_alerts(ol_req_t *r, ol_call_t *call, const char *number);
 
 #endif

@@ -131,6 +131,23 @@
     XX(sla_timezone, "Asia/Shanghai", "I4: time zone of the calendars: Asia/Shanghai, UTC or " \
        "a fixed offset such as +08:00")                                                       \
     XX(sla_sweep_batch, "500", "I4: warnings and breaches one sweep fires at most (each)")    \
+    /* ---- I1 monitoring intake ---- */                                                     \
+    XX(intake_label_map, "service=service;ci=instance,host",                                 \
+       "I1: incident fields from alert labels: field=label[,label...] separated by ';' (the " \
+       "first label present wins; fields service, ci)")                                      \
+    XX(intake_severity_map, "critical=high/high;disaster=high/high;high=high/high;"          \
+       "error=high/medium;warning=medium/medium;average=medium/medium;info=low/low;"         \
+       "information=low/low;not_classified=low/low",                                         \
+       "I1: alert severity (lower case) = impact/urgency, separated by ';'")                 \
+    XX(intake_severity_default, "medium/medium",                                             \
+       "I1: impact/urgency of an alert whose severity is absent or not in the map")          \
+    XX(intake_resolved_action, "annotate",                                                   \
+       "I1: when an alert resolves: annotate (a work note; people resolve the incident) or " \
+       "resolve (the incident is resolved once all its alerts are)")                        \
+    XX(intake_storm_threshold, "10",                                                         \
+       "I1: more new alerts than this for one service/CI within the window open one parent " \
+       "incident that the rest join (0 = off)")                                              \
+    XX(intake_storm_window_seconds, "300", "I1: the alert-storm window in seconds")           \
     /* ---- web UI ---- */                                                                    \
     XX(web_root, "", "directory of the built web UI (empty = web/dist beside the binary)")
 
@@ -164,6 +181,8 @@ int ol_config_check_incident(const ol_config_t *cfg, char *err, size_t errlen);
 int ol_config_check_complaint(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the SLA policies and calendars I4 (records/sla_policy.c). */
 int ol_config_check_sla(const ol_config_t *cfg, char *err, size_t errlen);
+/* The checks of the monitoring intake policies I1 (modules/intake_read.c). */
+int ol_config_check_intake(const ol_config_t *cfg, char *err, size_t errlen);
 /* Prints "key = value" lines, for `opsledger config check`. */
 void ol_config_print(const ol_config_t *cfg);
 /* The effective database URL (db, or sqlite:DATA/opsledger.db when only data was set). */

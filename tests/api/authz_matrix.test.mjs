@@ -99,6 +99,16 @@ const MATRIX = [
     ['GET', '/api/v1/sla/due?within=2h', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling']],
     ['GET', '/api/v1/reports/sla?month=2026-11', null, [...READERS, 'ops_manager']],
     ['GET', '/api/v1/reports/sla?format=csv', null, [...READERS, 'ops_manager']],
+    // I1 monitoring intake: integrations (a fixture 'matrix-int'), an incident's alerts, and the
+    // intake routes, which take an integration's token only: a person's token is refused.
+    ['GET', '/api/v1/incidents/{INC}/alerts', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling']],
+    ['GET', '/api/v1/integrations', null, READERS],
+    ['POST', '/api/v1/integrations', { name: 'matrix-new-int', kind: 'generic' }, ADMIN],
+    ['GET', '/api/v1/integrations/matrix-int', null, READERS],
+    ['POST', '/api/v1/integrations/alertmanager', { version: '4', alerts: [] }, []],
+    ['POST', '/api/v1/integrations/zabbix', { event_id: '1', status: 'PROBLEM', trigger_name: 'Matrix' }, []],
+    ['POST', '/api/v1/events', { dedupe_key: 'matrix', summary: 'Matrix event' }, []],
+    ['DELETE', '/api/v1/integrations/matrix-int', null, ADMIN],
     // P7 notifications: channels and the outbox (a fixture channel 'matrix-ch').
     ['GET', '/api/v1/notification_channels', null, READERS],
     ['POST', '/api/v1/notification_channels', { name: 'matrix-new', kind: 'webhook', url: 'http://127.0.0.1:9/' }, ADMIN],
@@ -132,6 +142,7 @@ describe('authorisation matrix [sqlite]', () => {
         fixtures.SVC = svc.json.number;
         const ch = { name: 'matrix-ch', kind: 'webhook', url: 'http://127.0.0.1:9/' };
         assert.equal((await srv.api('POST', '/api/v1/notification_channels', { body: ch })).status, 201);
+        assert.equal((await srv.api('POST', '/api/v1/integrations', { body: { name: 'matrix-int', kind: 'generic' } })).status, 201);
     });
     after(async () => {
         await srv?.stop();
