@@ -266,6 +266,8 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
         ol_api_audit(r, call, seg, nseg);
     } else if (ol_api_notify_route(r, call, seg, nseg)) {
         /* P7: /notification_channels..., /outbox... (api/notify_api.c) */
+    } else if (ol_api_problem_route(r, call, seg, nseg)) {
+        /* Q3: /known_errors/suggest (api/problem_api.c) */
     } else {
         ol_api_records(r, call, seg, nseg);
     }

@@ -16,6 +16,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/tls.h"
+#include "modules/problem.h"
 #include "modules/registry.h"
 #include "records/config_audit.h"
 #include "records/keys.h"
@@ -190,6 +191,8 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
             ol_log(OL_LOG_WARN, "could not expire the elevations due; will retry");
         if (tick % SWEEP_EVERY_S == 0 && ol_incident_sweep(db) < 0)
             ol_log(OL_LOG_WARN, "I3: could not bring incident levels up to date; will retry");
+        if (tick % SWEEP_EVERY_S == 0 && ol_problem_sweep(db) < 0)
+            ol_log(OL_LOG_WARN, "Q2: could not mark the overdue problems; will retry");
         if (tick % SWEEP_EVERY_S == 0 && ol_access_review_schedule(db) < 0)
             ol_log(OL_LOG_WARN, "could not create the access reviews due; will retry");
     }

@@ -96,6 +96,22 @@
     XX(incident_level_rise_minutes, "30,180,360",                                            \
        "I3: minutes open after which a high-impact incident on a core or important service " \
        "rises one level each (never above 1)")                                               \
+    /* ---- Q1-Q4 problems ---- */                                                            \
+    XX(problem_auto_threshold, "3",                                                          \
+       "Q1: incidents of one kind (category + CI, or alert name, or category + service) within " \
+       "problem_auto_window_hours that open a problem automatically (002 §2.4.3)")             \
+    XX(problem_auto_window_hours, "168", "Q1: the window, in hours, those incidents fall in")  \
+    XX(problem_major_high_incidents, "3",                                                    \
+       "Q1: high-priority incidents behind a problem that make it a major problem")            \
+    XX(problem_plan_hours, "72", "Q2: hours to a solution plan for a low/medium known error")  \
+    XX(problem_fix_hours, "24", "Q2: hours to a fix in place for a high-priority known error") \
+    XX(problem_potential_analysis_hours, "120",                                              \
+       "Q2: hours to the analysis of a low/medium potential problem (5 working days)")         \
+    XX(problem_potential_response_hours, "48",                                               \
+       "Q2: hours to the response (assignment) to a high potential problem (2 working days)")  \
+    XX(problem_major_close_hours, "72", "Q2: hours in which a major problem is closed")        \
+    XX(problem_verify_hours, "48",                                                           \
+       "Q4: hours after the fix without a recurrence before a problem may be closed")          \
     /* ---- web UI ---- */                                                                    \
     XX(web_root, "", "directory of the built web UI (empty = web/dist beside the binary)")
 
@@ -125,6 +141,8 @@ const char *ol_config_shown(const ol_config_t *cfg, size_t k, const char **key, 
 int ol_config_check_web(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the incident policies I3, I4 (modules/incident_policy.c). */
 int ol_config_check_incident(const ol_config_t *cfg, char *err, size_t errlen);
+/* The checks of the problem policies Q1-Q4 (modules/problem_policy.c). */
+int ol_config_check_problem(const ol_config_t *cfg, char *err, size_t errlen);
 /* Prints "key = value" lines, for `opsledger config check`. */
 void ol_config_print(const ol_config_t *cfg);
 /* The effective database URL (db, or sqlite:DATA/opsledger.db when only data was set). */

@@ -11,9 +11,26 @@
 
 extern const ol_record_type_t ol_incident_type;
 
+static const char *const system_roles[] = {"admin", NULL};
+
+int ol_sweep_recompute(ol_db_t *db, const ol_record_type_t *t, const json_t *rec)
+{
+    ol_ctx_t c;
+    ol_ctx_init(&c, db, "system", system_roles);
+    c.via = "system";
+    ol_write_t w;
+    json_t *none = json_object();
+    const char *number = json_string_value(json_object_get(rec, "number"));
+    long long version = json_integer_value(json_object_get(rec, "version"));
+    int written = ol_rec_update_prepare(&c, t, number, version, none, &w) == 0 &&
+                  ol_write_run(db, &w) == 0;
+    json_decref(none);
+    ol_ctx_clear(&c);
+    return written;
+}
+
 static int sweep_state(ol_db_t *db, const char *state)
 {
-    static const char *const system_roles[] = {"admin", NULL};
     ol_ctx_t q;
     ol_ctx_init(&q, db, "system", system_roles);
     q.via = "system";
@@ -32,20 +49,8 @@ static int sweep_state(ol_db_t *db, const char *state)
     size_t i;
     json_t *rec;
     json_array_foreach(items, i, rec) {
-        if (json_integer_value(json_object_get(rec, "level")) <= 1)
-            continue;
-        ol_ctx_t c;
-        ol_ctx_init(&c, db, "system", system_roles);
-        c.via = "system";
-        ol_write_t w;
-        json_t *none = json_object();
-        const char *number = json_string_value(json_object_get(rec, "number"));
-        long long version = json_integer_value(json_object_get(rec, "version"));
-        if (ol_rec_update_prepare(&c, &ol_incident_type, number, version, none, &w) == 0 &&
-            ol_write_run(db, &w) == 0)
-            raised++;
-        json_decref(none);
-        ol_ctx_clear(&c);
+        if (json_integer_value(json_object_get(rec, "level")) > 1)
+            raised += ol_sweep_recompute(db, &ol_incident_type, rec);
     }
     ol_ctx_clear(&q);
     return rc ? rc : raised;

@@ -13,6 +13,10 @@ void ol_schema_register_all(void);
 int ol_elevation_sweep(ol_db_t *db);
 /* I3: recomputes the level of open high-impact incidents, so it rises while they last. */
 int ol_incident_sweep(ol_db_t *db);
+/* Re-writes rec (a record of t, as listed) with no input, as "system", so the type's compute hook
+ * brings its derived fields up to date; the engine writes only what changed. Returns 1 when the
+ * write succeeded (a concurrent writer wins: the next sweep retries). */
+int ol_sweep_recompute(ol_db_t *db, const ol_record_type_t *t, const json_t *rec);
 
 /* Creates and starts the access reviews that are due (S4); returns how many, or a negative
  * error. Called periodically by serve. */
