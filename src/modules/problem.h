@@ -33,6 +33,11 @@ int ol_problem_check_recurrence(ol_conn_t *conn, ol_ctx_t *c, const json_t *prob
  * incident, ranked; c->result = {"items": [...]}. limit 1..50. Only what the caller may read. */
 int ol_kedb_suggest(ol_ctx_t *c, const char *q, const char *incident, int limit);
 
+/* Q3: the search terms of text: ASCII words of 3+ letters (lower case), Chinese and other
+ * non-ASCII runs as overlapping 3-character pieces (a 2-character run whole), no duplicates; at
+ * most max, each allocated into terms (caller frees). Returns how many. */
+int ol_kedb_terms(const char *text, char **terms, int max);
+
 /* Q2: re-writes open problems whose deadline passed, so "overdue" is set while they wait.
  * Returns 0 or a negative error. Called periodically by serve. */
 int ol_problem_sweep(ol_db_t *db);

@@ -59,9 +59,14 @@ static int separator(unsigned cp)
            (cp >= 0xFF3B && cp <= 0xFF40) || (cp >= 0xFF5B && cp <= 0xFF65);
 }
 
-static void add_term(suggest_t *s, const char *p, size_t n)
+typedef struct {
+    char **terms;
+    int n, max;
+} terms_t;
+
+static void add_term(terms_t *s, const char *p, size_t n)
 {
-    if (s->nterms == MAX_TERMS)
+    if (s->n == s->max)
         return;
     char *t = ol_xmalloc(n + 1);
     memcpy(t, p, n);
@@ -69,16 +74,16 @@ static void add_term(suggest_t *s, const char *p, size_t n)
     for (char *q = t; *q; q++)
         if (*q >= 'A' && *q <= 'Z')
             *q = (char)(*q - 'A' + 'a');
-    for (int i = 0; i < s->nterms; i++)
+    for (int i = 0; i < s->n; i++)
         if (!strcmp(s->terms[i], t)) {
             free(t);
             return;
         }
-    s->terms[s->nterms++] = t;
+    s->terms[s->n++] = t;
 }
 
 /* A run of non-ASCII characters at off[0..n): 3-character windows, or the run when shorter. */
-static void add_run(suggest_t *s, const char *text, const size_t *off, size_t n)
+static void add_run(terms_t *s, const char *text, const size_t *off, size_t n)
 {
     if (n == 2)
         add_term(s, text + off[0], off[2] - off[0]);
@@ -86,8 +91,9 @@ static void add_run(suggest_t *s, const char *text, const size_t *off, size_t n)
         add_term(s, text + off[i], off[i + 3] - off[i]);
 }
 
-static void split_terms(suggest_t *s, const char *text)
+int ol_kedb_terms(const char *text, char **terms, int max)
 {
+    terms_t t = {terms, 0, max}, *s = &t;
     size_t off[512], n = 0, ascii = 0, len;
     const char *word = NULL;
     for (size_t i = 0;; i += len) {
@@ -109,6 +115,7 @@ static void split_terms(suggest_t *s, const char *text)
         else if (sep || wide)
             ascii = 0;
     }
+    return t.n;
 }
 
 /* ---- candidates and scores -------------------------------------------------------------------- */
@@ -275,7 +282,7 @@ int ol_kedb_suggest(ol_ctx_t *c, const char *q, const char *incident, int limit)
         }
     }
     if (rc == 0) {
-        split_terms(&s, text.p ? text.p : "");
+        s.nterms = ol_kedb_terms(text.p ? text.p : "", s.terms, MAX_TERMS);
         if (s.nterms || s.kind)
             rc = ol_db_read(c->db, suggest_fn, &s);
         else

@@ -15,6 +15,8 @@ const ALL = ROLES;
 const READERS = ['admin', 'auditor']; // read-only access to administration: auditors see everything
 const ADMIN = ['admin'];
 const KB_WRITERS = ['admin', 'kb_author', 'kb_editor'];
+const PRB_READERS = [...READERS, 'problem_manager', 'ops_engineer', 'ops_manager', 'service_desk', 'developer', 'dev_manager',
+    'tester', 'test_manager', 'expert_team'];
 
 // [method, path, body, roles allowed]; {ART}, {EL} are replaced by records made for the test.
 const MATRIX = [
@@ -72,6 +74,13 @@ const MATRIX = [
     ['GET', '/api/v1/incidents/{INC}', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling']],
     ['POST', '/api/v1/incidents/{INC}/transitions/assign', { fields: { owner: 'u-tester' } }, ['admin', 'service_desk', 'ops_manager']],
     ['GET', '/api/v1/incidents/export', null, [...READERS, 'ops_manager']],
+    // Q1-Q4 problems (a fresh new problem {PRB} for each call) and the KEDB suggestions (Q3).
+    ['GET', '/api/v1/problems', null, PRB_READERS],
+    ['POST', '/api/v1/problems', { title: 'Matrix problem' }, ['admin', 'problem_manager', 'ops_engineer', 'ops_manager', 'developer', 'tester']],
+    ['GET', '/api/v1/problems/{PRB}', null, PRB_READERS],
+    ['POST', '/api/v1/problems/{PRB}/transitions/assign', { fields: { owner: 'u-tester' } }, ['admin', 'problem_manager', 'ops_manager']],
+    ['GET', '/api/v1/problems/export', null, [...READERS, 'problem_manager', 'ops_manager']],
+    ['GET', '/api/v1/known_errors/suggest?q=matrix', null, ALL],
     // P7 notifications: channels and the outbox (a fixture channel 'matrix-ch').
     ['GET', '/api/v1/notification_channels', null, READERS],
     ['POST', '/api/v1/notification_channels', { name: 'matrix-new', kind: 'webhook', url: 'http://127.0.0.1:9/' }, ADMIN],
@@ -121,6 +130,11 @@ describe('authorisation matrix [sqlite]', () => {
                     assert.equal(i.status, 201, i.text);
                     fixtures.INC = i.json.number;
                 }
+                if (rawPath.includes('{PRB}')) {
+                    const pr = await srv.api('POST', '/api/v1/problems', { body: { title: `Matrix ${role}` } });
+                    assert.equal(pr.status, 201, pr.text);
+                    fixtures.PRB = pr.json.number;
+                }
                 if (rawPath.includes('{EL}')) {
                     const e = await srv.api('POST', '/api/v1/elevations', { body: { title: 'Matrix', user: 'u-tester', role: 'tester', reason: 'Fixture for the matrix', days: 1 }, token: srv.tokens['u-tester'] });
                     fixtures.EL = e.json.number;
@@ -139,7 +153,7 @@ describe('authorisation matrix [sqlite]', () => {
                     fixtures.ITEM = list.find((i) => i.username !== me).id; // not the caller's own right
                 }
                 if (rawPath.includes('{AR}') && method === 'GET') fixtures.AR = fixtures.AR || 'AR-000001';
-                const p = rawPath.replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC)
+                const p = rawPath.replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC).replace('{PRB}', fixtures.PRB)
                     .replace('/items/1', `/items/${fixtures.ITEM ?? 1}`);
                 const res = await srv.api(method, p, { ...(body ? { body } : {}), token: srv.tokens[`u-${role}`] });
                 const ok = res.status !== 401 && res.status !== 403;
