@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { backends, fieldErrors, startServer } from './harness.mjs';
+import { backends, cliResult, fieldErrors, startServer } from './harness.mjs';
 
 const HOUR = 3600;
 
@@ -240,6 +240,15 @@ for (const backend of backends()) {
             const en = await api('GET', '/api/v1/known_errors/suggest?q=TOMCAT%20heap');
             assert.equal(en.status, 200);
             assert.deepEqual(en.json.items.map((i) => i.number), ['PRB-000001'], 'the known error of problem-1');
+
+            // The CLI asks the same route.
+            const env = { OPSLEDGER_URL: srv.url, OPSLEDGER_TOKEN: srv.tokens.desk };
+            const out = cliResult(['records', 'suggest', '--q', '交易系统数据库连接池报错', '--limit', '1'], { env });
+            assert.equal(out.status, 0, out.stderr);
+            assert.equal(out.stdout.trim(), `${ke.number}  new  ${ke.title}`);
+            const byCli = cliResult(['records', 'suggest', '--target', inc.number, '--json'], { env });
+            assert.equal(JSON.parse(byCli.stdout).items[0].number, ke.number);
+            assert.equal(cliResult(['records', 'suggest'], { env }).status, 2);
 
             // Bad queries name the field.
             const none = await api('GET', '/api/v1/known_errors/suggest');
