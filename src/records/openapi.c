@@ -249,6 +249,9 @@ json_t *ol_openapi_document(const char *version)
         {"/api/v1/notification_channels/{name}/test", "post", "Queue a test notice", "202"},
         {"/api/v1/outbox", "get", "Notices by state, newest first (cursor)", "200"},
         {"/api/v1/outbox/{id}/retry", "post", "Send a dead notice again", "200"},
+        /* Q3 (api/problem_api.c). */
+        {"/api/v1/known_errors/suggest", "get", "Known errors and articles for ?q=TEXT or "
+                                                "?incident=INC-..., best first (&limit=1-50)", "200"},
     };
     for (size_t i = 0; i < sizeof mfa / sizeof mfa[0]; i++) {
         json_t *item = json_object_get(paths, mfa[i].path);
