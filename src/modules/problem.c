@@ -15,7 +15,6 @@
 
 static const char *const types[] = {"known_error", "potential", "major", NULL};
 static const char *const priorities[] = {"high", "medium", "low", NULL};
-static const char *const categories[] = {"outage", "performance", "security", "request", NULL};
 static const char *const sources[] = {"incident_trend", "incident_review", "user_report",
                                       "availability_analysis", "monitoring_trend", "proactive",
                                       NULL};
@@ -32,7 +31,7 @@ static const ol_field_t fields[] = {
      priorities, "\"medium\"", "Priority", "优先级"},
     {"source", OL_F_ENUM, OL_FIELD_REQUIRED | OL_FIELD_FILTERABLE, 0, 0, sources,
      "\"user_report\"", "Source", "问题来源"},
-    {"category", OL_F_ENUM, OL_FIELD_FILTERABLE, 0, 0, categories, NULL, "Incident category",
+    {"category", OL_F_STRING, OL_FIELD_FILTERABLE, 0, 100, NULL, NULL, "Incident category",
      "事件类别"},
     {"ci", OL_F_STRING, OL_FIELD_SEARCHABLE | OL_FIELD_FILTERABLE, 0, 200, NULL, NULL,
      "Configuration item", "配置项"},
@@ -106,10 +105,13 @@ static int verified(const ol_guard_ctx_t *g, char *msg, size_t msglen)
                               "and monitoring were updated: set baseline_updated");
         return -OL_ESTATE;
     }
-    time_t fixed;
+    time_t fixed = 0;
     long hours = ol_config_int(ol_config()->problem_verify_hours);
-    if (ol_iso_parse(json_string_value(json_object_get(g->record, "fixed_at")), &fixed) ||
-        ol_time() < fixed + hours * 3600) {
+    if (ol_iso_parse(json_string_value(json_object_get(g->record, "fixed_at")), &fixed)) {
+        snprintf(msg, msglen, "Q4: the problem has no fix date: verify the fix first");
+        return -OL_ESTATE;
+    }
+    if (ol_time() < fixed + hours * 3600) {
         char until[32];
         snprintf(msg, msglen, "Q4: a problem is closed only after its fix was verified: %ld h "
                               "without recurrence after the fix, i.e. not before %s", hours,

@@ -5,6 +5,7 @@
  * problem_major_high_incidents high-priority incidents becomes a major problem. Every write
  * goes through the engine as "system", so it is validated, in the history and audited.
  * Q4: the close transition's recurrence check. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,10 @@ static int unlinked_of_kind(ol_conn_t *conn, ol_ctx_t *c, const char *kind, cons
     for (size_t i = 0; i < sizeof by / sizeof by[0]; i++)
         if (!strncmp(kind, by[i].prefix, strlen(by[i].prefix)))
             field = by[i].field;
+    *out = json_array();
+    assert(field); /* ol_problem_kind makes only these kinds */
+    if (!field)
+        return 0;
     char col[64], sql[1024], from[32];
     data_field(conn, "", field, col, sizeof col);
     snprintf(sql, sizeof sql,
@@ -119,7 +124,6 @@ static int unlinked_of_kind(ol_conn_t *conn, ol_ctx_t *c, const char *kind, cons
     int rc = ol_db_exec(conn, sql, p, 2, &r);
     if (rc)
         return ol_ctx_db_fail(c, conn, rc);
-    *out = json_array();
     char k[OL_PROBLEM_KIND_MAX];
     for (int i = 0; i < ol_rows_count(r); i++) {
         json_t *rec = ol_rec_from_row_plain(&ol_incident_type, r, i);
@@ -232,6 +236,9 @@ int ol_problem_after_incident(ol_conn_t *conn, ol_ctx_t *c, const json_t *incide
 {
     (void)action; /* any write may give an incident its kind or a high priority */
     const char *number = json_string_value(json_object_get(incident, "number"));
+    const char *state = json_string_value(json_object_get(incident, "state"));
+    if (state && !strcmp(state, "cancelled"))
+        return 0; /* a mistaken or duplicate incident is no occurrence */
     char kbuf[OL_PROBLEM_KIND_MAX];
     const char *kind = ol_problem_kind(incident, kbuf, sizeof kbuf);
     json_t *problem = NULL;
@@ -281,7 +288,8 @@ int ol_problem_check_recurrence(ol_conn_t *conn, ol_ctx_t *c, const json_t *prob
     int rc = ol_db_exec(conn,
                         "SELECT i.number, i.created_at FROM links l JOIN records i ON i.id = "
                         "l.src_id JOIN records p ON p.id = l.dst_id WHERE p.number = ?1 AND "
-                        "l.link_type = 'caused_by' AND i.type = 'incident' AND i.created_at >= ?2 "
+                        "l.link_type = 'caused_by' AND i.type = 'incident' AND i.state <> 'cancelled' AND "
+                        "i.created_at >= ?2 "
                         "ORDER BY i.id LIMIT 1",
                         p, 2, &r);
     if (rc)
