@@ -17,6 +17,7 @@
 #include "core/json.h"
 #include "core/mem.h"
 #include "modules/problem.h"
+#include "records/outbox.h"
 #include "records/store.h"
 
 extern const ol_record_type_t ol_incident_type;
@@ -150,6 +151,43 @@ static const char *utf8_prefix(const char *s, size_t max, char *buf)
     return buf;
 }
 
+/* Tells problem_channel (P7), in the write's transaction, that problem (its answer form) opened
+ * by itself (event "problem.opened") or became major ("problem.major"). */
+static int notify(ol_conn_t *conn, ol_ctx_t *c, const json_t *problem, int major)
+{
+    const char *channel = ol_config()->problem_channel;
+    if (!*channel)
+        return 0;
+    const char *number = json_string_value(json_object_get(problem, "number"));
+    const char *title = json_string_value(json_object_get(problem, "title"));
+    char subject_en[320], subject_zh[320], body_en[512], body_zh[512], key[64], shown[200];
+    utf8_prefix(title ? title : "", 180, shown);
+    snprintf(subject_en, sizeof subject_en, major ? "Major problem %s: %s" : "Problem %s opened: %s",
+             number, shown);
+    snprintf(subject_zh, sizeof subject_zh, major ? "重大问题 %s:%s" : "自动创建问题 %s:%s", number,
+             shown);
+    snprintf(body_en, sizeof body_en, major ? "%s is now a major problem: %s high-priority "
+                                              "incidents lie behind it (Q1). Close it within %s h."
+                                            : "%s was opened by itself: %s incidents of one kind "
+                                              "within %s h (Q1). Review and assign it.",
+             number, major ? ol_config()->problem_major_high_incidents
+                           : ol_config()->problem_auto_threshold,
+             major ? ol_config()->problem_major_close_hours
+                   : ol_config()->problem_auto_window_hours);
+    snprintf(body_zh, sizeof body_zh, major ? "%s 已升级为重大问题:关联 %s 起高优先级事件(Q1),须在 %s 小时内闭环。"
+                                            : "%s 由系统自动创建:%s 起同类事件发生于 %s 小时内(Q1),请审核分派。",
+             number, major ? ol_config()->problem_major_high_incidents
+                           : ol_config()->problem_auto_threshold,
+             major ? ol_config()->problem_major_close_hours
+                   : ol_config()->problem_auto_window_hours);
+    snprintf(key, sizeof key, "%s:%s", major ? "problem.major" : "problem.opened", number);
+    ol_notice_t n = {.channel = channel, .event = major ? "problem.major" : "problem.opened",
+                     .record = number, .subject_en = subject_en, .body_en = body_en,
+                     .subject_zh = subject_zh, .body_zh = body_zh, .dedupe_key = key};
+    int rc = ol_outbox_enqueue(conn, c, &n);
+    return rc ? ol_ctx_db_fail(c, conn, rc) : 0;
+}
+
 /* Opens a problem for the incidents of group (all of one kind) and links them to it. */
 static int open_problem(ol_conn_t *conn, ol_ctx_t *c, const char *kind, const json_t *group,
                         json_t **problem)
@@ -198,7 +236,7 @@ static int open_problem(ol_conn_t *conn, ol_ctx_t *c, const char *kind, const js
             rc = link_incident(conn, c, json_string_value(json_object_get(inc, "number")),
                                number);
     }
-    return rc;
+    return rc ? rc : notify(conn, c, *problem, 0);
 }
 
 /* Q1: a problem behind enough high-priority incidents becomes major (and high priority). */
@@ -228,7 +266,8 @@ static int maybe_major(ol_conn_t *conn, ol_ctx_t *c, const json_t *problem)
     rc = ol_rec_update_prepare(&sys, &ol_problem_type, number,
                                json_integer_value(json_object_get(problem, "version")), in, &w);
     json_decref(in);
-    return run_as_system(conn, c, rc, &sys, &w, NULL);
+    rc = run_as_system(conn, c, rc, &sys, &w, NULL);
+    return rc ? rc : notify(conn, c, problem, 1);
 }
 
 int ol_problem_after_incident(ol_conn_t *conn, ol_ctx_t *c, const json_t *incident,

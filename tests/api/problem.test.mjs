@@ -38,7 +38,7 @@ for (const backend of backends()) {
                     { name: 'dev', roles: ['developer'] },
                     { name: 'user1', roles: [] },
                 ],
-                env: { OPSLEDGER_TEST_CLOCK: clockFile },
+                env: { OPSLEDGER_TEST_CLOCK: clockFile, OPSLEDGER_PROBLEM_CHANNEL: 'problems' },
             });
         });
         after(async () => {
@@ -77,6 +77,11 @@ for (const backend of backends()) {
             const res = await api('PATCH', `/api/v1/problems/${number}`, { body, headers: { 'If-Match': `"${cur.version}"` }, token: tok(who) });
             assert.equal(res.status, 200, res.text);
             return res.json;
+        }
+        async function outbox(event) {
+            const res = await api('GET', '/api/v1/outbox?channel=problems&limit=200');
+            assert.equal(res.status, 200, res.text);
+            return res.json.items.filter((n) => n.event === event);
         }
         const hoursBetween = (a, b) => (Date.parse(b) - Date.parse(a)) / 3600e3;
 
@@ -144,6 +149,10 @@ for (const backend of backends()) {
             assert.match(p.phenomenon, new RegExp(i3.number));
             assert.deepEqual(await linkedIncidents(p.number), [i1.number, i2.number, i3.number]);
 
+            // The problem manager's channel hears of it (P7 outbox, same transaction).
+            const notices = await outbox('problem.opened');
+            assert.deepEqual(notices.map((n) => n.record), [p.number]);
+
             const i4 = await incident({ title: 'Orders DB slow, fourth', category: 'performance', ci: 'db-orders-01' });
             assert.equal((await ofKind(kind)).length, 1, 'no second problem');
             assert.deepEqual(await linkedIncidents(p.number), [i1.number, i2.number, i3.number, i4.number]);
@@ -189,6 +198,7 @@ for (const backend of backends()) {
             assert.equal(p.due_kind, 'close');
             assert.equal(hoursBetween(p.opened_at, p.due_at), 72);
             assert.equal(p.updated_by, 'system');
+            assert.ok((await outbox('problem.major')).some((n) => n.record === p.number));
             const hist = await api('GET', `/api/v1/problems/${p.number}/history`);
             assert.ok(JSON.stringify(hist.json).includes('major'), hist.text);
         });
