@@ -183,6 +183,20 @@ for (const backend of backends()) {
             assert.equal((await linkedIncidents((await ofKind(kind))[0].number)).length, 3);
         });
 
+        test('problem-3b a cancelled incident is no occurrence (Q1)', async () => {
+            const kind = 'service:outage/archive';
+            const mistaken = await incident({ title: 'Archive down (wrong service)', service: 'archive' });
+            const cancel = await api('POST', `/api/v1/incidents/${mistaken.number}/transitions/cancel`, { body: { reason: 'duplicate' }, token: tok('desk') });
+            assert.equal(cancel.status, 200, cancel.text);
+            await incident({ title: 'Archive down', service: 'archive' });
+            await incident({ title: 'Archive down again', service: 'archive' });
+            assert.deepEqual(await ofKind(kind), [], 'two real occurrences only');
+            await incident({ title: 'Archive down, third', service: 'archive' });
+            const [p] = await ofKind(kind);
+            assert.ok(!(await linkedIncidents(p.number)).includes(mistaken.number));
+            assert.equal((await linkedIncidents(p.number)).length, 3);
+        });
+
         test('problem-4 a problem behind 3 high-priority incidents becomes major (Q1)', async () => {
             const kind = 'service:outage/payments';
             const high = { category: 'outage', service: 'payments', impact: 'high', urgency: 'high' };
