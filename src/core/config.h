@@ -113,7 +113,8 @@
     XX(problem_verify_hours, "48",                                                           \
        "Q4: hours after the fix without a recurrence before a problem may be closed")          \
     XX(problem_channel, "",                                                                  \
-       "Q1: notification channel told when a problem opens by itself or becomes major (empty: none)") \
+       "Q1: notification channel told when a problem opens by itself or becomes major "        \
+       "(empty: none)")                                                                        \
     /* ---- web UI ---- */                                                                    \
     XX(web_root, "", "directory of the built web UI (empty = web/dist beside the binary)")
 

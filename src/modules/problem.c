@@ -135,7 +135,7 @@ static const ol_transition_t transitions[] = {
      NULL, ol_problem_check_recurrence},
 };
 
-/* ---- derived fields --------------------------------------------------------------------------- */
+/* ---- derived fields ------------------------------------------------------------------------ */
 
 static int in_states(const char *state, const char *const *list)
 {
@@ -199,11 +199,10 @@ static void compute(json_t *rec, const char *state)
     stamp(rec, "closed_at", state, ended);
 
     time_t at, opened = ol_time();
+    long verify = ol_config_int(ol_config()->problem_verify_hours);
     json_object_set_new(rec, "verify_until", json_null());
     if (!ol_iso_parse(json_string_value(json_object_get(rec, "fixed_at")), &at))
-        json_object_set_new(rec, "verify_until",
-                            json_string(ol_iso_at(at + ol_config_int(ol_config()->problem_verify_hours) * 3600,
-                                                  buf)));
+        json_object_set_new(rec, "verify_until", json_string(ol_iso_at(at + verify * 3600, buf)));
     const char *k = ol_problem_kind(rec, kind, sizeof kind);
     json_object_set_new(rec, "kind", k ? json_string(k) : json_null());
     const char *type = json_string_value(json_object_get(rec, "problem_type"));

@@ -155,35 +155,35 @@ static const char *utf8_prefix(const char *s, size_t max, char *buf)
  * by itself (event "problem.opened") or became major ("problem.major"). */
 static int notify(ol_conn_t *conn, ol_ctx_t *c, const json_t *problem, int major)
 {
-    const char *channel = ol_config()->problem_channel;
-    if (!*channel)
+    const ol_config_t *cfg = ol_config();
+    if (!*cfg->problem_channel)
         return 0;
     const char *number = json_string_value(json_object_get(problem, "number"));
     const char *title = json_string_value(json_object_get(problem, "title"));
+    const char *count = major ? cfg->problem_major_high_incidents : cfg->problem_auto_threshold;
+    const char *hours = major ? cfg->problem_major_close_hours : cfg->problem_auto_window_hours;
+    const char *event = major ? "problem.major" : "problem.opened";
     char subject_en[320], subject_zh[320], body_en[512], body_zh[512], key[64], shown[200];
     utf8_prefix(title ? title : "", 180, shown);
-    snprintf(subject_en, sizeof subject_en, major ? "Major problem %s: %s" : "Problem %s opened: %s",
+    /* The formats stay literals (checked by -Wformat); each takes the same arguments. */
+    snprintf(subject_en, sizeof subject_en,
+             major ? "Major problem %s: %s" : "Problem %s opened: %s", number, shown);
+    snprintf(subject_zh, sizeof subject_zh, major ? "重大问题 %s:%s" : "自动创建问题 %s:%s",
              number, shown);
-    snprintf(subject_zh, sizeof subject_zh, major ? "重大问题 %s:%s" : "自动创建问题 %s:%s", number,
-             shown);
-    snprintf(body_en, sizeof body_en, major ? "%s is now a major problem: %s high-priority "
-                                              "incidents lie behind it (Q1). Close it within %s h."
-                                            : "%s was opened by itself: %s incidents of one kind "
-                                              "within %s h (Q1). Review and assign it.",
-             number, major ? ol_config()->problem_major_high_incidents
-                           : ol_config()->problem_auto_threshold,
-             major ? ol_config()->problem_major_close_hours
-                   : ol_config()->problem_auto_window_hours);
-    snprintf(body_zh, sizeof body_zh, major ? "%s 已升级为重大问题:关联 %s 起高优先级事件(Q1),须在 %s 小时内闭环。"
-                                            : "%s 由系统自动创建:%s 起同类事件发生于 %s 小时内(Q1),请审核分派。",
-             number, major ? ol_config()->problem_major_high_incidents
-                           : ol_config()->problem_auto_threshold,
-             major ? ol_config()->problem_major_close_hours
-                   : ol_config()->problem_auto_window_hours);
-    snprintf(key, sizeof key, "%s:%s", major ? "problem.major" : "problem.opened", number);
-    ol_notice_t n = {.channel = channel, .event = major ? "problem.major" : "problem.opened",
-                     .record = number, .subject_en = subject_en, .body_en = body_en,
-                     .subject_zh = subject_zh, .body_zh = body_zh, .dedupe_key = key};
+    snprintf(body_en, sizeof body_en,
+             major ? "%s is now a major problem: %s high-priority incidents lie behind it (Q1). "
+                     "Close it within %s h."
+                   : "%s was opened by itself: %s incidents of one kind within %s h (Q1). "
+                     "Review and assign it.",
+             number, count, hours);
+    snprintf(body_zh, sizeof body_zh,
+             major ? "%s 已升级为重大问题:关联 %s 起高优先级事件(Q1),须在 %s 小时内闭环。"
+                   : "%s 由系统自动创建:%s 起同类事件发生于 %s 小时内(Q1),请审核分派。",
+             number, count, hours);
+    snprintf(key, sizeof key, "%s:%s", event, number);
+    ol_notice_t n = {.channel = cfg->problem_channel, .event = event, .record = number,
+                     .subject_en = subject_en, .body_en = body_en, .subject_zh = subject_zh,
+                     .body_zh = body_zh, .dedupe_key = key};
     int rc = ol_outbox_enqueue(conn, c, &n);
     return rc ? ol_ctx_db_fail(c, conn, rc) : 0;
 }
@@ -327,8 +327,8 @@ int ol_problem_check_recurrence(ol_conn_t *conn, ol_ctx_t *c, const json_t *prob
     int rc = ol_db_exec(conn,
                         "SELECT i.number, i.created_at FROM links l JOIN records i ON i.id = "
                         "l.src_id JOIN records p ON p.id = l.dst_id WHERE p.number = ?1 AND "
-                        "l.link_type = 'caused_by' AND i.type = 'incident' AND i.state <> 'cancelled' AND "
-                        "i.created_at >= ?2 "
+                        "l.link_type = 'caused_by' AND i.type = 'incident' AND i.state <> "
+                        "'cancelled' AND i.created_at >= ?2 "
                         "ORDER BY i.id LIMIT 1",
                         p, 2, &r);
     if (rc)

@@ -37,7 +37,10 @@ static unsigned decode(const unsigned char *s, size_t *len)
         *len = 1;
         return s[0];
     }
-    size_t n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 1;
+    size_t n = (s[0] & 0xE0) == 0xC0   ? 2
+               : (s[0] & 0xF0) == 0xE0 ? 3
+               : (s[0] & 0xF8) == 0xF0 ? 4
+                                       : 1;
     for (size_t i = 1; i < n; i++)
         if ((s[i] & 0xC0) != 0x80)
             n = 1;
@@ -118,7 +121,7 @@ int ol_kedb_terms(const char *text, char **terms, int max)
     return t.n;
 }
 
-/* ---- candidates and scores -------------------------------------------------------------------- */
+/* ---- candidates and scores ----------------------------------------------------------------- */
 
 static int contains(const char *hay, const char *term)
 {
@@ -203,9 +206,8 @@ static int suggest_fn(ol_conn_t *conn, void *arg)
     }
     if (s->kind && s->problems) {
         p[np++] = OL_VTEXT(s->kind);
-        ol_buf_printf(&sql, pg ? " OR (r.type = 'problem' AND (r.data->>'kind') = ?%d)"
-                               : " OR (r.type = 'problem' AND json_extract(r.data, '$.kind') = ?%d)",
-                      np);
+        ol_buf_printf(&sql, " OR (r.type = 'problem' AND %s = ?%d)",
+                      pg ? "(r.data->>'kind')" : "json_extract(r.data, '$.kind')", np);
     }
     ol_buf_printf(&sql, ") ORDER BY r.id DESC LIMIT %d", MAX_CANDIDATES);
     ol_rows_t *r = NULL;
