@@ -290,6 +290,18 @@ int ol_problem_after_incident(ol_conn_t *conn, ol_ctx_t *c, const json_t *incide
                           "AND l.link_type = 'caused_by' AND p.type = 'problem' AND p.state NOT "
                           "IN ('closed', 'rejected') ORDER BY p.id LIMIT 1",
                           p, 1, &problem);
+    if (rc == 0 && !problem && kind && ol_conn_kind(conn) == OL_DB_PG) {
+        /* PostgreSQL runs writes side by side: incidents of one kind take turns here, so the
+         * second sees the problem the first opened (READ COMMITTED: each statement sees the
+         * latest commits) instead of opening another. Creates already queue on the number
+         * counter's row; this covers updates that give incidents their kind. SQLite has a
+         * single writer. */
+        ol_val_t lp[] = {OL_VTEXT(kind)};
+        rc = ol_db_exec(conn, "SELECT pg_advisory_xact_lock(hashtext(CAST(?1 AS TEXT)))", lp, 1,
+                        NULL);
+        if (rc)
+            rc = ol_ctx_db_fail(c, conn, rc);
+    }
     if (rc == 0 && !problem && kind) {
         char col[64], sql[512];
         data_field(conn, "", "kind", col, sizeof col);

@@ -197,6 +197,14 @@ for (const backend of backends()) {
             assert.equal((await linkedIncidents(p.number)).length, 3);
         });
 
+        test('problem-3c incidents of one kind arriving at once open one problem (Q1)', async () => {
+            const kind = 'ci:outage/lb-07';
+            const made = await Promise.all([1, 2, 3, 4, 5].map((k) => incident({ title: `LB down ${k}`, ci: 'lb-07' })));
+            const found = await ofKind(kind);
+            assert.equal(found.length, 1, JSON.stringify(found.map((p) => p.number)));
+            assert.deepEqual(await linkedIncidents(found[0].number), made.map((i) => i.number).sort());
+        });
+
         test('problem-4 a problem behind 3 high-priority incidents becomes major (Q1)', async () => {
             const kind = 'service:outage/payments';
             const high = { category: 'outage', service: 'payments', impact: 'high', urgency: 'high' };
