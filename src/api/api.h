@@ -85,5 +85,7 @@ int ol_api_sla_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 int ol_api_intake_route(ol_req_t *r, ol_app_t *app, char **seg, int nseg);
 void ol_api_integrations(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 void ol_api_incident_alerts(ol_req_t *r, ol_call_t *call, const char *number);
+/* Q3: GET /api/v1/known_errors/suggest (api/problem_api.c); 0 when not its route. */
+int ol_api_problem_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 
 #endif

@@ -276,6 +276,8 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
         ol_api_integrations(r, call, seg, nseg); /* I1 (api/intake_api.c) */
     } else if (nseg == 5 && !strcmp(seg[2], "incidents") && !strcmp(seg[4], "alerts")) {
         ol_api_incident_alerts(r, call, seg[3]);
+    } else if (ol_api_problem_route(r, call, seg, nseg)) {
+        /* Q3: /known_errors/suggest (api/problem_api.c) */
     } else {
         ol_api_records(r, call, seg, nseg);
     }

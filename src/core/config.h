@@ -148,6 +148,25 @@
        "I1: more new alerts than this for one service/CI within the window open one parent " \
        "incident that the rest join (0 = off)")                                              \
     XX(intake_storm_window_seconds, "300", "I1: the alert-storm window in seconds")           \
+    /* ---- Q1-Q4 problems ---- */                                                            \
+    XX(problem_auto_threshold, "3",                                                          \
+       "Q1: incidents of one kind (category + CI, or alert name, or category + service) within " \
+       "problem_auto_window_hours that open a problem automatically (002 §2.4.3)")             \
+    XX(problem_auto_window_hours, "168", "Q1: the window, in hours, those incidents fall in")  \
+    XX(problem_major_high_incidents, "3",                                                    \
+       "Q1: high-priority incidents behind a problem that make it a major problem")            \
+    XX(problem_plan_hours, "72", "Q2: hours to a solution plan for a low/medium known error")  \
+    XX(problem_fix_hours, "24", "Q2: hours to a fix in place for a high-priority known error") \
+    XX(problem_potential_analysis_hours, "120",                                              \
+       "Q2: hours to the analysis of a low/medium potential problem (5 working days)")         \
+    XX(problem_potential_response_hours, "48",                                               \
+       "Q2: hours to the response (assignment) to a high potential problem (2 working days)")  \
+    XX(problem_major_close_hours, "72", "Q2: hours in which a major problem is closed")        \
+    XX(problem_verify_hours, "48",                                                           \
+       "Q4: hours after the fix without a recurrence before a problem may be closed")          \
+    XX(problem_channel, "",                                                                  \
+       "Q1: notification channel told when a problem opens by itself or becomes major "        \
+       "(empty: none)")                                                                        \
     /* ---- web UI ---- */                                                                    \
     XX(web_root, "", "directory of the built web UI (empty = web/dist beside the binary)")
 
@@ -183,6 +202,8 @@ int ol_config_check_complaint(const ol_config_t *cfg, char *err, size_t errlen);
 int ol_config_check_sla(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the monitoring intake policies I1 (modules/intake_read.c). */
 int ol_config_check_intake(const ol_config_t *cfg, char *err, size_t errlen);
+/* The checks of the problem policies Q1-Q4 (modules/problem_policy.c). */
+int ol_config_check_problem(const ol_config_t *cfg, char *err, size_t errlen);
 /* Prints "key = value" lines, for `opsledger config check`. */
 void ol_config_print(const ol_config_t *cfg);
 /* The effective database URL (db, or sqlite:DATA/opsledger.db when only data was set). */

@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "modules/incident_policy.h"
+#include "modules/problem.h"
 #include "records/schema.h"
 
 static const char *const classifications[] = {"configuration_change", "security", "network",
@@ -199,4 +200,5 @@ const ol_record_type_t ol_incident_type = {
     .perms = {.read = readers, .create = desk, .update = workers, .comment = readers,
               .export = managers},
     .compute = compute,
+    .after_write = ol_problem_after_incident, /* Q1 */
 };

@@ -273,6 +273,9 @@ json_t *ol_openapi_document(const char *version)
         {"/api/v1/events", "post", "A monitoring event {dedupe_key, summary, severity, status, "
                                    "...}, with a generic integration's token", "200"},
         {"/api/v1/incidents/{number}/alerts", "get", "The alerts merged into an incident", "200"},
+        /* Q3 (api/problem_api.c). */
+        {"/api/v1/known_errors/suggest", "get", "Known errors and articles for ?q=TEXT or "
+                                                "?incident=INC-..., best first (&limit=1-50)", "200"},
     };
     for (size_t i = 0; i < sizeof mfa / sizeof mfa[0]; i++) {
         json_t *item = json_object_get(paths, mfa[i].path);
