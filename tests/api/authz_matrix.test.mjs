@@ -186,6 +186,7 @@ describe('authorisation matrix [sqlite]', () => {
                     const m = await srv.api('POST', '/api/v1/complaints', { body: { title: `Matrix ${role}`, description: 'Matrix' }, token: srv.tokens['u-tester'] });
                     assert.equal(m.status, 201, m.text);
                     fixtures.CMP = m.json.number;
+                }
                 if (rawPath.includes('{PRB}')) {
                     const pr = await srv.api('POST', '/api/v1/problems', { body: { title: `Matrix ${role}` } });
                     assert.equal(pr.status, 201, pr.text);
@@ -210,8 +211,7 @@ describe('authorisation matrix [sqlite]', () => {
                 }
                 if (rawPath.includes('{AR}') && method === 'GET') fixtures.AR = fixtures.AR || 'AR-000001';
                 const p = rawPath.replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC)
-                    .replace('{SVCD}', fixtures.SVCD).replace('{REQ}', fixtures.REQ).replace('{CMP}', fixtures.CMP)
-                const p = rawPath.replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC).replace('{PRB}', fixtures.PRB)
+                    .replace('{SVCD}', fixtures.SVCD).replace('{REQ}', fixtures.REQ).replace('{CMP}', fixtures.CMP).replace('{PRB}', fixtures.PRB)
                     .replace('/items/1', `/items/${fixtures.ITEM ?? 1}`);
                 const b = body && JSON.parse(JSON.stringify(body).replace('{SVC}', fixtures.SVC));
                 const res = await srv.api(method, p, { ...(b ? { body: b } : {}), token: srv.tokens[`u-${role}`] });
