@@ -74,5 +74,7 @@ void ol_api_reply_mfa_pending(ol_req_t *r, const ol_mfa_login_t *m);
 void ol_api_audit(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* P7 (api/notify_api.c): /notification_channels..., /outbox...; 1 when the path was one. */
 int ol_api_notify_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+/* K2, K5 (api/cmdb_api.c): relations, impact, discovery and import; 1 when the path was one. */
+int ol_api_cmdb_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 
 #endif

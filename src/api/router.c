@@ -266,6 +266,8 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
         ol_api_audit(r, call, seg, nseg);
     } else if (ol_api_notify_route(r, call, seg, nseg)) {
         /* P7: /notification_channels..., /outbox... (api/notify_api.c) */
+    } else if (ol_api_cmdb_route(r, call, seg, nseg)) {
+        /* K2, K5: /cis/{number}/relations|impact, /cis/by-id/..., /cis/discovery|import */
     } else {
         ol_api_records(r, call, seg, nseg);
     }

@@ -96,6 +96,14 @@
     XX(incident_level_rise_minutes, "30,180,360",                                            \
        "I3: minutes open after which a high-impact incident on a core or important service " \
        "rises one level each (never above 1)")                                               \
+    /* ---- K1-K5 CMDB ---- */                                                                \
+    XX(cmdb_impact_default_depth, "5",                                                       \
+       "K2: levels an impact analysis walks when the request names no depth")              \
+    XX(cmdb_impact_max_depth, "10", "K2: deepest impact analysis a request may ask for")    \
+    XX(cmdb_impact_max_nodes, "10000",                                                       \
+       "K2: most CIs one impact analysis returns (the answer says truncated beyond)")       \
+    XX(cmdb_batch_max_items, "5000",                                                         \
+       "K5: most items of one discovery batch or import (larger ones are refused whole)")  \
     /* ---- web UI ---- */                                                                    \
     XX(web_root, "", "directory of the built web UI (empty = web/dist beside the binary)")
 
@@ -125,6 +133,8 @@ const char *ol_config_shown(const ol_config_t *cfg, size_t k, const char **key, 
 int ol_config_check_web(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the incident policies I3, I4 (modules/incident_policy.c). */
 int ol_config_check_incident(const ol_config_t *cfg, char *err, size_t errlen);
+/* The checks of the CMDB policies K2, K5 (modules/cmdb_graph.c). */
+int ol_config_check_cmdb(const ol_config_t *cfg, char *err, size_t errlen);
 /* Prints "key = value" lines, for `opsledger config check`. */
 void ol_config_print(const ol_config_t *cfg);
 /* The effective database URL (db, or sqlite:DATA/opsledger.db when only data was set). */

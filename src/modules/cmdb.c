@@ -1,0 +1,105 @@
+/* modules/cmdb.c - configuration items (REQUIREMENTS K1, K5; 004 §7.1, 002 §2.2.1): a class,
+ * a unique identifier (device type + serial, software + version + instance, document type +
+ * version + date, service + region), the business-impact level of key CIs, owner, location and
+ * a lifecycle state. Every change is versioned by the engine's history; the relationships and
+ * the impact analysis are in cmdb_graph.c, discovery and import in cmdb_discovery.c. */
+#include <string.h>
+
+#include "modules/cmdb.h"
+#include "records/schema.h"
+
+const char *const ol_ci_classes[] = {"server",          "network_device", "storage",
+                                     "operating_system", "database",      "middleware",
+                                     "application",     "api",            "business_service",
+                                     "document",        NULL};
+/* The category of each class above (002 §2.2.1: hardware, software, document, service). */
+static const char *const class_category[] = {"hardware", "hardware", "hardware", "software",
+                                             "software", "software", "software", "service",
+                                             "service",  "document"};
+static const char *const categories[] = {"hardware", "software", "document", "service", NULL};
+static const char *const impacts[] = {"high", "medium", "low", NULL};
+static const char *const environments[] = {"production", "dr", "test", "development", NULL};
+
+static const ol_field_t fields[] = {
+    {"title", OL_F_STRING, OL_FIELD_REQUIRED | OL_FIELD_SEARCHABLE, 1, 200, NULL, NULL, "Name",
+     "名称"},
+    {"ci_id", OL_F_STRING,
+     OL_FIELD_REQUIRED | OL_FIELD_SEARCHABLE | OL_FIELD_FILTERABLE | OL_FIELD_UNIQUE, 1, 128,
+     NULL, NULL, "Unique ID (e.g. CSW-<serial>, Oracle-19c-APP01, CRM-Prod-Shanghai)",
+     "唯一标识(如 CSW-序列号、Oracle-19c-APP01、CRM-Prod-Shanghai)"},
+    {"class", OL_F_ENUM, OL_FIELD_REQUIRED | OL_FIELD_FILTERABLE, 0, 0, ol_ci_classes, NULL,
+     "Class", "配置项类别"},
+    {"category", OL_F_ENUM, OL_FIELD_READONLY | OL_FIELD_FILTERABLE, 0, 0, categories, NULL,
+     "Category (from the class)", "大类(由类别决定)"},
+    {"business_impact", OL_F_ENUM, OL_FIELD_REQUIRED | OL_FIELD_FILTERABLE, 0, 0, impacts,
+     "\"medium\"", "Business impact", "业务影响等级"},
+    {"environment", OL_F_ENUM, OL_FIELD_FILTERABLE, 0, 0, environments, "\"production\"",
+     "Environment", "环境"},
+    {"owner", OL_F_USER, OL_FIELD_FILTERABLE, 0, 0, NULL, NULL, "Responsible person",
+     "维护责任人"},
+    {"group", OL_F_STRING, OL_FIELD_FILTERABLE, 0, 100, NULL, NULL, "Maintenance team",
+     "维护团队"},
+    {"location", OL_F_STRING, OL_FIELD_SEARCHABLE | OL_FIELD_FILTERABLE, 0, 200, NULL, NULL,
+     "Location", "部署位置"},
+    {"vendor", OL_F_STRING, OL_FIELD_SEARCHABLE | OL_FIELD_FILTERABLE, 0, 100, NULL, NULL,
+     "Vendor", "厂商"},
+    {"model", OL_F_STRING, OL_FIELD_SEARCHABLE, 0, 100, NULL, NULL, "Model", "型号"},
+    {"serial_number", OL_F_STRING, OL_FIELD_SEARCHABLE | OL_FIELD_FILTERABLE, 0, 100, NULL,
+     NULL, "Serial number", "序列号"},
+    {"sw_version", OL_F_STRING, OL_FIELD_FILTERABLE, 0, 100, NULL, NULL, "Version", "版本"},
+    {"ip_address", OL_F_STRING, OL_FIELD_SEARCHABLE | OL_FIELD_FILTERABLE, 0, 100, NULL, NULL,
+     "IP address", "IP 地址"},
+    {"support_contract", OL_F_STRING, OL_FIELD_SEARCHABLE, 0, 200, NULL, NULL,
+     "Support contract", "支持合同"},
+    {"change_ref", OL_F_STRING, OL_FIELD_FILTERABLE, 0, 64, NULL, NULL,
+     "Change, incident or request behind the last change (K5)", "最近一次修改依据的变更/事件/请求单"},
+    {"tags", OL_F_TAGS, OL_FIELD_SEARCHABLE | OL_FIELD_FILTERABLE, 0, 20, NULL, "[]", "Tags",
+     "标签"},
+    {"description", OL_F_TEXT, OL_FIELD_SEARCHABLE, 0, 20000, NULL, NULL, "Description", "描述"},
+};
+
+static const char *const states[] = {"planned", "in_use", "maintenance", "retired", NULL};
+static const char *const st_planned[] = {"planned", NULL};
+static const char *const st_in_use[] = {"in_use", NULL};
+static const char *const st_maintenance[] = {"maintenance", NULL};
+static const char *const st_retirable[] = {"planned", "in_use", "maintenance", NULL};
+
+static const char *const everyone[] = {"*", NULL};
+static const char *const config_staff[] = {"config_manager", "config_admin", NULL};
+static const char *const maintainers[] = {"config_manager", "config_admin", "ops_engineer",
+                                          "ops_manager", NULL};
+
+static const ol_transition_t transitions[] = {
+    {"commission", st_planned, "in_use", config_staff, NULL, 0, NULL, "Put in use", "投入使用"},
+    {"start_maintenance", st_in_use, "maintenance", maintainers, NULL, 1, NULL,
+     "Start maintenance", "开始维护"},
+    {"end_maintenance", st_maintenance, "in_use", maintainers, NULL, 0, NULL, "End maintenance",
+     "结束维护"},
+    {"retire", st_retirable, "retired", config_staff, NULL, 1, NULL, "Retire", "退役"},
+};
+
+/* The category follows the class. */
+static void compute(json_t *rec, const char *state)
+{
+    (void)state;
+    const char *cls = json_string_value(json_object_get(rec, "class"));
+    for (int k = 0; cls && ol_ci_classes[k]; k++)
+        if (!strcmp(ol_ci_classes[k], cls))
+            json_object_set_new(rec, "category", json_string(class_category[k]));
+}
+
+const ol_record_type_t ol_ci_type = {
+    .name = "ci",
+    .path = "cis",
+    .prefix = "CI",
+    .label_en = "Configuration item",
+    .label_zh = "配置项",
+    .fields = fields,
+    .nfields = sizeof fields / sizeof fields[0],
+    .states = states,
+    .transitions = transitions,
+    .ntransitions = sizeof transitions / sizeof transitions[0],
+    .perms = {.read = everyone, .create = config_staff, .update = config_staff,
+              .comment = everyone, .export = config_staff},
+    .compute = compute,
+};
