@@ -66,14 +66,12 @@ static const char *const st_retirable[] = {"planned", "in_use", "maintenance", N
 
 static const char *const everyone[] = {"*", NULL};
 static const char *const config_staff[] = {"config_manager", "config_admin", NULL};
-static const char *const maintainers[] = {"config_manager", "config_admin", "ops_engineer",
-                                          "ops_manager", NULL};
 
 static const ol_transition_t transitions[] = {
     {"commission", st_planned, "in_use", config_staff, NULL, 0, NULL, "Put in use", "投入使用"},
-    {"start_maintenance", st_in_use, "maintenance", maintainers, NULL, 1, NULL,
+    {"start_maintenance", st_in_use, "maintenance", config_staff, NULL, 1, NULL,
      "Start maintenance", "开始维护"},
-    {"end_maintenance", st_maintenance, "in_use", maintainers, NULL, 0, NULL, "End maintenance",
+    {"end_maintenance", st_maintenance, "in_use", config_staff, NULL, 0, NULL, "End maintenance",
      "结束维护"},
     {"retire", st_retirable, "retired", config_staff, NULL, 1, NULL, "Retire", "退役"},
 };

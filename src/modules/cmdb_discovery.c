@@ -388,15 +388,18 @@ static int disc_job(ol_conn_t *conn, void *arg)
     return rc;
 }
 
+/* Discovery and import create and change CIs: they need both rights. */
+static int refused(ol_ctx_t *c)
+{
+    if (ol_rec_allowed(c, &ol_ci_type, "create") && ol_rec_allowed(c, &ol_ci_type, "update"))
+        return 0;
+    return ol_ctx_fail(c, -OL_EFORBIDDEN, "discovery and import need create and update rights "
+                                          "on configuration items");
+}
+
 static int start(ol_ctx_t *c, json_t *items, json_t *rows, int partial, int import,
                  const char *single, ol_write_t *w)
 {
-    if (!ol_rec_allowed(c, &ol_ci_type, "create") || !ol_rec_allowed(c, &ol_ci_type, "update")) {
-        json_decref(items);
-        json_decref(rows);
-        return ol_ctx_fail(c, -OL_EFORBIDDEN, "discovery and import need create and update "
-                                              "rights on configuration items");
-    }
     disc_job_t *j = ol_xcalloc(1, sizeof(*j));
     *j = (disc_job_t){c, items, rows, partial, import, single ? ol_xstrdup(single) : NULL};
     *w = (ol_write_t){disc_job, j, free_disc};
@@ -405,6 +408,8 @@ static int start(ol_ctx_t *c, json_t *items, json_t *rows, int partial, int impo
 
 int ol_cmdb_upsert_prepare(ol_ctx_t *c, const char *ci_id, const json_t *input, ol_write_t *w)
 {
+    if (refused(c))
+        return -OL_EFORBIDDEN;
     if (!json_is_object(input))
         return ol_ctx_fail(c, -OL_EINVAL, "the body must be a JSON object");
     const char *given = json_string_value(json_object_get(input, "ci_id"));
@@ -427,6 +432,8 @@ int ol_cmdb_discovery_prepare(ol_ctx_t *c, const json_t *input, int import, ol_w
 {
     static const char *const disc_keys[] = {"items", "mode", NULL};
     static const char *const import_keys[] = {"format", "data", "items", "mode", NULL};
+    if (refused(c))
+        return -OL_EFORBIDDEN;
     if (ol_input_check_keys(input, import ? import_keys : disc_keys, c->lang, c->errors) &&
         !json_is_object(input))
         return ol_ctx_fail(c, -OL_EINVAL, "the body must be a JSON object");
@@ -442,7 +449,7 @@ int ol_cmdb_discovery_prepare(ol_ctx_t *c, const json_t *input, int import, ol_w
         ol_schema_add_error(c->errors, "format", "import_format", c->lang, NULL);
     if (csv && !json_is_string(data))
         ol_schema_add_error(c->errors, "data", "type_string", c->lang, NULL);
-    if (!csv && !json_is_array(items))
+    if (!csv && (!import || (format && !strcmp(format, "json"))) && !json_is_array(items))
         ol_schema_add_error(c->errors, "items", "required", c->lang, NULL);
     if (json_array_size(c->errors))
         return ol_ctx_fail(c, -OL_EINVAL, "the batch is invalid");

@@ -249,7 +249,7 @@ static int relations_fn(ol_conn_t *conn, void *arg)
         const char *other = ol_rows_get(r, i, 2);
         const ol_ci_relation_type_t *t = relation_type(ol_rows_get(r, i, 1));
         json_array_append_new(
-            items, json_pack("{sssssssssosssssb}", "direction", incoming ? "incoming" : "outgoing",
+            items, json_pack("{sssssssssssosssssb}", "direction", incoming ? "incoming" : "outgoing",
                              "type", ol_rows_get(r, i, 1), "label", t ? t->label_en : "",
                              "source", incoming ? other : g->number, "target",
                              incoming ? g->number : other, "ci",

@@ -131,6 +131,22 @@ static const msg_t catalogue[] = {
      "new value, or the mask exactly as shown to keep it",
      "是与已存值不符的掩码:请提交完整的新值,或原样提交显示的掩码以保持不变"},
     {"reveal_unknown", "is not a sensitive field of this record type: %s", "不是该记录类型的敏感字段:%s"},
+    /* ---- K1-K5 CMDB ---- */
+    {"unique", "is already used by another record: it must be unique",
+     "已被其他记录使用:必须唯一"},
+    {"ci_id", "must be 1 to 128 characters of letters, digits, '.', '_', ':', '+' and '-', "
+     "e.g. CSW-210231A3TQB194000005", "必须是 1 至 128 个字母、数字、'.'、'_'、':'、'+' 或 '-',"
+     "例如 CSW-210231A3TQB194000005"},
+    {"ci_target", "is not a configuration item: %s", "不是配置项:%s"},
+    {"relation_self", "a configuration item cannot be related to itself", "配置项不能与自身建立关系"},
+    {"relation_exists", "this relationship already exists", "该关系已存在"},
+    {"direction", "must be up (what an outage affects) or down (what it depends on)",
+     "必须是 up(故障影响的上游)或 down(依赖的下游)"},
+    {"import_format", "must be csv or json", "必须是 csv 或 json"},
+    {"import_mode", "must be all_or_nothing or partial", "必须是 all_or_nothing 或 partial"},
+    {"csv", "is not valid CSV: %s", "不是有效的 CSV:%s"},
+    {"duplicate_in_batch", "appears more than once in this batch (first at row %s)",
+     "在本批次中重复出现(首次出现在第 %s 行)"},
 };
 
 const char *ol_msg(const char *code, const char *lang, const char *arg, char *buf, size_t len)
