@@ -15,6 +15,7 @@ const ALL = ROLES;
 const READERS = ['admin', 'auditor']; // read-only access to administration: auditors see everything
 const ADMIN = ['admin'];
 const KB_WRITERS = ['admin', 'kb_author', 'kb_editor'];
+const CMDB = ['admin', 'config_manager', 'config_admin'];
 
 // [method, path, body, roles allowed]; {ART}, {EL} are replaced by records made for the test.
 const MATRIX = [
@@ -81,6 +82,19 @@ const MATRIX = [
     ['GET', '/api/v1/outbox', null, READERS],
     ['POST', '/api/v1/outbox/1/retry', null, ADMIN],
     ['DELETE', '/api/v1/notification_channels/matrix-ch', null, ADMIN],
+    // K1, K2, K5 the CMDB ({CI} is CI-000001; CI-000002 is the other fixture CI).
+    ['GET', '/api/v1/cis', null, ALL],
+    ['POST', '/api/v1/cis', { title: 'Matrix CI', ci_id: 'MATRIX-NEW', class: 'server' }, CMDB],
+    ['GET', '/api/v1/cis/{CI}', null, ALL],
+    ['POST', '/api/v1/cis/{CI}/transitions/commission', {}, CMDB],
+    ['GET', '/api/v1/cis/export', null, [...READERS, 'config_manager', 'config_admin']],
+    ['GET', '/api/v1/cis/{CI}/relations', null, ALL],
+    ['POST', '/api/v1/cis/{CI}/relations', { type: 'hosts', target: 'CI-000002' }, CMDB],
+    ['DELETE', '/api/v1/cis/{CI}/relations?type=hosts&target=CI-000002', null, CMDB],
+    ['GET', '/api/v1/cis/{CI}/impact?direction=up&depth=3', null, ALL],
+    ['PUT', '/api/v1/cis/by-id/MATRIX-PUT', { title: 'Matrix PUT', class: 'server' }, CMDB],
+    ['POST', '/api/v1/cis/discovery', { items: [{ ci_id: 'MATRIX-D', title: 'Matrix D', class: 'server' }] }, CMDB],
+    ['POST', '/api/v1/cis/import', { format: 'csv', data: 'ci_id,title,class\nMATRIX-I,Matrix I,server\n' }, CMDB],
 ];
 
 describe('authorisation matrix [sqlite]', () => {
@@ -99,6 +113,11 @@ describe('authorisation matrix [sqlite]', () => {
         const victim = await srv.api('POST', '/api/v1/users', { body: { username: 'matrix-victim', password: 'Matrix-Passw0rd-9!', roles: [] } });
         assert.equal(victim.status, 201, victim.text);
         assert.equal((await srv.api('POST', '/api/v1/groups', { body: { name: 'matrix-fixed' } })).status, 201);
+        for (const id of ['MATRIX-CI-1', 'MATRIX-CI-2']) {
+            const c = await srv.api('POST', '/api/v1/cis', { body: { title: id, ci_id: id, class: 'server' } });
+            assert.equal(c.status, 201, c.text);
+            fixtures.CI ??= c.json.number;
+        }
         const ch = { name: 'matrix-ch', kind: 'webhook', url: 'http://127.0.0.1:9/' };
         assert.equal((await srv.api('POST', '/api/v1/notification_channels', { body: ch })).status, 201);
     });
@@ -139,7 +158,7 @@ describe('authorisation matrix [sqlite]', () => {
                     fixtures.ITEM = list.find((i) => i.username !== me).id; // not the caller's own right
                 }
                 if (rawPath.includes('{AR}') && method === 'GET') fixtures.AR = fixtures.AR || 'AR-000001';
-                const p = rawPath.replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC)
+                const p = rawPath.replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC).replace('{CI}', fixtures.CI)
                     .replace('/items/1', `/items/${fixtures.ITEM ?? 1}`);
                 const res = await srv.api(method, p, { ...(body ? { body } : {}), token: srv.tokens[`u-${role}`] });
                 const ok = res.status !== 401 && res.status !== 403;
