@@ -12,3 +12,16 @@ CREATE TABLE ci_relations (
     PRIMARY KEY (src_id, dst_id, type)
 );
 CREATE INDEX ci_relations_dst ON ci_relations(dst_id, src_id, type);
+
+-- K3: the deviations from a baseline that a compliance scan found, each with the incident it
+-- opened; at most one open per CI and baseline, closed when a later scan finds the CI compliant.
+CREATE TABLE ci_deviations (
+    ci_id       BIGINT NOT NULL REFERENCES records(id),
+    baseline_id BIGINT NOT NULL REFERENCES records(id),
+    incident    TEXT NOT NULL,       -- INC-nnnnnn
+    detail      TEXT NOT NULL,       -- JSON: [{"field","expected","actual"}]
+    opened_at   TEXT NOT NULL,
+    closed_at   TEXT
+);
+CREATE UNIQUE INDEX ci_deviations_open ON ci_deviations(ci_id, baseline_id) WHERE closed_at IS NULL;
+CREATE INDEX ci_deviations_baseline ON ci_deviations(baseline_id, closed_at);

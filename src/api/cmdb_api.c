@@ -4,7 +4,8 @@
  *   GET /api/v1/cis/{number}/impact?direction=up|down&depth=N
  *   PUT /api/v1/cis/by-id/{ci_id}          upsert by unique ID (discovery)
  *   POST /api/v1/cis/discovery             {"items": [...], "mode"}
- *   POST /api/v1/cis/import                {"format": "csv"|"json", "data"|"items", "mode"} */
+ *   POST /api/v1/cis/import                {"format": "csv"|"json", "data"|"items", "mode"}
+ *   POST /api/v1/cis/compliance-scan       {"baseline", "open_incidents"} (K3) */
 #include <stdio.h>
 #include <string.h>
 
@@ -72,6 +73,18 @@ int ol_api_cmdb_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
             return 1;
         c->via = import ? "import" : "discovery";
         int rc = ol_cmdb_discovery_prepare(c, body, import, &call->write);
+        json_decref(body);
+        start_write(r, call, rc);
+        return 1;
+    }
+    if (nseg == 4 && !strcmp(seg[3], "compliance-scan")) {
+        r->route = "/api/v1/cis/compliance-scan";
+        if (strcmp(m, "POST"))
+            return wrong_method(r, "POST");
+        json_t *body = r->body_len ? ol_api_body_or_reply(r, call) : json_object();
+        if (!body)
+            return 1;
+        int rc = ol_cmdb_scan_prepare(c, body, &call->write);
         json_decref(body);
         start_write(r, call, rc);
         return 1;

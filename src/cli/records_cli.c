@@ -67,6 +67,7 @@ static const char usage_text[] =
     "  impact cis NUMBER [--direction up|down] [--depth N]\n"
     "  discover cis --fields '{\"items\": [...]}'|@FILE [--mode partial]  (upsert by ci_id)\n"
     "  import cis --file FILE|- --format csv|json [--mode partial]\n"
+    "  scan cis [--fields '{\"baseline\": \"BL-000001\", \"open_incidents\": false}']  (K3)\n"
     "TYPE is the API path of the record type, e.g. articles. The server is --url, else\n"
     "OPSLEDGER_URL, else " DEFAULT_URL "; the API token is read from --token-file or\n"
     "OPSLEDGER_TOKEN (never from the command line). Exit status: 0 done, 1 refused by the\n"
@@ -422,7 +423,27 @@ static void print_fields(const json_t *o)
 /* ---- subcommands ----------------------------------------------------------------------------- */
 
 typedef enum { SHOW_RECORD, SHOW_LIST, SHOW_HISTORY, SHOW_FIELDS, SHOW_RELATIONS, SHOW_IMPACT,
-               SHOW_REPORT } show_t;
+               SHOW_REPORT, SHOW_SCAN } show_t;
+
+/* K3: the compliance rate, then one line per deviating CI and baseline. */
+static void print_scan(const json_t *res)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(res, "deviations"), i, d) {
+        printf("%s  %s  %s  %s  ", str(d, "ci"), str(d, "ci_id"), str(d, "baseline"),
+               str(d, "incident"));
+        print_value(json_object_get(d, "deviations"));
+        putchar('\n');
+    }
+    printf("checked %lld, compliant %lld, deviating %lld: %.2f %% (target %.0f %%: %s)\n",
+           (long long)json_integer_value(json_object_get(res, "checked")),
+           (long long)json_integer_value(json_object_get(res, "compliant")),
+           (long long)json_integer_value(json_object_get(res, "deviating")),
+           json_number_value(json_object_get(res, "compliance_rate")),
+           json_number_value(json_object_get(res, "target")),
+           json_is_true(json_object_get(res, "meets_target")) ? "met" : "not met");
+}
 
 /* K2: one line per relationship, as seen from the CI asked about. */
 static void print_relations(const json_t *res)
@@ -502,6 +523,8 @@ static int run(client_t *c, const char *method, const char *url, const json_t *b
             print_impact(v);
         } else if (show == SHOW_REPORT) {
             print_report(v);
+        } else if (show == SHOW_SCAN) {
+            print_scan(v);
         } else {
             print_fields(v);
         }
@@ -786,6 +809,17 @@ static int cmd_discover(client_t *c, args_t *a)
     return rc;
 }
 
+/* K3: a compliance scan; --fields may name the baseline and turn off opening incidents. */
+static int cmd_scan(client_t *c, args_t *a)
+{
+    json_t *body = a->data ? json_incref(a->data) : json_object();
+    char *url = route(c, a->pos[0], "compliance-scan", NULL, NULL);
+    int rc = run(c, "POST", url, body, 0, SHOW_SCAN);
+    free(url);
+    json_decref(body);
+    return rc;
+}
+
 /* The file's text goes as it is: CSV as "data", JSON as the items (an array or {"items"}). */
 static int cmd_import(client_t *c, args_t *a)
 {
@@ -839,6 +873,7 @@ static const struct {
     {"export", 1, cmd_export},         {"relate", 2, cmd_relate_add},
     {"unrelate", 2, cmd_relate_remove}, {"relations", 2, cmd_relations},
     {"impact", 2, cmd_impact},         {"discover", 1, cmd_discover}, {"import", 1, cmd_import},
+    {"scan", 1, cmd_scan},
 };
 
 /* ---- entry ----------------------------------------------------------------------------------- */

@@ -38,6 +38,16 @@ int ol_cmdb_relations(ol_ctx_t *c, const char *number);
  * end there. At most cmdb_impact_max_nodes nodes ("truncated": true beyond). */
 int ol_cmdb_impact(ol_ctx_t *c, const char *number, const char *direction, const char *depth);
 
+/* ---- baselines and compliance (cmdb_baseline.c) ------------------------------------------- */
+
+extern const ol_record_type_t ol_ci_baseline_type;
+/* POST /cis/compliance-scan {"baseline": "BL-…" (default: every active one),
+ * "open_incidents": true}: compares each CI of a baseline's class (not retired) with it; opens
+ * an incident per deviating CI and baseline unless one is recorded open; closes the record when
+ * the CI complies again. ctx->result: {"baselines","checked","compliant","deviating",
+ * "compliance_rate","target","meets_target","deviations":[…]}. */
+int ol_cmdb_scan_prepare(ol_ctx_t *c, const json_t *input, ol_write_t *w);
+
 /* ---- discovery and import (cmdb_discovery.c) ---------------------------------------------- */
 
 /* PUT /cis/by-id/{ci_id}: creates the CI with that ci_id or changes the fields that differ.

@@ -48,6 +48,13 @@ int ol_config_check_cmdb(const ol_config_t *cfg, char *err, size_t errlen)
                               "cmdb_impact_default_depth 1 to cmdb_impact_max_depth");
         return -1;
     }
+    long target = ol_config_int(cfg->cmdb_baseline_compliance_target);
+    long scan = ol_config_int(cfg->cmdb_scan_max_cis);
+    if (target < 0 || target > 100 || scan < 1 || scan > 10000000) {
+        snprintf(err, errlen, "cmdb_baseline_compliance_target must be 0 to 100 and "
+                              "cmdb_scan_max_cis 1 to 10000000");
+        return -1;
+    }
     if (nodes < 1 || nodes > 1000000 || batch < 1 || batch > 100000) {
         snprintf(err, errlen, "cmdb_impact_max_nodes must be 1 to 1000000 and "
                               "cmdb_batch_max_items 1 to 100000");

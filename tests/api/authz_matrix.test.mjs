@@ -95,6 +95,10 @@ const MATRIX = [
     ['PUT', '/api/v1/cis/by-id/MATRIX-PUT', { title: 'Matrix PUT', class: 'server' }, CMDB],
     ['POST', '/api/v1/cis/discovery', { items: [{ ci_id: 'MATRIX-D', title: 'Matrix D', class: 'server' }] }, CMDB],
     ['POST', '/api/v1/cis/import', { format: 'csv', data: 'ci_id,title,class\nMATRIX-I,Matrix I,server\n' }, CMDB],
+    // K3 baselines and the compliance scan.
+    ['GET', '/api/v1/ci_baselines', null, ALL],
+    ['POST', '/api/v1/ci_baselines', { title: 'Matrix baseline', class: 'server', expected: ['environment=production'] }, CMDB],
+    ['POST', '/api/v1/cis/compliance-scan', { open_incidents: false }, CMDB],
 ];
 
 describe('authorisation matrix [sqlite]', () => {

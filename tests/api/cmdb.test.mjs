@@ -260,6 +260,61 @@ for (const backend of backends()) {
             assert.equal((await api('POST', '/api/v1/cis/import', { body: { format: 'json', items: [] }, token: tok('eng') })).status, 403);
         });
 
+        test('cmdb-8 baselines: a compliance scan reports drift and opens one incident per deviation', async () => {
+            const mk = (id, fields) => ci({ title: id, ci_id: id, class: 'operating_system', ...fields });
+            const good = await mk('OS-BASE-1', { sw_version: 'RHEL 9.4', tags: ['pci', 'hardened'] });
+            const drift = await mk('OS-BASE-2', { sw_version: 'RHEL 9.2', tags: ['pci'], business_impact: 'high' });
+            const notag = await mk('OS-BASE-3', { sw_version: 'RHEL 9.4', tags: [] });
+            await mk('OS-BASE-TEST', { sw_version: 'RHEL 8', environment: 'test' });
+            const bad = await api('POST', '/api/v1/ci_baselines', { body: { title: 'Broken', class: 'operating_system', expected: ['nonsense'] }, token: tok('cfg') });
+            assert.equal(bad.status, 201);
+            const act = await api('POST', `/api/v1/ci_baselines/${bad.json.number}/transitions/activate`, { body: {}, token: tok('cfg') });
+            assert.equal(act.status, 403); // config_admin may draft; the configuration manager activates
+            const bl = await api('POST', '/api/v1/ci_baselines', {
+                body: { title: 'Production OS', class: 'operating_system', environment: 'production', expected: ['sw_version=RHEL 9.4', 'tags=pci'] },
+                token: tok('cfg'),
+            });
+            assert.equal(bl.status, 201, bl.text);
+            assert.equal((await api('POST', `/api/v1/ci_baselines/${bl.json.number}/transitions/activate`, { body: {} })).status, 200);
+            assert.equal((await api('POST', `/api/v1/ci_baselines/${bad.json.number}/transitions/activate`, { body: {} })).status, 400);
+
+            const scan = await api('POST', '/api/v1/cis/compliance-scan', { body: {}, token: tok('cfg') });
+            assert.equal(scan.status, 200, scan.text);
+            assert.equal(scan.json.checked, 3); // the test-environment CI is outside the baseline
+            assert.equal(scan.json.compliant, 1);
+            assert.equal(scan.json.meets_target, false);
+            assert.equal(scan.json.target, 95);
+            const byCi = Object.fromEntries(scan.json.deviations.map((d) => [d.ci, d]));
+            assert.deepEqual(byCi[drift.number].deviations, [{ field: 'sw_version', expected: 'RHEL 9.4', actual: 'RHEL 9.2' }]);
+            assert.deepEqual(byCi[notag.number].deviations, [{ field: 'tags', expected: 'pci', actual: [] }]);
+            assert.equal(byCi[good.number], undefined);
+            const inc = await api('GET', `/api/v1/incidents/${byCi[drift.number].incident}`);
+            assert.equal(inc.status, 200, inc.text);
+            assert.equal(inc.json.ci, 'OS-BASE-2');
+            assert.equal(inc.json.impact, 'high');
+            assert.equal(inc.json.classification, 'configuration_change');
+            assert.equal(inc.json.reporter, 'cfg');
+            // A second scan opens nothing new while the deviation stands.
+            const again = await api('POST', '/api/v1/cis/compliance-scan', { body: { baseline: bl.json.number }, token: tok('cfg') });
+            assert.ok(again.json.deviations.every((d) => d.incident_opened === false));
+            assert.equal(again.json.deviations.find((d) => d.ci === drift.number).incident, byCi[drift.number].incident);
+            // Fixed, then drifting again: a new incident.
+            const fix = await api('PATCH', `/api/v1/cis/${drift.number}`, { body: { sw_version: 'RHEL 9.4' }, headers: { 'If-Match': '"1"' }, token: tok('cfg') });
+            assert.equal(fix.status, 200, fix.text);
+            const third = await api('POST', '/api/v1/cis/compliance-scan', { body: {}, token: tok('cfg') });
+            assert.equal(third.json.compliant, 2);
+            await api('PATCH', `/api/v1/cis/${drift.number}`, { body: { sw_version: 'RHEL 9.0' }, headers: { 'If-Match': '"2"' }, token: tok('cfg') });
+            const fourth = await api('POST', '/api/v1/cis/compliance-scan', { body: {}, token: tok('cfg') });
+            const d4 = fourth.json.deviations.find((d) => d.ci === drift.number);
+            assert.equal(d4.incident_opened, true);
+            assert.notEqual(d4.incident, byCi[drift.number].incident);
+            assert.equal((await api('POST', '/api/v1/cis/compliance-scan', { body: {}, token: tok('desk') })).status, 403);
+            assert.equal((await api('POST', '/api/v1/cis/compliance-scan', { body: { baseline: 'BL-999999' }, token: tok('cfg') })).status, 404);
+            const r = cliResult(['records', 'scan', 'cis', '--fields', JSON.stringify({ open_incidents: false })], { env: { OPSLEDGER_URL: srv.url, OPSLEDGER_TOKEN: tok('cfg') } });
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(r.stdout, /checked 3, compliant 1, deviating 2: 33\.33 % \(target 95 %: not met\)/);
+        });
+
         test('cmdb-7 the CLI relates, reads relations and impact, discovers and imports', async () => {
             const env = { OPSLEDGER_URL: srv.url, OPSLEDGER_TOKEN: tok('cfg') };
             const a = await ci({ title: 'CLI app', ci_id: 'CLI-APP-1', class: 'application' });
