@@ -207,18 +207,23 @@ int ol_cmdb_unrelate_prepare(ol_ctx_t *c, const char *number, const char *type,
 
 /* ---- reading ------------------------------------------------------------------------------- */
 
-/* The summary of a CI in relationship and impact answers, from number, title, state, data. */
+/* The summary of a CI in relationship and impact answers. */
+static json_t *summary(const char *number, const char *title, const char *state,
+                       const char *ci_id, const char *cls, const char *impact)
+{
+    return json_pack("{ssssssss?ss?ss?}", "number", number, "title", title ? title : "", "state",
+                     state ? state : "", "ci_id", ci_id, "class", cls, "business_impact",
+                     impact);
+}
+
+/* The same from number, title, state and the data column. */
 static json_t *ci_summary(const char *number, const char *title, const char *state,
                           const char *data)
 {
     json_t *d = data ? json_loads(data, 0, NULL) : NULL;
-    json_t *o = json_pack("{ssssss}", "number", number, "title", title ? title : "", "state",
-                          state ? state : "");
-    static const char *const keys[] = {"ci_id", "class", "business_impact"};
-    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-        json_t *v = json_object_get(d, keys[k]);
-        json_object_set(o, keys[k], v ? v : json_null());
-    }
+    json_t *o = summary(number, title, state, json_string_value(json_object_get(d, "ci_id")),
+                        json_string_value(json_object_get(d, "class")),
+                        json_string_value(json_object_get(d, "business_impact")));
     json_decref(d);
     return o;
 }
@@ -289,10 +294,17 @@ typedef struct {
 } node_t;
 
 typedef struct {
+    int src, dst; /* node indexes */
+    const ol_ci_relation_type_t *type;
+} edge_t;
+
+typedef struct {
     node_t *v;
     size_t n, cap;
     int *slots; /* open addressing: node index + 1, 0 = empty */
     size_t nslots;
+    edge_t *e;  /* the edges followed, to nodes new or already reached */
+    size_t ne, ecap;
 } nodes_t;
 
 static size_t slot_of(const nodes_t *s, long long id)
@@ -341,24 +353,50 @@ static char *id_list(ol_conn_t *conn, const nodes_t *s, size_t from, size_t to)
     return ol_buf_steal(&b);
 }
 
+/* The edges a level can follow: from a frontier node as src (?2: the types whose walk goes
+ * src -> dst in this direction) or as dst (?3: dst -> src), filtered in the database so that
+ * only followable rows cross into C. */
 static const char *const edges_sql[] = {
     "SELECT src_id, dst_id, type FROM ci_relations WHERE src_id IN "
-    "(SELECT value FROM json_each(?1)) UNION ALL SELECT src_id, dst_id, type FROM ci_relations "
-    "WHERE dst_id IN (SELECT value FROM json_each(?1))",
-    "SELECT src_id, dst_id, type FROM ci_relations WHERE src_id = ANY(CAST(?1 AS bigint[])) "
+    "(SELECT value FROM json_each(?1)) AND type IN (SELECT value FROM json_each(?2)) "
     "UNION ALL SELECT src_id, dst_id, type FROM ci_relations "
-    "WHERE dst_id = ANY(CAST(?1 AS bigint[]))",
-};
-static const char *const nodes_sql[] = {
-    "SELECT id, number, title, state, data FROM records WHERE id IN "
-    "(SELECT value FROM json_each(?1))",
-    "SELECT id, number, title, state, data FROM records WHERE id = ANY(CAST(?1 AS bigint[]))",
+    "WHERE dst_id IN (SELECT value FROM json_each(?1)) AND type IN "
+    "(SELECT value FROM json_each(?3))",
+    "SELECT src_id, dst_id, type FROM ci_relations WHERE src_id = ANY(CAST(?1 AS bigint[])) "
+    "AND type = ANY(CAST(?2 AS text[])) UNION ALL SELECT src_id, dst_id, type FROM ci_relations "
+    "WHERE dst_id = ANY(CAST(?1 AS bigint[])) AND type = ANY(CAST(?3 AS text[]))",
 };
 
-/* The node a row's edge leads to from a frontier node at depth level, or -1. */
+/* The relationship types a walk in direction up (or down) follows from src to dst (forward)
+ * or from dst to src, as a bound array for edges_sql. Caller frees. */
+static char *type_list(int pg, int up, int forward)
+{
+    ol_buf_t b;
+    ol_buf_init(&b);
+    ol_buf_puts(&b, pg ? "{" : "[");
+    int n = 0;
+    for (const ol_ci_relation_type_t *t = ol_ci_relation_types; t->name; t++) {
+        /* Forward reaches dst: up wants dst dependent (!dependent_is_src), down the reverse. */
+        int dst_is_dependent = !t->dependent_is_src;
+        if ((forward ? dst_is_dependent : !dst_is_dependent) == up)
+            ol_buf_printf(&b, pg ? "%s%s" : "%s\"%s\"", n++ ? "," : "", t->name);
+    }
+    ol_buf_puts(&b, pg ? "}" : "]");
+    return ol_buf_steal(&b);
+}
+
+static const char *const nodes_sql[] = {
+    "SELECT id, number, title, state, json_extract(data, '$.ci_id'), "
+    "json_extract(data, '$.class'), json_extract(data, '$.business_impact') FROM records "
+    "WHERE id IN (SELECT value FROM json_each(?1))",
+    "SELECT id, number, title, state, data->>'ci_id', data->>'class', "
+    "data->>'business_impact' FROM records WHERE id = ANY(CAST(?1 AS bigint[]))",
+};
+
+/* Follows a row's edge from a frontier node at depth level when it leads the walk's way;
+ * returns the node it reaches, or -1. */
 static int follow(nodes_t *s, graph_t *g, int level, long long from, long long to,
-                  const ol_ci_relation_type_t *t, int from_is_src, size_t max, int *truncated,
-                  json_t *edges, long long src, long long dst)
+                  const ol_ci_relation_type_t *t, int from_is_src, size_t max, int *truncated)
 {
     int f = node_find(s, from);
     if (f < 0 || s->v[f].depth != level)
@@ -375,7 +413,11 @@ static int follow(nodes_t *s, graph_t *g, int level, long long from, long long t
         }
         k = node_add(s, to, level + 1, f, t);
     }
-    json_array_append_new(edges, json_pack("[IsI]", src, t->name, dst));
+    if (s->ne == s->ecap) {
+        s->ecap = s->ecap ? 2 * s->ecap : 64;
+        s->e = ol_xrealloc(s->e, s->ecap * sizeof(*s->e));
+    }
+    s->e[s->ne++] = (edge_t){from_is_src ? f : k, from_is_src ? k : f, t};
     return k;
 }
 
@@ -389,15 +431,15 @@ static int impact_fn(ol_conn_t *conn, void *arg)
     int pg = ol_conn_kind(conn) == OL_DB_PG, truncated = 0;
     size_t max = (size_t)ol_config_int(ol_config()->cmdb_impact_max_nodes) + 1;
     nodes_t s = {0};
-    json_t *raw_edges = json_array();
     node_add(&s, g->id, 0, -1, NULL);
+    char *forward = type_list(pg, g->up, 1), *backward = type_list(pg, g->up, 0);
     size_t lo = 0;
     for (int level = 0; level < g->depth && lo < s.n && rc == 0; level++) {
         size_t hi = s.n;
         char *ids = id_list(conn, &s, lo, hi);
-        ol_val_t p[] = {OL_VTEXT(ids)};
+        ol_val_t p[] = {OL_VTEXT(ids), OL_VTEXT(forward), OL_VTEXT(backward)};
         ol_rows_t *r;
-        rc = ol_db_exec(conn, edges_sql[pg], p, 1, &r);
+        rc = ol_db_exec(conn, edges_sql[pg], p, 3, &r);
         free(ids);
         if (rc) {
             rc = ol_ctx_db_fail(c, conn, rc);
@@ -408,8 +450,8 @@ static int impact_fn(ol_conn_t *conn, void *arg)
             const ol_ci_relation_type_t *t = relation_type(ol_rows_get(r, i, 2));
             if (!t)
                 continue;
-            follow(&s, g, level, src, dst, t, 1, max, &truncated, raw_edges, src, dst);
-            follow(&s, g, level, dst, src, t, 0, max, &truncated, raw_edges, src, dst);
+            follow(&s, g, level, src, dst, t, 1, max, &truncated);
+            follow(&s, g, level, dst, src, t, 0, max, &truncated);
         }
         ol_rows_free(r);
         lo = hi;
@@ -427,8 +469,9 @@ static int impact_fn(ol_conn_t *conn, void *arg)
             for (int i = 0; i < ol_rows_count(r); i++) {
                 int k = node_find(&s, ol_rows_int(r, i, 0));
                 if (k >= 0 && !s.v[k].ci)
-                    s.v[k].ci = ci_summary(ol_rows_get(r, i, 1), ol_rows_get(r, i, 2),
-                                           ol_rows_get(r, i, 3), ol_rows_get(r, i, 4));
+                    s.v[k].ci = summary(ol_rows_get(r, i, 1), ol_rows_get(r, i, 2),
+                                        ol_rows_get(r, i, 3), ol_rows_get(r, i, 4),
+                                        ol_rows_get(r, i, 5), ol_rows_get(r, i, 6));
             }
             ol_rows_free(r);
         }
@@ -439,11 +482,10 @@ static int impact_fn(ol_conn_t *conn, void *arg)
         json_t *nodes = json_array(), *services = json_array(), *edges = json_array();
         for (size_t i = 1; i < s.n; i++) {
             node_t *nd = &s.v[i];
-            json_t *o = nd->ci ? json_copy(nd->ci) : json_object();
+            json_t *o = nd->ci ? json_incref(nd->ci) : json_object();
             json_t *path = json_array();
             for (int k = (int)i; k >= 0; k = s.v[k].parent)
-                json_array_insert_new(path, 0, json_string(json_string_value(
-                                                   json_object_get(s.v[k].ci, "number"))));
+                json_array_insert(path, 0, json_object_get(s.v[k].ci, "number"));
             json_object_set_new(o, "depth", json_integer(nd->depth));
             json_object_set_new(o, "relation", json_string(nd->via->name));
             json_object_set(o, "from", json_object_get(s.v[nd->parent].ci, "number"));
@@ -457,16 +499,11 @@ static int impact_fn(ol_conn_t *conn, void *arg)
                     highest = k;
             json_array_append_new(nodes, o);
         }
-        size_t i;
-        json_t *e;
-        json_array_foreach(raw_edges, i, e) {
-            int a = node_find(&s, json_integer_value(json_array_get(e, 0)));
-            int b = node_find(&s, json_integer_value(json_array_get(e, 2)));
+        for (size_t i = 0; i < s.ne; i++)
             json_array_append_new(
-                edges, json_pack("{sOsOsO}", "source", json_object_get(s.v[a].ci, "number"),
-                                 "type", json_array_get(e, 1), "target",
-                                 json_object_get(s.v[b].ci, "number")));
-        }
+                edges, json_pack("{sOsssO}", "source", json_object_get(s.v[s.e[i].src].ci, "number"),
+                                 "type", s.e[i].type->name, "target",
+                                 json_object_get(s.v[s.e[i].dst].ci, "number")));
         c->result = json_pack("{sOsssisbsIsosososs?}", "ci", s.v[0].ci, "direction",
                               g->up ? "up" : "down", "depth", g->depth, "truncated", truncated,
                               "count", (json_int_t)json_array_size(nodes), "nodes", nodes,
@@ -475,9 +512,11 @@ static int impact_fn(ol_conn_t *conn, void *arg)
     }
     for (size_t i = 0; i < s.n; i++)
         json_decref(s.v[i].ci);
+    free(forward);
+    free(backward);
     free(s.v);
     free(s.slots);
-    json_decref(raw_edges);
+    free(s.e);
     return rc;
 }
 
