@@ -25,3 +25,16 @@ CREATE TABLE ci_deviations (
 );
 CREATE UNIQUE INDEX ci_deviations_open ON ci_deviations(ci_id, baseline_id) WHERE closed_at IS NULL;
 CREATE INDEX ci_deviations_baseline ON ci_deviations(baseline_id, closed_at);
+
+-- K4: the CIs an audit by sampling picked, and what the auditor found for each.
+CREATE TABLE ci_audit_items (
+    id         INTEGER PRIMARY KEY,
+    audit_id   INTEGER NOT NULL REFERENCES records(id),
+    ci_id      INTEGER NOT NULL REFERENCES records(id),
+    status     TEXT NOT NULL DEFAULT 'unaudited', -- unaudited | matched | mismatched | missing
+    note       TEXT,
+    corrected  INTEGER NOT NULL DEFAULT 0,         -- 1: the CI was corrected from the finding
+    checked_by TEXT,
+    checked_at TEXT,
+    UNIQUE (audit_id, ci_id)
+);

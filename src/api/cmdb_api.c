@@ -5,8 +5,10 @@
  *   PUT /api/v1/cis/by-id/{ci_id}          upsert by unique ID (discovery)
  *   POST /api/v1/cis/discovery             {"items": [...], "mode"}
  *   POST /api/v1/cis/import                {"format": "csv"|"json", "data"|"items", "mode"}
- *   POST /api/v1/cis/compliance-scan       {"baseline", "open_incidents"} (K3) */
+ *   POST /api/v1/cis/compliance-scan       {"baseline", "open_incidents"} (K3)
+ *   GET /api/v1/ci_audits/{number}/items, POST .../items/{id}, GET .../report (K4) */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -44,10 +46,45 @@ static int wrong_method(ol_req_t *r, const char *allow)
     return 1;
 }
 
+/* K4: /ci_audits/{number}/items[/{id}], /ci_audits/{number}/report */
+static int audit_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
+{
+    ol_ctx_t *c = &call->ctx;
+    const char *m = r->method;
+    if (nseg == 5) {
+        int report = !strcmp(seg[4], "report");
+        r->route = report ? "/api/v1/ci_audits/{number}/report" : "/api/v1/ci_audits/{number}/items";
+        if (strcmp(m, "GET"))
+            return wrong_method(r, "GET");
+        reply(r, report ? ol_cmdb_audit_report(c, seg[3])
+                        : ol_cmdb_audit_items(c, seg[3], ol_req_query(r, "status")), c);
+        return 1;
+    }
+    r->route = "/api/v1/ci_audits/{number}/items/{id}";
+    if (strcmp(m, "POST"))
+        return wrong_method(r, "POST");
+    char *end;
+    long long item = strtoll(seg[5], &end, 10);
+    if (*end || item <= 0) {
+        ol_reply_problem(r, 404, "Not Found", "no such audit item", NULL);
+        return 1;
+    }
+    json_t *body = ol_api_body_or_reply(r, call);
+    if (!body)
+        return 1;
+    int rc = ol_cmdb_audit_check_prepare(c, seg[3], item, body, &call->write);
+    json_decref(body);
+    start_write(r, call, rc);
+    return 1;
+}
+
 int ol_api_cmdb_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
 {
     ol_ctx_t *c = &call->ctx;
     const char *m = r->method;
+    if (!strcmp(seg[2], "ci_audits") && (nseg == 5 || nseg == 6) &&
+        (!strcmp(seg[4], "items") || (nseg == 5 && !strcmp(seg[4], "report"))))
+        return audit_route(r, call, seg, nseg);
     if (strcmp(seg[2], "cis") || nseg < 4 || nseg > 5)
         return 0;
     if (nseg == 5 && !strcmp(seg[3], "by-id")) {

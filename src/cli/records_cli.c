@@ -67,6 +67,10 @@ static const char usage_text[] =
     "  impact cis NUMBER [--direction up|down] [--depth N]\n"
     "  discover cis --fields '{\"items\": [...]}'|@FILE [--mode partial]  (upsert by ci_id)\n"
     "  import cis --file FILE|- --format csv|json [--mode partial]\n"
+    "  audit-items ci_audits NUMBER [--filter status=unaudited]   (K4: the sample to check)\n"
+    "  audit-check ci_audits NUMBER ITEM --fields '{\"result\": \"matched\"|\"mismatched\"|"
+    "\"missing\", \"note\", \"corrections\": {...}}'\n"
+    "  audit-report ci_audits NUMBER\n"
     "  scan cis [--fields '{\"baseline\": \"BL-000001\", \"open_incidents\": false}']  (K3)\n"
     "TYPE is the API path of the record type, e.g. articles. The server is --url, else\n"
     "OPSLEDGER_URL, else " DEFAULT_URL "; the API token is read from --token-file or\n"
@@ -423,7 +427,20 @@ static void print_fields(const json_t *o)
 /* ---- subcommands ----------------------------------------------------------------------------- */
 
 typedef enum { SHOW_RECORD, SHOW_LIST, SHOW_HISTORY, SHOW_FIELDS, SHOW_RELATIONS, SHOW_IMPACT,
-               SHOW_REPORT, SHOW_SCAN } show_t;
+               SHOW_REPORT, SHOW_SCAN, SHOW_AUDIT_ITEMS } show_t;
+
+/* K4: one line per sampled CI: item id, status, number, ci_id, class, title. */
+static void print_audit_items(const json_t *res)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(res, "items"), i, it) {
+        const json_t *ci = json_object_get(it, "ci");
+        printf("%lld  %-10s  %s  %s  %s  %s\n",
+               (long long)json_integer_value(json_object_get(it, "id")), str(it, "status"),
+               str(ci, "number"), str(ci, "ci_id"), str(ci, "class"), str(ci, "title"));
+    }
+}
 
 /* K3: the compliance rate, then one line per deviating CI and baseline. */
 static void print_scan(const json_t *res)
@@ -525,6 +542,8 @@ static int run(client_t *c, const char *method, const char *url, const json_t *b
             print_report(v);
         } else if (show == SHOW_SCAN) {
             print_scan(v);
+        } else if (show == SHOW_AUDIT_ITEMS) {
+            print_audit_items(v);
         } else {
             print_fields(v);
         }
@@ -820,6 +839,41 @@ static int cmd_scan(client_t *c, args_t *a)
     return rc;
 }
 
+/* K4: an audit's sample (--filter status=unaudited), one finding, the report. */
+static int cmd_audit_items(client_t *c, args_t *a)
+{
+    ol_buf_t b;
+    ol_buf_init(&b);
+    char *url = route(c, a->pos[0], a->pos[1], "items", NULL);
+    ol_buf_puts(&b, url);
+    free(url);
+    for (int i = 0; i < a->nfilters; i++) {
+        const char *eq = strchr(a->filters[i], '=');
+        add_query(c, &b, a->filters[i], (size_t)(eq - a->filters[i]), eq + 1);
+    }
+    int rc = run(c, "GET", b.p, NULL, 0, SHOW_AUDIT_ITEMS);
+    ol_buf_clear(&b);
+    return rc;
+}
+
+static int cmd_audit_check(client_t *c, args_t *a)
+{
+    if (need_data(a, "records audit-check"))
+        return EXIT_USAGE;
+    char *url = route(c, a->pos[0], a->pos[1], "items", a->pos[2]);
+    int rc = run(c, "POST", url, a->data, 0, SHOW_FIELDS);
+    free(url);
+    return rc;
+}
+
+static int cmd_audit_report(client_t *c, args_t *a)
+{
+    char *url = route(c, a->pos[0], a->pos[1], "report", NULL);
+    int rc = run(c, "GET", url, NULL, 0, SHOW_FIELDS);
+    free(url);
+    return rc;
+}
+
 /* The file's text goes as it is: CSV as "data", JSON as the items (an array or {"items"}). */
 static int cmd_import(client_t *c, args_t *a)
 {
@@ -873,7 +927,8 @@ static const struct {
     {"export", 1, cmd_export},         {"relate", 2, cmd_relate_add},
     {"unrelate", 2, cmd_relate_remove}, {"relations", 2, cmd_relations},
     {"impact", 2, cmd_impact},         {"discover", 1, cmd_discover}, {"import", 1, cmd_import},
-    {"scan", 1, cmd_scan},
+    {"scan", 1, cmd_scan},             {"audit-items", 2, cmd_audit_items},
+    {"audit-check", 3, cmd_audit_check}, {"audit-report", 2, cmd_audit_report},
 };
 
 /* ---- entry ----------------------------------------------------------------------------------- */

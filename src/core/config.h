@@ -107,6 +107,10 @@
     XX(cmdb_baseline_compliance_target, "95",                                                \
        "K3: baseline compliance target in percent that a scan reports against (002 2.2.5)") \
     XX(cmdb_scan_max_cis, "100000", "K3: most CIs one baseline may apply to in one scan")   \
+    XX(cmdb_audit_sample_percent, "5", "K4: default sample of a CMDB audit, % of the CIs")   \
+    XX(cmdb_accuracy_target, "98", "K4: CMDB accuracy target in percent (002 2.2.5)")       \
+    XX(cmdb_accuracy_governance_below, "95",                                                 \
+       "K4: teams below this accuracy in percent are flagged for data governance")          \
     /* ---- web UI ---- */                                                                    \
     XX(web_root, "", "directory of the built web UI (empty = web/dist beside the binary)")
 

@@ -48,6 +48,20 @@ extern const ol_record_type_t ol_ci_baseline_type;
  * "compliance_rate","target","meets_target","deviations":[…]}. */
 int ol_cmdb_scan_prepare(ol_ctx_t *c, const json_t *input, ol_write_t *w);
 
+/* ---- audits by sampling (cmdb_audit.c) ------------------------------------------------------ */
+
+extern const ol_record_type_t ol_ci_audit_type;
+/* GET /ci_audits/{number}/items[?status=]: the sample, each item with its CI in full (what the
+ * auditor checks on site). */
+int ol_cmdb_audit_items(ol_ctx_t *c, const char *number, const char *status);
+/* POST /ci_audits/{number}/items/{id} {"result": "matched"|"mismatched"|"missing", "note",
+ * "corrections": {CI fields, with mismatched}}: records the finding; corrections are applied to
+ * the CI in the same transaction. The audit must be in progress. */
+int ol_cmdb_audit_check_prepare(ol_ctx_t *c, const char *number, long long item,
+                                const json_t *input, ol_write_t *w);
+/* GET /ci_audits/{number}/report: counts, accuracy against cmdb_accuracy_target, per team. */
+int ol_cmdb_audit_report(ol_ctx_t *c, const char *number);
+
 /* ---- discovery and import (cmdb_discovery.c) ---------------------------------------------- */
 
 /* PUT /cis/by-id/{ci_id}: creates the CI with that ci_id or changes the fields that differ.

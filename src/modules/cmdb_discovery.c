@@ -148,7 +148,7 @@ static int csv_items(ol_ctx_t *c, const char *text, json_t **items, json_t **row
     json_t *h;
     json_array_foreach(header, i, h) {
         if (!ol_schema_field(&ol_ci_type, json_string_value(h))) {
-            json_t *e = json_pack("{sssssI}", "field", json_string_value(h), "code", "unknown",
+            json_t *e = json_pack("{sssssssI}", "field", json_string_value(h), "code", "unknown",
                                   "message", "is not a field of configuration items", "row",
                                   (json_int_t)1);
             json_array_append_new(c->errors, e);

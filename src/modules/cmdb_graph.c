@@ -48,6 +48,14 @@ int ol_config_check_cmdb(const ol_config_t *cfg, char *err, size_t errlen)
                               "cmdb_impact_default_depth 1 to cmdb_impact_max_depth");
         return -1;
     }
+    long pct = ol_config_int(cfg->cmdb_audit_sample_percent);
+    long acc = ol_config_int(cfg->cmdb_accuracy_target);
+    long gov = ol_config_int(cfg->cmdb_accuracy_governance_below);
+    if (pct < 1 || pct > 100 || acc < 0 || acc > 100 || gov < 0 || gov > 100) {
+        snprintf(err, errlen, "cmdb_audit_sample_percent must be 1 to 100, cmdb_accuracy_target "
+                              "and cmdb_accuracy_governance_below 0 to 100");
+        return -1;
+    }
     long target = ol_config_int(cfg->cmdb_baseline_compliance_target);
     long scan = ol_config_int(cfg->cmdb_scan_max_cis);
     if (target < 0 || target > 100 || scan < 1 || scan > 10000000) {

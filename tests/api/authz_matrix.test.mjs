@@ -99,6 +99,12 @@ const MATRIX = [
     ['GET', '/api/v1/ci_baselines', null, ALL],
     ['POST', '/api/v1/ci_baselines', { title: 'Matrix baseline', class: 'server', expected: ['environment=production'] }, CMDB],
     ['POST', '/api/v1/cis/compliance-scan', { open_incidents: false }, CMDB],
+    // K4 audits by sampling ({CA} is an audit in progress whose sample holds item 1).
+    ['GET', '/api/v1/ci_audits', null, [...READERS, 'config_manager', 'config_admin', 'ops_manager']],
+    ['POST', '/api/v1/ci_audits', { title: 'Matrix audit', classes: ['server'] }, CMDB],
+    ['GET', '/api/v1/ci_audits/{CA}/items', null, [...READERS, 'config_manager', 'config_admin', 'ops_manager']],
+    ['POST', '/api/v1/ci_audits/{CA}/items/1', { result: 'matched' }, CMDB],
+    ['GET', '/api/v1/ci_audits/{CA}/report', null, [...READERS, 'config_manager', 'config_admin', 'ops_manager']],
 ];
 
 describe('authorisation matrix [sqlite]', () => {
@@ -122,6 +128,10 @@ describe('authorisation matrix [sqlite]', () => {
             assert.equal(c.status, 201, c.text);
             fixtures.CI ??= c.json.number;
         }
+        const ca = await srv.api('POST', '/api/v1/ci_audits', { body: { title: 'Matrix fixture audit', classes: ['server'], sample_percent: 100 } });
+        assert.equal(ca.status, 201, ca.text);
+        assert.equal((await srv.api('POST', `/api/v1/ci_audits/${ca.json.number}/transitions/start`, { body: {} })).status, 200);
+        fixtures.CA = ca.json.number;
         const ch = { name: 'matrix-ch', kind: 'webhook', url: 'http://127.0.0.1:9/' };
         assert.equal((await srv.api('POST', '/api/v1/notification_channels', { body: ch })).status, 201);
     });
@@ -162,8 +172,7 @@ describe('authorisation matrix [sqlite]', () => {
                     fixtures.ITEM = list.find((i) => i.username !== me).id; // not the caller's own right
                 }
                 if (rawPath.includes('{AR}') && method === 'GET') fixtures.AR = fixtures.AR || 'AR-000001';
-                const p = rawPath.replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC).replace('{CI}', fixtures.CI)
-                    .replace('/items/1', `/items/${fixtures.ITEM ?? 1}`);
+                const p = rawPath.replace('{AR}/items/1', `{AR}/items/${fixtures.ITEM ?? 1}`).replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC).replace('{CI}', fixtures.CI).replace('{CA}', fixtures.CA);
                 const res = await srv.api(method, p, { ...(body ? { body } : {}), token: srv.tokens[`u-${role}`] });
                 const ok = res.status !== 401 && res.status !== 403;
                 if (ok !== allowed.includes(role)) wrong.push(`${role}: ${res.status} ${res.text.slice(0, 160)}`);

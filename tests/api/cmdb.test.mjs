@@ -315,6 +315,52 @@ for (const backend of backends()) {
             assert.match(r.stdout, /checked 3, compliant 1, deviating 2: 33\.33 % \(target 95 %: not met\)/);
         });
 
+        test('cmdb-9 audits by sampling: sample, findings with corrections, accuracy report', async () => {
+            for (let k = 0; k < 20; k++)
+                await ci({ title: `Audit API ${k}`, ci_id: `API-AUD-${k}`, class: 'api', group: k < 10 ? 'team-a' : 'team-b', location: 'DC1' });
+            const a = await api('POST', '/api/v1/ci_audits', { body: { title: 'Monthly check', classes: ['api'], sample_percent: 25 }, token: tok('cfg') });
+            assert.equal(a.status, 201, a.text);
+            const dflt = await api('POST', '/api/v1/ci_audits', { body: { title: 'Default ratio', classes: ['middleware'] }, token: tok('cfg') });
+            assert.equal(dflt.json.sample_percent, 5); // cmdb_audit_sample_percent
+            const bad = await api('POST', '/api/v1/ci_audits', { body: { title: 'Bad classes', classes: ['toaster'] }, token: tok('cfg') });
+            const badStart = await api('POST', `/api/v1/ci_audits/${bad.json.number}/transitions/start`, { body: {}, token: tok('cfg') });
+            assert.equal(badStart.status, 400, badStart.text);
+            const n = a.json.number;
+            assert.equal((await api('POST', `/api/v1/ci_audits/${n}/transitions/start`, { body: {}, token: tok('cfg') })).status, 200);
+            const items = (await api('GET', `/api/v1/ci_audits/${n}/items?status=unaudited`, { token: tok('cfg') })).json.items;
+            assert.equal(items.length, 5); // 25 % of 20
+            assert.ok(items.every((i) => i.status === 'unaudited' && i.ci.class === 'api'));
+            assert.equal((await api('POST', `/api/v1/ci_audits/${n}/transitions/complete`, { body: {}, token: tok('cfg') })).status, 422);
+            const check = (item, body, who = 'cfg') => api('POST', `/api/v1/ci_audits/${n}/items/${item.id}`, { body, token: tok(who) });
+            assert.equal((await check(items[0], { result: 'matched' })).status, 200);
+            assert.deepEqual(fieldErrors(await check(items[1], { result: 'matched', corrections: { location: 'DC2' } })), ['corrections:bad_filter']);
+            const fixed = await check(items[1], { result: 'mismatched', note: 'rack moved', corrections: { location: 'DC2 row 9' } });
+            assert.equal(fixed.status, 200, fixed.text);
+            assert.equal(fixed.json.corrected, true);
+            const ciNow = await api('GET', `/api/v1/cis/${items[1].ci.number}`);
+            assert.equal(ciNow.json.location, 'DC2 row 9');
+            assert.equal(ciNow.json.version, 2);
+            assert.equal((await check(items[2], { result: 'missing' })).status, 200);
+            assert.equal((await check(items[3], { result: 'matched' }, 'desk')).status, 403);
+            for (const it of items.slice(3)) assert.equal((await check(it, { result: 'matched' })).status, 200);
+            assert.equal((await api('POST', `/api/v1/ci_audits/${n}/transitions/complete`, { body: {}, token: tok('cfg') })).status, 200);
+            assert.equal((await check(items[0], { result: 'missing' })).status, 422); // completed
+            const rep = (await api('GET', `/api/v1/ci_audits/${n}/report`, { token: tok('cfg') })).json;
+            assert.deepEqual([rep.sampled, rep.checked, rep.matched, rep.mismatched, rep.missing, rep.corrected], [5, 5, 3, 1, 1, 1]);
+            assert.equal(rep.accuracy, 60);
+            assert.equal(rep.target, 98);
+            assert.equal(rep.meets_target, false);
+            assert.ok(rep.by_group.length >= 1 && rep.by_group.every((g) => g.checked > 0));
+            const audit = (await api('GET', '/api/v1/audit?limit=100')).json.items.map((e) => e.action);
+            assert.ok(audit.includes('ci.audit.sample') && audit.includes('ci.audit.check'));
+            const env = { OPSLEDGER_URL: srv.url, OPSLEDGER_TOKEN: tok('cfg') };
+            const r = cliResult(['records', 'audit-report', 'ci_audits', n], { env });
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(r.stdout, /accuracy: 60/);
+            const li = cliResult(['records', 'audit-items', 'ci_audits', n, '--filter', 'status=missing'], { env });
+            assert.match(li.stdout, new RegExp(`${items[2].id}  missing +${items[2].ci.number}`));
+        });
+
         test('cmdb-7 the CLI relates, reads relations and impact, discovers and imports', async () => {
             const env = { OPSLEDGER_URL: srv.url, OPSLEDGER_TOKEN: tok('cfg') };
             const a = await ci({ title: 'CLI app', ci_id: 'CLI-APP-1', class: 'application' });
