@@ -104,6 +104,11 @@
        "K2: most CIs one impact analysis returns (the answer says truncated beyond)")       \
     XX(cmdb_batch_max_items, "5000",                                                         \
        "K5: most items of one discovery batch or import (larger ones are refused whole)")  \
+    XX(cmdb_change_ref_required, "on",                                                       \
+       "K5: on = a CI update or transition names the change, incident or request behind it " \
+       "(change_ref); discovery, import and audit corrections are exempt")                  \
+    XX(cmdb_change_ref_types, "change,incident,request",                                     \
+       "K5: record types (comma-separated) a CI's change_ref may name")                     \
     XX(cmdb_baseline_compliance_target, "95",                                                \
        "K3: baseline compliance target in percent that a scan reports against (002 2.2.5)") \
     XX(cmdb_scan_max_cis, "100000", "K3: most CIs one baseline may apply to in one scan")   \

@@ -3,8 +3,11 @@
  * version + date, service + region), the business-impact level of key CIs, owner, location and
  * a lifecycle state. Every change is versioned by the engine's history; the relationships and
  * the impact analysis are in cmdb_graph.c, discovery and import in cmdb_discovery.c. */
+#include <stdio.h>
 #include <string.h>
 
+#include "core/config.h"
+#include "core/err.h"
 #include "modules/cmdb.h"
 #include "records/schema.h"
 
@@ -86,6 +89,55 @@ static void compute(json_t *rec, const char *state)
             json_object_set_new(rec, "category", json_string(class_category[k]));
 }
 
+/* 1 when name is in the comma-separated list. */
+static int listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !strncmp(p, name, n))
+            return 1;
+        p = e ? e + 1 : p + len;
+    }
+    return 0;
+}
+
+/* K5 (004 §7.1.3 c): after registration a CI changes only under a change, incident or request
+ * (named in change_ref, given with the change) or through automated discovery and import (and
+ * the corrections of an audit). */
+static int check(struct ol_conn *conn, struct ol_ctx *c, const json_t *rec, const json_t *input,
+                 const char *transition)
+{
+    (void)rec;
+    (void)transition;
+    const ol_config_t *cfg = ol_config();
+    if (!input || strcmp(cfg->cmdb_change_ref_required, "on") ||
+        (c->via && listed("discovery,import,audit,system", c->via)))
+        return 0;
+    const char *ref = json_string_value(json_object_get(input, "change_ref"));
+    if (!ref || !*ref) {
+        ol_schema_add_error(c->errors, "change_ref", "change_ref_required", c->lang,
+                            cfg->cmdb_change_ref_types);
+        return ol_ctx_fail(c, -OL_EINVAL, "a change to a configuration item names the %s behind "
+                                          "it in change_ref (K5)", cfg->cmdb_change_ref_types);
+    }
+    ol_rows_t *r;
+    ol_val_t p[] = {OL_VTEXT(ref)};
+    int rc = ol_db_exec(conn, "SELECT type FROM records WHERE number = ?1", p, 1, &r);
+    if (rc)
+        return ol_ctx_db_fail(c, conn, rc);
+    int ok = ol_rows_count(r) && listed(cfg->cmdb_change_ref_types, ol_rows_get(r, 0, 0));
+    ol_rows_free(r);
+    if (!ok) {
+        ol_schema_add_error(c->errors, "change_ref", "change_ref_unknown", c->lang,
+                            cfg->cmdb_change_ref_types);
+        return ol_ctx_fail(c, -OL_EINVAL, "change_ref %s is not a record of type %s", ref,
+                           cfg->cmdb_change_ref_types);
+    }
+    return 0;
+}
+
 const ol_record_type_t ol_ci_type = {
     .name = "ci",
     .path = "cis",
@@ -100,4 +152,5 @@ const ol_record_type_t ol_ci_type = {
     .perms = {.read = everyone, .create = config_staff, .update = config_staff,
               .comment = everyone, .export = config_staff},
     .compute = compute,
+    .check = check,
 };

@@ -285,11 +285,14 @@ static int check_job(ol_conn_t *conn, void *arg)
     /* Correct the CI from the finding, through the engine (validation, history, audit). */
     if (j->corrections) {
         ol_write_t w;
+        const char *via = c->via;
+        c->via = "audit"; /* K5: a correction from an audit needs no change_ref */
         rc = ol_rec_update_prepare(c, &ol_ci_type, ci, version, j->corrections, &w);
         if (rc == 0) {
             rc = w.fn(conn, w.arg);
             w.free_arg(w.arg);
         }
+        c->via = via;
         json_decref(c->result);
         c->result = NULL;
         if (rc) {

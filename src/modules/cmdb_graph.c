@@ -48,6 +48,15 @@ int ol_config_check_cmdb(const ol_config_t *cfg, char *err, size_t errlen)
                               "cmdb_impact_default_depth 1 to cmdb_impact_max_depth");
         return -1;
     }
+    if (strcmp(cfg->cmdb_change_ref_required, "on") && strcmp(cfg->cmdb_change_ref_required, "off")) {
+        snprintf(err, errlen, "cmdb_change_ref_required = '%s': use on or off",
+                 cfg->cmdb_change_ref_required);
+        return -1;
+    }
+    if (!*cfg->cmdb_change_ref_types || strlen(cfg->cmdb_change_ref_types) > 200) {
+        snprintf(err, errlen, "cmdb_change_ref_types: name 1 to 200 bytes of record types");
+        return -1;
+    }
     long pct = ol_config_int(cfg->cmdb_audit_sample_percent);
     long acc = ol_config_int(cfg->cmdb_accuracy_target);
     long gov = ol_config_int(cfg->cmdb_accuracy_governance_below);

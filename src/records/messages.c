@@ -145,6 +145,11 @@ static const msg_t catalogue[] = {
     {"import_format", "must be csv or json", "必须是 csv 或 json"},
     {"import_mode", "must be all_or_nothing or partial", "必须是 all_or_nothing 或 partial"},
     {"csv", "is not valid CSV: %s", "不是有效的 CSV:%s"},
+    {"change_ref_required", "is required: a configuration item changes only under a change, "
+     "incident or request (record types %s), or through discovery", "为必填项:配置项只能通过变更、"
+     "事件或服务请求(记录类型 %s)或自动发现修改"},
+    {"change_ref_unknown", "must be the number of an existing record of type %s",
+     "必须是已存在的以下类型记录的编号:%s"},
     {"duplicate_in_batch", "appears more than once in this batch (first at row %s)",
      "在本批次中重复出现(首次出现在第 %s 行)"},
 };

@@ -114,6 +114,14 @@ typedef struct {
  * set or change any field of rec but not its state. */
 typedef void (*ol_compute_fn)(json_t *rec, const char *state);
 
+/* A check that needs the database (e.g. K5: a CI changes only under a change, incident or
+ * request that exists): called inside the write's transaction on create (input NULL), update
+ * and transition (transition: its name, else NULL), after compute and the guards, before the
+ * record is written. input holds the fields this write was given. Returns 0, or a negative
+ * OL_E* code with the detail and field errors set in c; nothing is written then. */
+typedef int (*ol_check_fn)(struct ol_conn *conn, struct ol_ctx *c, const json_t *rec,
+                           const json_t *input, const char *transition);
+
 typedef struct ol_record_type {
     const char *name;        /* "article": stored in records.type */
     const char *path;        /* "articles": /api/v1/{path} */
@@ -126,6 +134,7 @@ typedef struct ol_record_type {
     size_t ntransitions;
     ol_perms_t perms;
     ol_compute_fn compute;        /* or NULL */
+    ol_check_fn check;            /* or NULL */
 } ol_record_type_t;
 
 /* ---- registry -------------------------------------------------------------------------------- */

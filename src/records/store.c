@@ -244,6 +244,8 @@ static int create_job(ol_conn_t *conn, void *arg)
 
     if (t->compute)
         t->compute(j->rec, t->states[0]);
+    if (t->check && (rc = t->check(conn, c, j->rec, NULL, NULL)))
+        return rc;
     const json_t *rec = j->rec;
     char *data;
     if ((rc = data_json(c, conn, t, rec, number, &data)))
@@ -411,6 +413,11 @@ static int update_job(ol_conn_t *conn, void *arg)
         }
     }
     if (j->tr && (rc = ol_duty_check(conn, c, j->tr, id, rec))) {
+        json_decref(changed);
+        goto out;
+    }
+    if (t->check && (json_object_size(changed) || j->tr) &&
+        (rc = t->check(conn, c, rec, j->fields, j->tr ? j->tr->name : NULL))) {
         json_decref(changed);
         goto out;
     }

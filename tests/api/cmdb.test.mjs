@@ -26,6 +26,12 @@ for (const backend of backends()) {
         after(async () => {
             await srv?.stop();
         });
+        let REF; // K5: the incident CI changes are made under
+        before(async () => {
+            const inc = await api('POST', '/api/v1/incidents', { body: { title: 'CMDB work', reporter: 'desk' }, token: tok('desk') });
+            assert.equal(inc.status, 201, inc.text);
+            REF = inc.json.number;
+        });
 
         async function ci(fields, who = 'cfg') {
             const res = await api('POST', '/api/v1/cis', { body: { business_impact: 'medium', ...fields }, token: tok(who) });
@@ -52,7 +58,13 @@ for (const backend of backends()) {
             const dup = await api('POST', '/api/v1/cis', { body: { title: 'Copy', ci_id: 'CSW-210231A3TQB194000005', class: 'server', business_impact: 'low' }, token: tok('cfg') });
             assert.equal(dup.status, 409, dup.text);
             assert.deepEqual(fieldErrors(dup), ['ci_id:unique']);
-            const upd = await api('PATCH', `/api/v1/cis/${db.number}`, { body: { ci_id: 'CSW-210231A3TQB194000005' }, headers: { 'If-Match': '"1"' }, token: tok('cfg') });
+            // K5: an update names the change, incident or request behind it.
+            const noRef = await api('PATCH', `/api/v1/cis/${db.number}`, { body: { location: 'DC9' }, headers: { 'If-Match': '"1"' }, token: tok('cfg') });
+            assert.equal(noRef.status, 400, noRef.text);
+            assert.deepEqual(fieldErrors(noRef), ['change_ref:change_ref_required']);
+            const badRef = await api('PATCH', `/api/v1/cis/${db.number}`, { body: { location: 'DC9', change_ref: sw.number }, headers: { 'If-Match': '"1"' }, token: tok('cfg') });
+            assert.deepEqual(fieldErrors(badRef), ['change_ref:change_ref_unknown']);
+            const upd = await api('PATCH', `/api/v1/cis/${db.number}`, { body: { ci_id: 'CSW-210231A3TQB194000005', change_ref: REF }, headers: { 'If-Match': '"1"' }, token: tok('cfg') });
             assert.equal(upd.status, 409, upd.text);
             assert.deepEqual(fieldErrors(upd), ['ci_id:unique']);
             const bad = await api('POST', '/api/v1/cis', { body: { title: 'No class', ci_id: 'X-1', class: 'toaster' }, token: tok('cfg') });
@@ -60,7 +72,9 @@ for (const backend of backends()) {
             assert.deepEqual(fieldErrors(bad), ['class:enum']);
             assert.equal((await api('GET', `/api/v1/cis?ci_id=Oracle-19c-APP01`, { token: tok('desk') })).json.items.length, 1);
             // Lifecycle: planned -> in_use -> maintenance (reason) -> in_use -> retired (reason).
-            const mv = (name, body, who = 'cfg') => api('POST', `/api/v1/cis/${sw.number}/transitions/${name}`, { body, token: tok(who) });
+            const mv = (name, body, who = 'cfg') => api('POST', `/api/v1/cis/${sw.number}/transitions/${name}`, { body: { ...body, fields: { change_ref: REF } }, token: tok(who) });
+            const bare = await api('POST', `/api/v1/cis/${sw.number}/transitions/commission`, { body: {}, token: tok('cfg') });
+            assert.deepEqual(fieldErrors(bare), ['change_ref:change_ref_required']);
             assert.equal((await mv('commission', {})).status, 200);
             assert.equal((await mv('start_maintenance', {})).status, 400); // a reason is required
             assert.equal((await mv('start_maintenance', { reason: 'firmware upgrade' }, 'eng')).status, 403);
@@ -299,11 +313,11 @@ for (const backend of backends()) {
             assert.ok(again.json.deviations.every((d) => d.incident_opened === false));
             assert.equal(again.json.deviations.find((d) => d.ci === drift.number).incident, byCi[drift.number].incident);
             // Fixed, then drifting again: a new incident.
-            const fix = await api('PATCH', `/api/v1/cis/${drift.number}`, { body: { sw_version: 'RHEL 9.4' }, headers: { 'If-Match': '"1"' }, token: tok('cfg') });
+            const fix = await api('PATCH', `/api/v1/cis/${drift.number}`, { body: { sw_version: 'RHEL 9.4', change_ref: REF }, headers: { 'If-Match': '"1"' }, token: tok('cfg') });
             assert.equal(fix.status, 200, fix.text);
             const third = await api('POST', '/api/v1/cis/compliance-scan', { body: {}, token: tok('cfg') });
             assert.equal(third.json.compliant, 2);
-            await api('PATCH', `/api/v1/cis/${drift.number}`, { body: { sw_version: 'RHEL 9.0' }, headers: { 'If-Match': '"2"' }, token: tok('cfg') });
+            await api('PATCH', `/api/v1/cis/${drift.number}`, { body: { sw_version: 'RHEL 9.0', change_ref: REF }, headers: { 'If-Match': '"2"' }, token: tok('cfg') });
             const fourth = await api('POST', '/api/v1/cis/compliance-scan', { body: {}, token: tok('cfg') });
             const d4 = fourth.json.deviations.find((d) => d.ci === drift.number);
             assert.equal(d4.incident_opened, true);
@@ -339,7 +353,7 @@ for (const backend of backends()) {
             assert.equal(fixed.json.corrected, true);
             const ciNow = await api('GET', `/api/v1/cis/${items[1].ci.number}`);
             assert.equal(ciNow.json.location, 'DC2 row 9');
-            assert.equal(ciNow.json.version, 2);
+            assert.equal(ciNow.json.version, 2); // an audit's correction needs no change_ref (K5)
             assert.equal((await check(items[2], { result: 'missing' })).status, 200);
             assert.equal((await check(items[3], { result: 'matched' }, 'desk')).status, 403);
             for (const it of items.slice(3)) assert.equal((await check(it, { result: 'matched' })).status, 200);
