@@ -58,6 +58,9 @@ static const ol_field_t fields[] = {
      "Change, incident or request behind the last change (K5)", "最近一次修改依据的变更/事件/请求单"},
     {"tags", OL_F_TAGS, OL_FIELD_SEARCHABLE | OL_FIELD_FILTERABLE, 0, 20, NULL, "[]", "Tags",
      "标签"},
+    {"attributes", OL_F_TAGS, OL_FIELD_SEARCHABLE | OL_FIELD_FILTERABLE, 0, 50, NULL, "[]",
+     "Class attributes (name=value, as the class defines them)",
+     "类别属性(名称=值,按类别定义)"},
     {"description", OL_F_TEXT, OL_FIELD_SEARCHABLE, 0, 20000, NULL, NULL, "Description", "描述"},
 };
 
@@ -109,9 +112,11 @@ static int listed(const char *list, const char *name)
 static int check(struct ol_conn *conn, struct ol_ctx *c, const json_t *rec, const json_t *input,
                  const char *transition)
 {
-    (void)rec;
     (void)transition;
     const ol_config_t *cfg = ol_config();
+    int rc = ol_cmdb_check_attributes(conn, c, rec, input);
+    if (rc)
+        return rc;
     if (!input || strcmp(cfg->cmdb_change_ref_required, "on") ||
         (c->via && listed("discovery,import,audit,system", c->via)))
         return 0;
@@ -124,7 +129,7 @@ static int check(struct ol_conn *conn, struct ol_ctx *c, const json_t *rec, cons
     }
     ol_rows_t *r;
     ol_val_t p[] = {OL_VTEXT(ref)};
-    int rc = ol_db_exec(conn, "SELECT type FROM records WHERE number = ?1", p, 1, &r);
+    rc = ol_db_exec(conn, "SELECT type FROM records WHERE number = ?1", p, 1, &r);
     if (rc)
         return ol_ctx_db_fail(c, conn, rc);
     int ok = ol_rows_count(r) && listed(cfg->cmdb_change_ref_types, ol_rows_get(r, 0, 0));

@@ -21,6 +21,15 @@ typedef struct {
 } ol_ci_relation_type_t;
 extern const ol_ci_relation_type_t ol_ci_relation_types[]; /* ends with name == NULL */
 
+/* ---- class attributes (cmdb_attributes.c) -------------------------------------------------- */
+
+extern const ol_record_type_t ol_ci_attribute_type;
+/* Checks rec's "attributes" ("name=value" entries) against the active definitions of its class:
+ * on create (input NULL) and when input changes attributes or class. 0, or -OL_EINVAL with
+ * field errors in c. */
+int ol_cmdb_check_attributes(struct ol_conn *conn, struct ol_ctx *c, const json_t *rec,
+                             const json_t *input);
+
 /* ---- relationships and impact (cmdb_graph.c) ---------------------------------------------- */
 
 /* input {"type": "hosts", "target": "CI-000002"}: number <type> target. Needs update on ci;

@@ -12,12 +12,14 @@ extern const ol_record_type_t ol_incident_type; /* I2-I4 */
 extern const ol_record_type_t ol_ci_type;       /* K1-K5 */
 extern const ol_record_type_t ol_ci_baseline_type; /* K3 */
 extern const ol_record_type_t ol_ci_audit_type;    /* K4 */
+extern const ol_record_type_t ol_ci_attribute_type; /* K1 */
 void ol_elevation_prepare(void);
 
 static const ol_record_type_t *const all[] = {&ol_kb_article_type, &ol_elevation_type,
                                                 &ol_access_review_type, &ol_contact_type,
                                                 &ol_incident_type, &ol_ci_type,
-                                                &ol_ci_baseline_type, &ol_ci_audit_type};
+                                                &ol_ci_baseline_type, &ol_ci_audit_type,
+                                                &ol_ci_attribute_type};
 
 void ol_schema_register_all(void)
 {

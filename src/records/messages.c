@@ -150,6 +150,13 @@ static const msg_t catalogue[] = {
      "事件或服务请求(记录类型 %s)或自动发现修改"},
     {"change_ref_unknown", "must be the number of an existing record of type %s",
      "必须是已存在的以下类型记录的编号:%s"},
+    {"attribute_name", "must be 1 to 40 characters of a-z, 0-9 and '_', starting with a letter",
+     "必须是 1 至 40 个 a-z、0-9 或 '_',以字母开头"},
+    {"attribute_unknown", "names no attribute of this class: %s", "不是该类别的属性:%s"},
+    {"attribute_twice", "gives the attribute %s twice", "重复给出属性 %s"},
+    {"attribute_value", "has a value of the wrong kind for %s", "属性 %s 的值类型不符"},
+    {"attribute_required", "must give the attribute %s (required for this class)",
+     "必须填写属性 %s(该类别必填)"},
     {"duplicate_in_batch", "appears more than once in this batch (first at row %s)",
      "在本批次中重复出现(首次出现在第 %s 行)"},
 };

@@ -105,6 +105,9 @@ const MATRIX = [
     ['GET', '/api/v1/ci_audits/{CA}/items', null, [...READERS, 'config_manager', 'config_admin', 'ops_manager']],
     ['POST', '/api/v1/ci_audits/{CA}/items/1', { result: 'matched' }, CMDB],
     ['GET', '/api/v1/ci_audits/{CA}/report', null, [...READERS, 'config_manager', 'config_admin', 'ops_manager']],
+    // K1 attributes added to a class by the configuration manager.
+    ['GET', '/api/v1/ci_attributes', null, ALL],
+    ['POST', '/api/v1/ci_attributes', { title: 'Matrix attribute', class: 'document', name: 'matrix_attr' }, ['admin', 'config_manager']],
 ];
 
 describe('authorisation matrix [sqlite]', () => {

@@ -396,5 +396,33 @@ for (const backend of backends()) {
             r = cliResult(['records', 'unrelate', 'cis', s.number, '--link-type', 'uses', '--target', a.number], { env });
             assert.equal(r.status, 0, r.stderr);
         });
+
+        test('cmdb-10 administrators add attributes to a class without a rebuild', async () => {
+            const def = (body, token) => api('POST', '/api/v1/ci_attributes', { body, ...(token ? { token } : {}) });
+            assert.equal((await def({ title: 'Capacity', class: 'storage', name: 'capacity_tb', kind: 'int' }, tok('cfg'))).status, 403);
+            const cap = await def({ title: 'Capacity (TB)', class: 'storage', name: 'capacity_tb', kind: 'int', required: true });
+            assert.equal(cap.status, 201, cap.text);
+            assert.equal((await def({ title: 'Tier', class: 'storage', name: 'tier', kind: 'enum', values: ['gold', 'silver'] })).status, 201);
+            assert.equal((await def({ title: 'Again', class: 'storage', name: 'capacity_tb', kind: 'string' })).status, 409);
+            assert.deepEqual(fieldErrors(await def({ title: 'Bad', class: 'storage', name: 'Bad Name' })), ['name:attribute_name']);
+            assert.deepEqual(fieldErrors(await def({ title: 'Enum', class: 'storage', name: 'e1', kind: 'enum' })), ['values:required']);
+
+            const ok = await api('POST', '/api/v1/cis', { body: { title: 'SAN A', ci_id: 'SAN-ATTR-1', class: 'storage', attributes: ['capacity_tb=120', 'tier=gold'] }, token: tok('cfg') });
+            assert.equal(ok.status, 201, ok.text);
+            assert.deepEqual(ok.json.attributes, ['capacity_tb=120', 'tier=gold']);
+            const errs = async (attributes) => fieldErrors(await api('POST', '/api/v1/cis', { body: { title: 'SAN x', ci_id: `SAN-X-${attributes.length}-${Math.random()}`.slice(0, 40), class: 'storage', attributes }, token: tok('cfg') }));
+            assert.deepEqual(await errs([]), ['attributes:attribute_required']);
+            assert.deepEqual(await errs(['capacity_tb=lots']), ['attributes:attribute_value']);
+            assert.deepEqual(await errs(['capacity_tb=1', 'colour=red']), ['attributes:attribute_unknown']);
+            assert.deepEqual(await errs(['capacity_tb=1', 'tier=bronze']), ['attributes:attribute_value']);
+            // Other classes are not bound; an update that leaves attributes alone is not re-checked.
+            assert.equal((await api('POST', '/api/v1/cis', { body: { title: 'Plain server', ci_id: 'SRV-ATTR-1', class: 'server' }, token: tok('cfg') })).status, 201);
+            const upd = await api('PATCH', `/api/v1/cis/${ok.json.number}`, { body: { attributes: ['capacity_tb=240'], change_ref: REF }, headers: { 'If-Match': '"1"' }, token: tok('cfg') });
+            assert.equal(upd.status, 200, upd.text);
+            // Retired, a definition binds no more.
+            const rt = await api('POST', `/api/v1/ci_attributes/${cap.json.number}/transitions/retire`, { body: { reason: 'not needed' } });
+            assert.equal(rt.status, 200, rt.text);
+            assert.equal((await api('POST', '/api/v1/cis', { body: { title: 'SAN B', ci_id: 'SAN-ATTR-2', class: 'storage' }, token: tok('cfg') })).status, 201);
+        });
     });
 }
