@@ -26,6 +26,7 @@ static const struct {
     {"audit", ol_cli_audit, "audit verify | export [--format jsonl|syslog] [--since ISO] | purge"},
     {"keys", ol_cli_keys, "keys status | rotate [--resume]: field-encryption keys (S7)"},
     {"channel", ol_cli_channel, "channel add|list|test|disable: notification channels (P7)"},
+    {"report", ol_cli_report, "report complaints|satisfaction [--from ISO] [--to ISO] [--format csv] (V3)"},
 };
 
 static void usage(void)

@@ -46,6 +46,8 @@ void ol_api_session(ol_req_t *r, ol_app_t *app);
 void ol_api_me(ol_req_t *r, ol_call_t *call);
 /* /api/v1/me/preferences (api/prefs_api.c); the user's locale as JSON (null: none chosen). */
 void ol_api_preferences(ol_req_t *r, ol_call_t *call);
+/* /api/v1/views[/{type}/{name}]: saved list views (api/views_api.c). */
+void ol_api_views(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* GET /api/v1/policies: the settings in effect (api/policies_api.c). */
 void ol_api_policies(ol_req_t *r, ol_call_t *call);
 json_t *ol_api_locale_of(ol_call_t *call);
@@ -72,6 +74,8 @@ int ol_api_mfa_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* S3: the answer to a password that needs a second factor first. */
 void ol_api_reply_mfa_pending(ol_req_t *r, const ol_mfa_login_t *m);
 void ol_api_audit(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+/* V3 (api/reports_api.c): GET /reports/complaints and /reports/satisfaction, JSON or CSV. */
+void ol_api_reports(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* P7 (api/notify_api.c): /notification_channels..., /outbox...; 1 when the path was one. */
 int ol_api_notify_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* K2, K5 (api/cmdb_api.c): relations, impact, discovery and import; 1 when the path was one. */

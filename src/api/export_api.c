@@ -15,6 +15,7 @@
 #include "api/api.h"
 #include "auth/mfa.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "records/audit.h"
 #include "records/query.h"
 #include "records/store.h"
@@ -88,29 +89,6 @@ static int collect(export_t *e)
     }
 }
 
-static void csv_cell(ol_buf_t *b, const json_t *v)
-{
-    char *text = NULL;
-    const char *s = "";
-    if (json_is_string(v))
-        s = json_string_value(v);
-    else if (v && !json_is_null(v))
-        s = text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    int quote = strpbrk(s, ",\"\r\n") != NULL, formula = strchr("=+-@", *s) && *s;
-    if (quote || formula)
-        ol_buf_append(b, "\"", 1);
-    if (formula)
-        ol_buf_append(b, "'", 1);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            ol_buf_append(b, "\"", 1);
-        ol_buf_append(b, p, 1);
-    }
-    if (quote || formula)
-        ol_buf_append(b, "\"", 1);
-    free(text);
-}
-
 /* The columns: the shared ones every record has, then the type's own fields. */
 static void render_csv(export_t *e)
 {
@@ -128,14 +106,14 @@ static void render_csv(export_t *e)
     json_array_foreach(cols, j, col) {
         if (j)
             ol_buf_puts(&e->out, ",");
-        csv_cell(&e->out, col);
+        ol_csv_cell(&e->out, col);
     }
     ol_buf_puts(&e->out, "\r\n");
     json_array_foreach(e->items, i, rec) {
         json_array_foreach(cols, j, col) {
             if (j)
                 ol_buf_puts(&e->out, ",");
-            csv_cell(&e->out, json_object_get(rec, json_string_value(col)));
+            ol_csv_cell(&e->out, json_object_get(rec, json_string_value(col)));
         }
         ol_buf_puts(&e->out, "\r\n");
     }

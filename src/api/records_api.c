@@ -1,6 +1,7 @@
 /* api/records_api.c - the generic record routes, the same for every declared type:
  *   /api/v1/{type}                      GET list/search, POST create
  *   /api/v1/{type}/export               GET every matching record, CSV or JSON (export_api.c)
+ *   /api/v1/{type}/stats                GET counts grouped by a field (records/query.c)
  *   /api/v1/{type}/{number}             GET read (?reveal=f1,f2: S7), PATCH update (If-Match)
  *   /api/v1/{type}/{number}/transitions/{name}   POST
  *   /api/v1/{type}/{number}/comments    GET, POST
@@ -111,6 +112,30 @@ static void list(ol_req_t *r, ol_call_t *call, const ol_record_type_t *t)
     free(p);
 }
 
+/* GET /api/v1/{type}/stats?by=state&<list filters>: counts for dashboards and charts. */
+static int on_stats_arg(void *arg, const char *key, const char *value)
+{
+    return strcmp(key, "by") ? on_query_arg(arg, key, value) : 0;
+}
+
+static void stats(ol_req_t *r, ol_call_t *call, const ol_record_type_t *t)
+{
+    qparse_t *p = ol_xcalloc(1, sizeof(*p));
+    p->call = call;
+    p->t = t;
+    p->pass = 1; /* no cursor: every argument in one pass */
+    ol_query_init(&p->q);
+    ol_req_query_each(r, on_stats_arg, p);
+    int rc = p->rc;
+    if (rc)
+        ol_ctx_fail(&call->ctx, rc, "the query has invalid parameters");
+    else
+        rc = ol_rec_stats(&call->ctx, t, &p->q, ol_req_query(r, "by"));
+    reply_result(r, rc, call);
+    ol_query_clear(&p->q);
+    free(p);
+}
+
 void ol_api_search(ol_req_t *r, ol_call_t *call)
 {
     if (strcmp(r->method, "GET")) {
@@ -162,6 +187,14 @@ void ol_api_records(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
         return;
     }
     const char *number = seg[3];
+    if (nseg == 4 && !strcmp(number, "stats")) { /* no record number is "stats" */
+        r->route = "/api/v1/{type}/stats";
+        if (strcmp(m, "GET"))
+            method_not_allowed(r, "GET");
+        else
+            stats(r, call, t);
+        return;
+    }
     if (nseg == 4 && !strcmp(number, "export")) { /* no record number is "export" */
         r->route = "/api/v1/{type}/export";
         if (strcmp(m, "GET"))

@@ -256,12 +256,16 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
     } else if ((nseg == 5 || nseg == 6) && !strcmp(seg[2], "access_reviews") &&
                !strcmp(seg[4], "items")) {
         ol_api_review_items(r, call, seg, nseg);
+    } else if (nseg >= 3 && !strcmp(seg[2], "views")) {
+        ol_api_views(r, call, seg, nseg);
     } else if (nseg == 3 && !strcmp(seg[2], "policies")) {
         ol_api_policies(r, call);
     } else if (nseg == 4 && !strcmp(seg[2], "me") && !strcmp(seg[3], "preferences")) {
         ol_api_preferences(r, call);
     } else if (ol_api_mfa_route(r, call, seg, nseg)) {
         /* S3: /me/mfa..., /session/step-up, /users/{name}/mfa/reset (api/mfa_api.c) */
+    } else if (!strcmp(seg[2], "reports")) {
+        ol_api_reports(r, call, seg, nseg); /* V3: api/reports_api.c */
     } else if (!strcmp(seg[2], "audit")) {
         ol_api_audit(r, call, seg, nseg);
     } else if (ol_api_notify_route(r, call, seg, nseg)) {

@@ -172,8 +172,11 @@ void ol_api_me(ol_req_t *r, ol_call_t *call)
     json_t *roles = json_array();
     for (const char *const *s = call->who.roles; *s; s++)
         json_array_append_new(roles, json_string(*s));
-    json_t *out = json_pack("{sssosbso}", "username", call->who.username, "roles", roles,
-                            "via_session", call->who.via_session, "locale",
+    json_t *groups = json_array(); /* the user's teams: the home page's "my team's queue" */
+    for (const char *const *s = call->who.groups; *s; s++)
+        json_array_append_new(groups, json_string(*s));
+    json_t *out = json_pack("{sssososbso}", "username", call->who.username, "roles", roles,
+                            "groups", groups, "via_session", call->who.via_session, "locale",
                             ol_api_locale_of(call));
     if (call->who.via_session)
         json_object_set_new(out, "csrf_token", json_string(call->who.csrf));

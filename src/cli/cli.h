@@ -23,6 +23,7 @@ int ol_cli_directory(ol_config_t *cfg, int argc, char **argv);
 int ol_cli_audit(ol_config_t *cfg, int argc, char **argv);
 int ol_cli_keys(ol_config_t *cfg, int argc, char **argv); /* S7 */
 int ol_cli_channel(ol_config_t *cfg, int argc, char **argv); /* P7 */
+int ol_cli_report(ol_config_t *cfg, int argc, char **argv); /* V3 */
 
 /* ---- shared helpers (cli/common.c) ---- */
 

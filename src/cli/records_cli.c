@@ -27,7 +27,7 @@ typedef struct {
     const char **filters;
     int nfilters;
     const char *sort, *limit, *cursor, *q, *version, *reason, *body, *link_type, *target;
-    const char *format;
+    const char *format, *by;
     const char *url, *token_file, *fields, *cacert;
     const char *reveal; /* S7: sensitive fields to show in clear */
     const char *direction, *depth, *file, *mode; /* K2, K5: impact, import */
@@ -61,6 +61,7 @@ static const char usage_text[] =
     "  link TYPE NUMBER --link-type T --target NUMBER\n"
     "  history TYPE NUMBER\n"
     "  export TYPE [--format csv|json] [--filter K=V]... [--sort S] [--q TEXT]   (to stdout)\n"
+    "  stats TYPE --by FIELD [--filter K=V]... [--q TEXT]   (counts, e.g. --by state)\n"
     "CMDB (TYPE cis):\n"
     "  relate|unrelate cis NUMBER --link-type hosts|runs_on|depends_on|... --target NUMBER\n"
     "  relations cis NUMBER\n"
@@ -90,8 +91,8 @@ static const struct {
     {"body", offsetof(args_t, body)},           {"link-type", offsetof(args_t, link_type)},
     {"target", offsetof(args_t, target)},       {"url", offsetof(args_t, url)},
     {"token-file", offsetof(args_t, token_file)}, {"fields", offsetof(args_t, fields)},
-    {"cacert", offsetof(args_t, cacert)},      {"format", offsetof(args_t, format)},
-    {"cacert", offsetof(args_t, cacert)},       {"reveal", offsetof(args_t, reveal)},
+    {"cacert", offsetof(args_t, cacert)},       {"format", offsetof(args_t, format)},
+    {"reveal", offsetof(args_t, reveal)},       {"by", offsetof(args_t, by)},
     {"direction", offsetof(args_t, direction)}, {"depth", offsetof(args_t, depth)},
     {"file", offsetof(args_t, file)},           {"mode", offsetof(args_t, mode)},
 };
@@ -413,6 +414,24 @@ static void print_history(const json_t *res)
     }
 }
 
+/* "VALUE  COUNT" lines, the most frequent first, then the total. */
+static void print_stats(const json_t *res)
+{
+    size_t i;
+    json_t *g;
+    json_array_foreach(json_object_get(res, "counts"), i, g) {
+        json_t *v = json_object_get(g, "value");
+        if (json_is_null(v))
+            fputs("(none)", stdout);
+        else
+            print_value(v);
+        printf("  %lld\n", (long long)json_integer_value(json_object_get(g, "count")));
+    }
+    printf("total  %lld%s\n", (long long)json_integer_value(json_object_get(res, "total")),
+           json_is_true(json_object_get(res, "more")) ? "  (only the 100 largest groups shown)"
+                                                       : "");
+}
+
 static void print_fields(const json_t *o)
 {
     const char *key;
@@ -426,8 +445,8 @@ static void print_fields(const json_t *o)
 
 /* ---- subcommands ----------------------------------------------------------------------------- */
 
-typedef enum { SHOW_RECORD, SHOW_LIST, SHOW_HISTORY, SHOW_FIELDS, SHOW_RELATIONS, SHOW_IMPACT,
-               SHOW_REPORT, SHOW_SCAN, SHOW_AUDIT_ITEMS } show_t;
+typedef enum { SHOW_RECORD, SHOW_LIST, SHOW_HISTORY, SHOW_FIELDS, SHOW_STATS, SHOW_RELATIONS,
+               SHOW_IMPACT, SHOW_REPORT, SHOW_SCAN, SHOW_AUDIT_ITEMS } show_t;
 
 /* K4: one line per sampled CI: item id, status, number, ci_id, class, title. */
 static void print_audit_items(const json_t *res)
@@ -534,6 +553,8 @@ static int run(client_t *c, const char *method, const char *url, const json_t *b
             print_list(v);
         } else if (show == SHOW_HISTORY) {
             print_history(v);
+        } else if (show == SHOW_STATS) {
+            print_stats(v);
         } else if (show == SHOW_RELATIONS) {
             print_relations(v);
         } else if (show == SHOW_IMPACT) {
@@ -615,47 +636,60 @@ static int cmd_get(client_t *c, args_t *a)
     return rc;
 }
 
-static int cmd_list(client_t *c, args_t *a)
+/* "BASE/api/v1/TYPE[/SUB]?" with the --filter arguments and the named options that are set:
+ * the URL of a list, an export or counts. Caller frees. */
+static char *query_url(client_t *c, const args_t *a, const char *sub, const char *const *names,
+                       const char *const *values, size_t n)
 {
     ol_buf_t b;
     ol_buf_init(&b);
-    char *url = route(c, a->pos[0], NULL, NULL, NULL);
+    char *url = route(c, a->pos[0], sub, NULL, NULL);
     ol_buf_puts(&b, url);
     free(url);
     for (int i = 0; i < a->nfilters; i++) {
         const char *eq = strchr(a->filters[i], '=');
         add_query(c, &b, a->filters[i], (size_t)(eq - a->filters[i]), eq + 1);
     }
-    static const char *const names[] = {"sort", "limit", "cursor", "q"};
-    const char *values[] = {a->sort, a->limit, a->cursor, a->q};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    for (size_t i = 0; i < n; i++)
         if (values[i])
             add_query(c, &b, names[i], strlen(names[i]), values[i]);
-    int rc = run(c, "GET", b.p, NULL, 0, SHOW_LIST);
-    ol_buf_clear(&b);
+    return ol_buf_steal(&b);
+}
+
+static int cmd_list(client_t *c, args_t *a)
+{
+    static const char *const names[] = {"sort", "limit", "cursor", "q"};
+    const char *values[] = {a->sort, a->limit, a->cursor, a->q};
+    char *url = query_url(c, a, NULL, names, values, 4);
+    int rc = run(c, "GET", url, NULL, 0, SHOW_LIST);
+    free(url);
+    return rc;
+}
+
+/* Counts grouped by --by (GET /api/v1/TYPE/stats). */
+static int cmd_stats(client_t *c, args_t *a)
+{
+    if (!a->by) {
+        fprintf(stderr, "opsledger: records stats needs --by FIELD (e.g. --by state)\n");
+        return EXIT_USAGE;
+    }
+    static const char *const names[] = {"by", "q"};
+    const char *values[] = {a->by, a->q};
+    char *url = query_url(c, a, "stats", names, values, 2);
+    int rc = run(c, "GET", url, NULL, 0, SHOW_STATS);
+    free(url);
     return rc;
 }
 
 /* Every matching record, as the server wrote it (CSV or JSON), to stdout. */
 static int cmd_export(client_t *c, args_t *a)
 {
-    ol_buf_t b;
-    ol_buf_init(&b);
-    char *url = route(c, a->pos[0], "export", NULL, NULL);
-    ol_buf_puts(&b, url);
-    free(url);
-    for (int i = 0; i < a->nfilters; i++) {
-        const char *eq = strchr(a->filters[i], '=');
-        add_query(c, &b, a->filters[i], (size_t)(eq - a->filters[i]), eq + 1);
-    }
     static const char *const names[] = {"format", "sort", "q"};
     const char *values[] = {a->format, a->sort, a->q};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (values[i])
-            add_query(c, &b, names[i], strlen(names[i]), values[i]);
+    char *url = query_url(c, a, "export", names, values, 3);
     resp_t r;
-    int rc = request(c, "GET", b.p, NULL, 0, &r);
-    ol_buf_clear(&b);
+    int rc = request(c, "GET", url, NULL, 0, &r);
+    free(url);
     if (rc)
         return rc;
     if ((rc = problem(&r)) == 0 && r.body.len)
@@ -924,8 +958,9 @@ static const struct {
     {"create", 1, cmd_create},         {"get", 2, cmd_get},         {"list", 1, cmd_list},
     {"update", 2, cmd_update},         {"transition", 3, cmd_transition},
     {"comment", 2, cmd_comment},       {"link", 2, cmd_link},       {"history", 2, cmd_history},
-    {"export", 1, cmd_export},         {"relate", 2, cmd_relate_add},
-    {"unrelate", 2, cmd_relate_remove}, {"relations", 2, cmd_relations},
+    {"export", 1, cmd_export},         {"stats", 1, cmd_stats},
+    {"relate", 2, cmd_relate_add},     {"unrelate", 2, cmd_relate_remove},
+    {"relations", 2, cmd_relations},
     {"impact", 2, cmd_impact},         {"discover", 1, cmd_discover}, {"import", 1, cmd_import},
     {"scan", 1, cmd_scan},             {"audit-items", 2, cmd_audit_items},
     {"audit-check", 3, cmd_audit_check}, {"audit-report", 2, cmd_audit_report},

@@ -96,6 +96,17 @@
     XX(incident_level_rise_minutes, "30,180,360",                                            \
        "I3: minutes open after which a high-impact incident on a core or important service " \
        "rises one level each (never above 1)")                                               \
+    /* ---- V1-V3 service catalog, requests, satisfaction and complaints ---- */               \
+    XX(complaint_levels, "team_lead,manager,head",                                           \
+       "V3: the levels a complaint is escalated through (004 §6.1.6.2: 运维经理, then the "   \
+       "leaders above), lowest first")                                                       \
+    XX(complaint_escalation_hours, "24,48",                                                  \
+       "V3: hours an unaccepted complaint stays at each level but the last before it rises " \
+       "to the next by itself")                                                              \
+    XX(complaint_notify_channel, "",                                                         \
+       "V3: notification channel told of each complaint escalation (empty = none)")         \
+    XX(survey_period_days, "90",                                                             \
+       "V3: days between periodic satisfaction surveys of the period's requesters (0 = off)") \
     /* ---- K1-K5 CMDB ---- */                                                                \
     XX(cmdb_impact_default_depth, "5",                                                       \
        "K2: levels an impact analysis walks when the request names no depth")              \
@@ -145,6 +156,8 @@ const char *ol_config_shown(const ol_config_t *cfg, size_t k, const char **key, 
 int ol_config_check_web(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the incident policies I3, I4 (modules/incident_policy.c). */
 int ol_config_check_incident(const ol_config_t *cfg, char *err, size_t errlen);
+/* The checks of the complaint and survey policies V3 (modules/complaint.c). */
+int ol_config_check_complaint(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the CMDB policies K2, K5 (modules/cmdb_graph.c). */
 int ol_config_check_cmdb(const ol_config_t *cfg, char *err, size_t errlen);
 /* Prints "key = value" lines, for `opsledger config check`. */

@@ -2,9 +2,11 @@
 #include "core/json.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
+#include "core/mem.h"
 
 int ol_json_depth(const char *text, size_t len)
 {
@@ -90,4 +92,27 @@ int ol_utf8_valid(const char *s)
         p += n + 1;
     }
     return 1;
+}
+
+void ol_csv_cell(ol_buf_t *b, const json_t *v)
+{
+    char *text = NULL;
+    const char *s = "";
+    if (json_is_string(v))
+        s = json_string_value(v);
+    else if (v && !json_is_null(v))
+        s = text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+    int quote = strpbrk(s, ",\"\r\n") != NULL, formula = strchr("=+-@", *s) && *s;
+    if (quote || formula)
+        ol_buf_append(b, "\"", 1);
+    if (formula)
+        ol_buf_append(b, "'", 1);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            ol_buf_append(b, "\"", 1);
+        ol_buf_append(b, p, 1);
+    }
+    if (quote || formula)
+        ol_buf_append(b, "\"", 1);
+    free(text);
 }

@@ -4,6 +4,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "core/mem.h"
+
 /* Parses text of len bytes, refusing nesting deeper than max_depth before jansson sees it.
  * Returns 0 and a new reference in *out, or -OL_EINVAL with a message in err. */
 int ol_json_parse(const char *text, size_t len, int max_depth, json_t **out, char *err,
@@ -20,5 +22,10 @@ size_t ol_utf8_len(const char *s);
 /* 1 when s is well-formed UTF-8 (no overlong forms, surrogates or code points above
  * U+10FFFF), as JSON strings and database text must be; 0 otherwise. */
 int ol_utf8_valid(const char *s);
+
+/* Appends v as one RFC 4180 CSV cell (strings as they are, other values as compact JSON, null
+ * empty), quoted when needed; a cell a spreadsheet would run as a formula (= + - @ first) is
+ * prefixed with ' (CSV injection). */
+void ol_csv_cell(ol_buf_t *b, const json_t *v);
 
 #endif

@@ -54,8 +54,10 @@ static const ol_field_t fields[] = {
      "IP address", "IP 地址"},
     {"support_contract", OL_F_STRING, OL_FIELD_SEARCHABLE, 0, 200, NULL, NULL,
      "Support contract", "支持合同"},
-    {"change_ref", OL_F_STRING, OL_FIELD_FILTERABLE, 0, 64, NULL, NULL,
-     "Change, incident or request behind the last change (K5)", "最近一次修改依据的变更/事件/请求单"},
+    {"change_ref", OL_F_STRING, 0, 0, 64, NULL, NULL,
+     "Change, incident or request behind this change (K5)", "本次修改依据的变更/事件/请求单"},
+    {"last_change_ref", OL_F_STRING, OL_FIELD_READONLY | OL_FIELD_FILTERABLE, 0, 64, NULL, NULL,
+     "Change, incident or request behind the last change", "最近一次修改依据的变更/事件/请求单"},
     {"tags", OL_F_TAGS, OL_FIELD_SEARCHABLE | OL_FIELD_FILTERABLE, 0, 20, NULL, "[]", "Tags",
      "标签"},
     {"attributes", OL_F_TAGS, OL_FIELD_SEARCHABLE | OL_FIELD_FILTERABLE, 0, 50, NULL, "[]",
@@ -106,39 +108,63 @@ static int listed(const char *list, const char *name)
     return 0;
 }
 
-/* K5 (004 §7.1.3 c): after registration a CI changes only under a change, incident or request
- * (named in change_ref, given with the change) or through automated discovery and import (and
- * the corrections of an audit). */
-static int check(struct ol_conn *conn, struct ol_ctx *c, const json_t *rec, const json_t *input,
-                 const char *transition)
+/* 1 when the write changes the CI: its state or a field a person sets. */
+static int changes(const json_t *rec, const char *state, const json_t *old)
 {
-    (void)transition;
+    if (strcmp(state, json_string_value(json_object_get(old, "state")) ? json_string_value(
+                                                                            json_object_get(old, "state"))
+                                                                      : ""))
+        return 1;
+    for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++) {
+        const ol_field_t *f = &fields[k];
+        if (f->flags & OL_FIELD_READONLY || !strcmp(f->name, "change_ref"))
+            continue;
+        const json_t *a = json_object_get(rec, f->name), *b = json_object_get(old, f->name);
+        if (!json_equal(a ? a : json_null(), b ? b : json_null()))
+            return 1;
+    }
+    return 0;
+}
+
+/* K5 (004 §7.1.3 c): after registration a CI changes only under a change, incident or request
+ * or through automated discovery and import (and the corrections of an audit). The reference
+ * is given with each change in change_ref and kept in last_change_ref, so that the next change
+ * must name its own. Also checks the class attributes (K1). */
+static int check(struct ol_conn *conn, struct ol_ctx *c, json_t *rec, const char *state,
+                 const json_t *old)
+{
     const ol_config_t *cfg = ol_config();
-    int rc = ol_cmdb_check_attributes(conn, c, rec, input);
+    int rc = ol_cmdb_check_attributes(conn, c, rec, old);
     if (rc)
         return rc;
-    if (!input || strcmp(cfg->cmdb_change_ref_required, "on") ||
-        (c->via && listed("discovery,import,audit,system", c->via)))
-        return 0;
-    const char *ref = json_string_value(json_object_get(input, "change_ref"));
-    if (!ref || !*ref) {
+    const char *ref = json_string_value(json_object_get(rec, "change_ref"));
+    int exempt = !old || strcmp(cfg->cmdb_change_ref_required, "on") ||
+                 (c->via && listed("discovery,import,audit,system", c->via)) ||
+                 !changes(rec, state, old);
+    if (!exempt && (!ref || !*ref)) {
         ol_schema_add_error(c->errors, "change_ref", "change_ref_required", c->lang,
                             cfg->cmdb_change_ref_types);
         return ol_ctx_fail(c, -OL_EINVAL, "a change to a configuration item names the %s behind "
                                           "it in change_ref (K5)", cfg->cmdb_change_ref_types);
     }
-    ol_rows_t *r;
-    ol_val_t p[] = {OL_VTEXT(ref)};
-    rc = ol_db_exec(conn, "SELECT type FROM records WHERE number = ?1", p, 1, &r);
-    if (rc)
-        return ol_ctx_db_fail(c, conn, rc);
-    int ok = ol_rows_count(r) && listed(cfg->cmdb_change_ref_types, ol_rows_get(r, 0, 0));
-    ol_rows_free(r);
-    if (!ok) {
-        ol_schema_add_error(c->errors, "change_ref", "change_ref_unknown", c->lang,
-                            cfg->cmdb_change_ref_types);
-        return ol_ctx_fail(c, -OL_EINVAL, "change_ref %s is not a record of type %s", ref,
-                           cfg->cmdb_change_ref_types);
+    if (!exempt) {
+        ol_rows_t *r;
+        ol_val_t p[] = {OL_VTEXT(ref)};
+        rc = ol_db_exec(conn, "SELECT type FROM records WHERE number = ?1", p, 1, &r);
+        if (rc)
+            return ol_ctx_db_fail(c, conn, rc);
+        int ok = ol_rows_count(r) && listed(cfg->cmdb_change_ref_types, ol_rows_get(r, 0, 0));
+        ol_rows_free(r);
+        if (!ok) {
+            ol_schema_add_error(c->errors, "change_ref", "change_ref_unknown", c->lang,
+                                cfg->cmdb_change_ref_types);
+            return ol_ctx_fail(c, -OL_EINVAL, "change_ref %s is not a record of type %s", ref,
+                               cfg->cmdb_change_ref_types);
+        }
+    }
+    if (ref && *ref) { /* used: the next change names its own */
+        json_object_set_new(rec, "last_change_ref", json_string(ref));
+        json_object_set_new(rec, "change_ref", json_null());
     }
     return 0;
 }

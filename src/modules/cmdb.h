@@ -25,10 +25,10 @@ extern const ol_ci_relation_type_t ol_ci_relation_types[]; /* ends with name == 
 
 extern const ol_record_type_t ol_ci_attribute_type;
 /* Checks rec's "attributes" ("name=value" entries) against the active definitions of its class:
- * on create (input NULL) and when input changes attributes or class. 0, or -OL_EINVAL with
- * field errors in c. */
+ * on create (old NULL) and when the attributes or the class differ from old. 0, or -OL_EINVAL
+ * with field errors in c. */
 int ol_cmdb_check_attributes(struct ol_conn *conn, struct ol_ctx *c, const json_t *rec,
-                             const json_t *input);
+                             const json_t *old);
 
 /* ---- relationships and impact (cmdb_graph.c) ---------------------------------------------- */
 

@@ -82,12 +82,11 @@ static int definitions(ol_conn_t *conn, const char *cls, json_t **out)
 }
 
 /* A definition is well formed, and the only active one of its class and name. */
-static int check_definition(struct ol_conn *conn, struct ol_ctx *c, const json_t *rec,
-                            const json_t *input, const char *transition)
+static int check_definition(struct ol_conn *conn, struct ol_ctx *c, json_t *rec,
+                            const char *state, const json_t *old)
 {
-    (void)input;
-    const char *state = json_string_value(json_object_get(rec, "state"));
-    if (state && strcmp(state, "active") && !(transition && !strcmp(transition, "reinstate")))
+    (void)old;
+    if (strcmp(state, "active"))
         return 0; /* a retired definition binds nothing */
     const char *name = json_string_value(json_object_get(rec, "name"));
     const char *kind = json_string_value(json_object_get(rec, "kind"));
@@ -154,9 +153,10 @@ static int value_ok(const json_t *def, const char *v)
 }
 
 int ol_cmdb_check_attributes(struct ol_conn *conn, struct ol_ctx *c, const json_t *rec,
-                             const json_t *input)
+                             const json_t *old)
 {
-    if (input && !json_object_get(input, "attributes") && !json_object_get(input, "class"))
+    if (old && json_equal(json_object_get(old, "attributes"), json_object_get(rec, "attributes")) &&
+        json_equal(json_object_get(old, "class"), json_object_get(rec, "class")))
         return 0; /* neither changed: definitions added since apply at the next change */
     json_t *defs, *seen = json_object();
     size_t before = json_array_size(c->errors); /* a batch may hold other items' errors */

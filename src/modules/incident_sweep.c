@@ -27,26 +27,14 @@ static int sweep_state(ol_db_t *db, const char *state)
     if (!rc)
         rc = ol_rec_list(&q, &ol_incident_type, &query);
     ol_query_clear(&query);
-    int raised = 0;
-    json_t *items = rc ? NULL : json_object_get(q.result, "items");
+    json_t *due = json_array(); /* level 1 cannot rise */
     size_t i;
     json_t *rec;
-    json_array_foreach(items, i, rec) {
-        if (json_integer_value(json_object_get(rec, "level")) <= 1)
-            continue;
-        ol_ctx_t c;
-        ol_ctx_init(&c, db, "system", system_roles);
-        c.via = "system";
-        ol_write_t w;
-        json_t *none = json_object();
-        const char *number = json_string_value(json_object_get(rec, "number"));
-        long long version = json_integer_value(json_object_get(rec, "version"));
-        if (ol_rec_update_prepare(&c, &ol_incident_type, number, version, none, &w) == 0 &&
-            ol_write_run(db, &w) == 0)
-            raised++;
-        json_decref(none);
-        ol_ctx_clear(&c);
-    }
+    json_array_foreach(rc ? NULL : json_object_get(q.result, "items"), i, rec)
+        if (json_integer_value(json_object_get(rec, "level")) > 1)
+            json_array_append(due, rec);
+    int raised = ol_rec_refresh(db, &ol_incident_type, due);
+    json_decref(due);
     ol_ctx_clear(&q);
     return rc ? rc : raised;
 }

@@ -9,6 +9,8 @@ extern const ol_record_type_t ol_elevation_type;
 extern const ol_record_type_t ol_access_review_type;
 extern const ol_record_type_t ol_contact_type; /* S7 */
 extern const ol_record_type_t ol_incident_type; /* I2-I4 */
+extern const ol_record_type_t ol_service_type, ol_request_type, ol_survey_type,
+    ol_complaint_type; /* V1-V3 */
 extern const ol_record_type_t ol_ci_type;       /* K1-K5 */
 extern const ol_record_type_t ol_ci_baseline_type; /* K3 */
 extern const ol_record_type_t ol_ci_audit_type;    /* K4 */
@@ -17,7 +19,9 @@ void ol_elevation_prepare(void);
 
 static const ol_record_type_t *const all[] = {&ol_kb_article_type, &ol_elevation_type,
                                                 &ol_access_review_type, &ol_contact_type,
-                                                &ol_incident_type, &ol_ci_type,
+                                                &ol_incident_type, &ol_service_type,
+                                                &ol_request_type, &ol_survey_type,
+                                                &ol_complaint_type, &ol_ci_type,
                                                 &ol_ci_baseline_type, &ol_ci_audit_type,
                                                 &ol_ci_attribute_type};
 

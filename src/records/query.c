@@ -244,17 +244,17 @@ int ol_query_add(ol_ctx_t *c, const ol_record_type_t *t, ol_query_t *q, const ch
     if (br) {
         size_t olen = strlen(br + 1);
         if (olen < 2 || olen >= sizeof opname || br[olen] != ']')
-            return bad(c, key, "operators are [ne], [gt], [gte], [lt], [lte] and [in]");
+            return bad(c, key, "operators are [ne], [gt], [gte], [lt], [lte], [in] and [empty]");
         memcpy(opname, br + 1, olen - 1);
         opname[olen - 1] = 0;
     }
-    static const char *const ops[] = {"eq", "ne", "gt", "gte", "lt", "lte", "in", NULL};
+    static const char *const ops[] = {"eq", "ne", "gt", "gte", "lt", "lte", "in", "empty", NULL};
     int op = -1;
     for (int i = 0; ops[i]; i++)
         if (!strcmp(ops[i], opname))
             op = i;
     if (op < 0)
-        return bad(c, key, "operators are [ne], [gt], [gte], [lt], [lte] and [in]");
+        return bad(c, key, "operators are [ne], [gt], [gte], [lt], [lte], [in] and [empty]");
 
     ol_filter_t f = {0};
     for (size_t i = 0; i < NSHARED; i++)
@@ -277,6 +277,12 @@ int ol_query_add(ol_ctx_t *c, const ol_record_type_t *t, ol_query_t *q, const ch
     }
     if (f.field && f.field->type == OL_F_TAGS && op != OL_OP_EQ)
         return bad(c, key, "tags are filtered with name=value (contains)");
+    if (op == OL_OP_EMPTY) {
+        if (f.field && (f.field->type == OL_F_INT || f.field->type == OL_F_BOOL))
+            return bad(c, key, "[empty] applies to text, choice, user and time fields");
+        if (strcmp(value, "true") && strcmp(value, "false"))
+            return bad(c, key, "value must be true or false");
+    }
     if (q->nfilters == OL_QUERY_MAX_FILTERS)
         return bad(c, key, "too many filters");
     f.name = f.field ? f.field->name : name;
@@ -285,7 +291,9 @@ int ol_query_add(ol_ctx_t *c, const ol_record_type_t *t, ol_query_t *q, const ch
             if (!strcmp(shared[i].name, name))
                 f.name = shared[i].name;
     f.op = (ol_op_t)op;
-    if (op == OL_OP_IN) {
+    if (op == OL_OP_EMPTY) {
+        f.values[f.nvalues++] = ol_xstrdup(value);
+    } else if (op == OL_OP_IN) {
         char *copy = ol_xstrdup(value), *save = NULL;
         for (char *p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
             if (f.nvalues == OL_QUERY_MAX_IN || check_value(c, key, f.field, f.column, p)) {
@@ -305,6 +313,14 @@ int ol_query_add(ol_ctx_t *c, const ol_record_type_t *t, ol_query_t *q, const ch
             return -OL_EINVAL;
         f.values[f.nvalues++] = ol_xstrdup(value);
     }
+    int is_state = f.column && !strcmp(f.column, "state");
+    if (is_state && (op == OL_OP_EQ || op == OL_OP_NE || op == OL_OP_IN))
+        for (int k = 0; k < f.nvalues; k++)
+            if (!ol_schema_state_valid(t, f.values[k])) {
+                for (int i = 0; i < f.nvalues; i++)
+                    free(f.values[i]);
+                return bad(c, key, "value is not a state of this record type");
+            }
     q->filters[q->nfilters++] = f;
     return 0;
 }
@@ -373,6 +389,15 @@ static void add_filter(sqlb_t *b, ol_db_kind_t kind, const ol_filter_t *f)
         else
             ol_buf_printf(&b->sql, "(data->'%s') @> jsonb_build_array(?%d::text)",
                           f->field->name, n);
+        return;
+    }
+    if (f->op == OL_OP_EMPTY) {
+        int empty = !strcmp(f->values[0], "true");
+        ol_buf_puts(&b->sql, empty ? "(" : "NOT (");
+        field_expr(b, kind, f);
+        ol_buf_puts(&b->sql, " IS NULL OR ");
+        field_expr(b, kind, f);
+        ol_buf_puts(&b->sql, " = '')");
         return;
     }
     field_expr(b, kind, f);
@@ -520,16 +545,10 @@ static const char *sort_expr(const char *name)
     return "id";
 }
 
-static int list_fn(ol_conn_t *conn, void *arg)
+/* The type (or the readable types of a search), the data scope and the filters. */
+static void add_conds(sqlb_t *b, const list_t *l, ol_db_kind_t kind)
 {
-    list_t *l = arg;
     const ol_query_t *q = l->q;
-    ol_db_kind_t kind = ol_conn_kind(conn);
-    sqlb_t *b = ol_xcalloc(1, sizeof(*b));
-    ol_buf_init(&b->sql);
-    const char *se = sort_expr(q->sort);
-    ol_buf_printf(&b->sql, "SELECT " OL_REC_COLUMNS ", %s FROM records WHERE ", se);
-    size_t conds_at = b->sql.len;
     if (l->t) {
         int n = bind_text(b, l->t->name);
         ol_buf_printf(&b->sql, "type = ?%d", n);
@@ -561,6 +580,19 @@ static int list_fn(ol_conn_t *conn, void *arg)
     }
     for (int i = 0; i < q->nfilters; i++)
         add_filter(b, kind, &q->filters[i]);
+}
+
+static int list_fn(ol_conn_t *conn, void *arg)
+{
+    list_t *l = arg;
+    const ol_query_t *q = l->q;
+    ol_db_kind_t kind = ol_conn_kind(conn);
+    sqlb_t *b = ol_xcalloc(1, sizeof(*b));
+    ol_buf_init(&b->sql);
+    const char *se = sort_expr(q->sort);
+    ol_buf_printf(&b->sql, "SELECT " OL_REC_COLUMNS ", %s FROM records WHERE ", se);
+    size_t conds_at = b->sql.len;
+    add_conds(b, l, kind);
     int cursor_param = 0;
     if (q->has_cursor) {
         const char *cmp = q->desc ? "<" : ">";
@@ -631,4 +663,121 @@ int ol_rec_list(ol_ctx_t *c, const ol_record_type_t *t, const ol_query_t *q)
         return ol_ctx_fail(c, -OL_EFORBIDDEN, "you may not read %s records", t->label_en);
     list_t l = {c, t, q};
     return ol_db_read(c->db, list_fn, &l);
+}
+
+/* ---- counts by a field ------------------------------------------------------------------- */
+
+typedef struct {
+    ol_ctx_t *c;
+    const ol_record_type_t *t;
+    const ol_query_t *q;
+    ol_filter_t by;    /* the grouped field, as a filter would name it */
+    int bucket;        /* 0, or the length of a time prefix: 10 = day, 7 = month */
+} stats_t;
+
+/* Resolves by into s->by / s->bucket, or a field error on "by". */
+static int stats_by(ol_ctx_t *c, stats_t *s, const char *by)
+{
+    static const char *const groupable[] = {"state", "priority", "owner", "group", "created_by",
+                                            "updated_by", NULL};
+    char name[64];
+    const char *colon = strchr(by, ':');
+    size_t n = colon ? (size_t)(colon - by) : strlen(by);
+    if (n == 0 || n >= sizeof name)
+        goto bad;
+    memcpy(name, by, n);
+    name[n] = 0;
+    if (colon) {
+        if (strcmp(name, "created_at") && strcmp(name, "updated_at"))
+            goto bad;
+        if (!strcmp(colon + 1, "day"))
+            s->bucket = 10;
+        else if (!strcmp(colon + 1, "month"))
+            s->bucket = 7;
+        else
+            goto bad;
+        s->by.column = !strcmp(name, "created_at") ? "created_at" : "updated_at";
+        return 0;
+    }
+    for (int i = 0; groupable[i]; i++)
+        if (!strcmp(groupable[i], name)) { /* "group" is the column grp */
+            s->by.column = ol_schema_column(name) ? ol_schema_column(name) : groupable[i];
+            return 0;
+        }
+    const ol_field_t *f = ol_schema_field(s->t, name);
+    if (f && (f->flags & OL_FIELD_FILTERABLE) && !(f->flags & OL_FIELD_SENSITIVE) &&
+        (f->type == OL_F_ENUM || f->type == OL_F_BOOL || f->type == OL_F_INT ||
+         f->type == OL_F_USER || f->type == OL_F_STRING)) {
+        s->by.field = f;
+        return 0;
+    }
+bad:
+    return bad(c, "by", "count by state, priority, owner, group, created_by, updated_by, a "
+                        "filterable choice, yes/no, number, user or text field, or "
+                        "created_at:day|month, updated_at:day|month");
+}
+
+static int stats_fn(ol_conn_t *conn, void *arg)
+{
+    stats_t *s = arg;
+    ol_db_kind_t kind = ol_conn_kind(conn);
+    list_t l = {s->c, s->t, s->q};
+    sqlb_t *b = ol_xcalloc(1, sizeof(*b));
+    ol_buf_init(&b->sql);
+    ol_buf_puts(&b->sql, "SELECT v, n, SUM(n) OVER () FROM (SELECT ");
+    if (s->bucket)
+        ol_buf_printf(&b->sql, "substr(%s, 1, %d)", s->by.column, s->bucket);
+    else
+        field_expr(b, kind, &s->by);
+    ol_buf_puts(&b->sql, " AS v, COUNT(*) AS n FROM records WHERE ");
+    add_conds(b, &l, kind);
+    if (s->q->q)
+        add_search(b, kind, s->q->q);
+    b->params[b->nparams++] = OL_VINT(OL_STATS_MAX_GROUPS + 1);
+    ol_buf_printf(&b->sql, " GROUP BY 1) AS g ORDER BY n DESC, v LIMIT ?%d", b->nparams);
+
+    ol_rows_t *r;
+    int rc = ol_db_exec(conn, b->sql.p, b->params, b->nparams, &r);
+    if (rc) {
+        rc = ol_ctx_db_fail(s->c, conn, rc);
+    } else {
+        json_t *counts = json_array();
+        int n = ol_rows_count(r), shown = n > OL_STATS_MAX_GROUPS ? OL_STATS_MAX_GROUPS : n;
+        const ol_field_t *f = s->by.field;
+        for (int i = 0; i < shown; i++) {
+            const char *v = ol_rows_get(r, i, 0);
+            json_t *jv = !v ? json_null()
+                         : f && f->type == OL_F_BOOL ? json_boolean(strcmp(v, "0") != 0)
+                         : f && f->type == OL_F_INT ? json_integer(strtoll(v, NULL, 10))
+                                                    : json_string(v);
+            json_array_append_new(counts, json_pack("{sosI}", "value", jv, "count",
+                                                    (json_int_t)ol_rows_int(r, i, 1)));
+        }
+        long long total = n ? strtoll(ol_rows_get(r, 0, 2), NULL, 10) : 0;
+        s->c->result = json_pack("{sIsosb}", "total", (json_int_t)total, "counts", counts,
+                                 "more", n > OL_STATS_MAX_GROUPS);
+        ol_rows_free(r);
+    }
+    for (int i = 0; i < b->nowned; i++)
+        free(b->owned[i]);
+    ol_buf_clear(&b->sql);
+    free(b);
+    return rc;
+}
+
+int ol_rec_stats(ol_ctx_t *c, const ol_record_type_t *t, const ol_query_t *q, const char *by)
+{
+    if (!ol_rec_allowed(c, t, "read"))
+        return ol_ctx_fail(c, -OL_EFORBIDDEN, "you may not read %s records", t->label_en);
+    stats_t s = {.c = c, .t = t, .q = q};
+    if (!by || !*by) {
+        ol_schema_add_error(c->errors, "by", "required", c->lang, NULL);
+        return ol_ctx_fail(c, -OL_EINVAL, "stats needs by");
+    }
+    if (stats_by(c, &s, by))
+        return ol_ctx_fail(c, -OL_EINVAL, "the query has invalid parameters");
+    int rc = ol_db_read(c->db, stats_fn, &s);
+    if (!rc)
+        json_object_set_new(c->result, "by", json_string(by));
+    return rc;
 }

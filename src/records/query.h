@@ -12,7 +12,10 @@
 #define OL_QUERY_DEFAULT_LIMIT 50
 #define OL_QUERY_MAX_LIMIT 200
 
-typedef enum { OL_OP_EQ, OL_OP_NE, OL_OP_GT, OL_OP_GTE, OL_OP_LT, OL_OP_LTE, OL_OP_IN } ol_op_t;
+/* OL_OP_EMPTY: name[empty]=true (no value: null or "") or false (has one), e.g. unassigned. */
+typedef enum {
+    OL_OP_EQ, OL_OP_NE, OL_OP_GT, OL_OP_GTE, OL_OP_LT, OL_OP_LTE, OL_OP_IN, OL_OP_EMPTY
+} ol_op_t;
 
 typedef struct {
     const char *name;         /* field name as the client wrote it */
@@ -47,5 +50,15 @@ int ol_query_add(ol_ctx_t *c, const ol_record_type_t *t, ol_query_t *q, const ch
 
 /* Runs the query; c->result = {"items": [...], "next_cursor": "..." | null}. */
 int ol_rec_list(ol_ctx_t *c, const ol_record_type_t *t, const ol_query_t *q);
+
+/* Counts the records the query matches (filters, search and data scope as in a list; sort,
+ * limit and cursor ignored), grouped by one field: a shared column (state, priority, owner,
+ * group, created_by, updated_by), a filterable enum, boolean, integer, user or string field,
+ * or a day or month of created_at / updated_at ("created_at:day", "updated_at:month") for
+ * trends. c->result = {"by", "total", "counts": [{"value", "count"}], "more"}, the most
+ * frequent first (at most OL_STATS_MAX_GROUPS; "more" says whether others were cut). A bad by
+ * is a field error on "by". */
+#define OL_STATS_MAX_GROUPS 100
+int ol_rec_stats(ol_ctx_t *c, const ol_record_type_t *t, const ol_query_t *q, const char *by);
 
 #endif

@@ -114,13 +114,15 @@ typedef struct {
  * set or change any field of rec but not its state. */
 typedef void (*ol_compute_fn)(json_t *rec, const char *state);
 
-/* A check that needs the database (e.g. K5: a CI changes only under a change, incident or
- * request that exists): called inside the write's transaction on create (input NULL), update
- * and transition (transition: its name, else NULL), after compute and the guards, before the
- * record is written. input holds the fields this write was given. Returns 0, or a negative
- * OL_E* code with the detail and field errors set in c; nothing is written then. */
-typedef int (*ol_check_fn)(struct ol_conn *conn, struct ol_ctx *c, const json_t *rec,
-                           const json_t *input, const char *transition);
+/* Rules that need other records or the record's previous form (e.g. "the requested service
+ * exists and is active", a level that rises with each escalation): called on every create,
+ * update and transition inside its transaction, after compute. old is the record before the
+ * write (NULL on create; its "state" is the state before), state the state after. It may read
+ * other records (ol_rec_find), set or change fields of rec but not its state, and enqueue
+ * notices. Returns 0, or a negative OL_E* code with per-field errors in c->errors and the
+ * detail set (ol_ctx_fail): then nothing is written. */
+typedef int (*ol_check_fn)(struct ol_conn *conn, struct ol_ctx *c, json_t *rec, const char *state,
+                           const json_t *old);
 
 typedef struct ol_record_type {
     const char *name;        /* "article": stored in records.type */

@@ -21,6 +21,7 @@ const ol_link_type_t ol_link_types[] = {
     {"duplicates", "duplicated_by", "Duplicates", "重复"},
     {"documents", "documented_by", "Documents", "记录了"},
     {"depends_on", "depended_on_by", "Depends on", "依赖"},
+    {"spawned", "spawned_by", "Spawned", "派生"}, /* V2: a child request or a change */
     {NULL, NULL, NULL, NULL},
 };
 
@@ -187,16 +188,24 @@ static int conflict_fail(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t
     return ol_ctx_db_fail(c, conn, rc);
 }
 
+/* The row of the record of type t with this number into *r (caller frees; 0 rows when none). */
+static int select_row(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t, const char *number,
+                      ol_rows_t **r)
+{
+    ol_val_t p[] = {OL_VTEXT(t->name), OL_VTEXT(number)};
+    int rc = ol_db_exec(conn, "SELECT " OL_REC_COLUMNS " FROM records WHERE type = ?1 AND number = ?2",
+                        p, 2, r);
+    return rc ? ol_ctx_db_fail(c, conn, rc) : 0;
+}
+
 /* Loads a record by number for update, with its id. */
 static int load(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t, const char *number,
                 json_t **rec, long long *id)
 {
     ol_rows_t *r;
-    ol_val_t p[] = {OL_VTEXT(t->name), OL_VTEXT(number)};
-    int rc = ol_db_exec(conn, "SELECT " OL_REC_COLUMNS " FROM records WHERE type = ?1 AND number = ?2",
-                        p, 2, &r);
+    int rc = select_row(c, conn, t, number, &r);
     if (rc)
-        return ol_ctx_db_fail(c, conn, rc);
+        return rc;
     if (ol_rows_count(r) == 0 ||
         !ol_ctx_in_scope(c, ol_rows_get(r, 0, 7), ol_rows_get(r, 0, 6), ol_rows_get(r, 0, 12))) {
         ol_rows_free(r);
@@ -206,6 +215,19 @@ static int load(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t, const c
     *id = ol_rows_int(r, 0, 0);
     ol_rows_free(r);
     return 0;
+}
+
+int ol_rec_find(ol_conn_t *conn, ol_ctx_t *c, const ol_record_type_t *t, const char *number,
+                json_t **rec)
+{
+    ol_rows_t *r;
+    int rc = select_row(c, conn, t, number, &r);
+    if (rc)
+        return rc;
+    rc = ol_rows_count(r) ? 0 : -OL_ENOTFOUND;
+    *rec = rc ? NULL : ol_rec_from_row(t, r, 0);
+    ol_rows_free(r);
+    return rc;
 }
 
 /* ---- create ---------------------------------------------------------------------------------- */
@@ -244,7 +266,7 @@ static int create_job(ol_conn_t *conn, void *arg)
 
     if (t->compute)
         t->compute(j->rec, t->states[0]);
-    if (t->check && (rc = t->check(conn, c, j->rec, NULL, NULL)))
+    if (t->check && (rc = t->check(conn, c, j->rec, t->states[0], NULL)))
         return rc;
     const json_t *rec = j->rec;
     char *data;
@@ -317,12 +339,17 @@ static void free_update(void *arg)
     free(j);
 }
 
-/* Runs the type's compute hook and records what it changed alongside the input's changes. */
-static void compute_fields(const ol_record_type_t *t, json_t *rec, const char *state,
-                           json_t *changed)
+/* Runs the type's compute and check hooks and records what they changed alongside the input's
+ * changes. prior: the record before the write. Returns the check's verdict. */
+static int compute_fields(ol_conn_t *conn, ol_ctx_t *c, const ol_record_type_t *t, json_t *rec,
+                          const char *state, const json_t *prior, json_t *changed)
 {
     json_t *before = json_copy(rec);
-    t->compute(rec, state);
+    int rc = 0;
+    if (t->compute)
+        t->compute(rec, state);
+    if (t->check)
+        rc = t->check(conn, c, rec, state, prior);
     const char *key;
     json_t *v;
     json_object_foreach(rec, key, v) {
@@ -335,6 +362,7 @@ static void compute_fields(const ol_record_type_t *t, json_t *rec, const char *s
             json_object_set_new(changed, key, json_pack("[On]", v));
     }
     json_decref(before);
+    return rc;
 }
 
 static int update_job(ol_conn_t *conn, void *arg)
@@ -372,6 +400,7 @@ static int update_job(ol_conn_t *conn, void *arg)
 
     /* Apply the changes, remembering what changed for the history. */
     json_t *changed = json_object();
+    json_t *prior = t->check ? json_deep_copy(rec) : NULL;
     const char *key;
     json_t *v;
     json_object_foreach(j->fields, key, v) {
@@ -386,6 +415,7 @@ static int update_job(ol_conn_t *conn, void *arg)
                 continue;
             ol_schema_add_error(c->errors, key, "masked_mismatch", c->lang, NULL);
             json_decref(changed);
+            json_decref(prior);
             rc = ol_ctx_fail(c, -OL_EINVAL, "the record has invalid fields");
             goto out;
         }
@@ -394,8 +424,13 @@ static int update_job(ol_conn_t *conn, void *arg)
         json_object_set_new(changed, key, json_pack("[OO]", old ? old : json_null(), v));
         json_object_set(rec, key, v);
     }
-    if (t->compute)
-        compute_fields(t, rec, new_state, changed);
+    if (t->compute || t->check)
+        rc = compute_fields(conn, c, t, rec, new_state, prior, changed);
+    json_decref(prior);
+    if (rc) {
+        json_decref(changed);
+        goto out;
+    }
     if (ol_schema_check_required(t, rec, j->tr ? j->tr->requires : NULL, c->lang, c->errors)) {
         json_decref(changed);
         rc = ol_ctx_fail(c, -OL_EINVAL, j->tr ? "the transition needs more fields"
@@ -413,11 +448,6 @@ static int update_job(ol_conn_t *conn, void *arg)
         }
     }
     if (j->tr && (rc = ol_duty_check(conn, c, j->tr, id, rec))) {
-        json_decref(changed);
-        goto out;
-    }
-    if (t->check && (json_object_size(changed) || j->tr) &&
-        (rc = t->check(conn, c, rec, j->fields, j->tr ? j->tr->name : NULL))) {
         json_decref(changed);
         goto out;
     }

@@ -41,6 +41,19 @@ int ol_rec_links(ol_ctx_t *c, const ol_record_type_t *t, const char *number);
 int ol_rec_find_id(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t, const char *number,
                    long long *id);
 
+/* For the engine's own rules (a type's check hook) inside a write: the record of type t with
+ * this number, read on conn regardless of the actor's data scope and permissions, sensitive
+ * fields masked, into *rec (caller frees). Returns 0, -OL_ENOTFOUND (no detail set) or a
+ * database error with the detail in c. */
+int ol_rec_find(ol_conn_t *conn, ol_ctx_t *c, const ol_record_type_t *t, const char *number,
+                json_t **rec);
+
+/* Re-writes each record of items (list output: number and version) with no input, as the
+ * system, so that the type's compute and check hooks bring fields that change with time up to
+ * date; only records that changed are written (history, audit). Returns how many were
+ * (records/refresh.c). */
+int ol_rec_refresh(ol_db_t *db, const ol_record_type_t *t, const json_t *items);
+
 /* Permission check for an action on a type ("read", "create", "update", "comment"). */
 int ol_rec_allowed(const ol_ctx_t *c, const ol_record_type_t *t, const char *action);
 

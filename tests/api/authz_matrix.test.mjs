@@ -28,6 +28,12 @@ const MATRIX = [
     ['GET', '/api/v1/articles/{ART}/links', null, ALL],
     ['POST', '/api/v1/articles/{ART}/transitions/reject', { reason: 'matrix' }, ['admin', 'kb_editor']],
     ['GET', '/api/v1/search?q=matrix', null, ALL],
+    ['GET', '/api/v1/articles/stats?by=state', null, ALL],
+    ['GET', '/api/v1/views', null, ALL],
+    ['PUT', '/api/v1/views/articles/matrix', { query: { state: 'draft' } }, ALL],
+    ['PUT', '/api/v1/views/contacts/matrix', { query: {} }, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'infosec_manager']],
+    ['DELETE', '/api/v1/views/articles/matrix', null, ALL],
+    ['GET', '/api/v1/incidents/stats?by=priority', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling']],
     ['GET', '/api/v1/articles/export?format=json', null, [...READERS, 'kb_editor']],
     ['GET', '/api/v1/elevations/export', null, READERS],
     ['GET', '/api/v1/access_reviews/export', null, READERS],
@@ -73,6 +79,21 @@ const MATRIX = [
     ['GET', '/api/v1/incidents/{INC}', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling']],
     ['POST', '/api/v1/incidents/{INC}/transitions/assign', { fields: { owner: 'u-tester' } }, ['admin', 'service_desk', 'ops_manager']],
     ['GET', '/api/v1/incidents/export', null, [...READERS, 'ops_manager']],
+    // V1-V3 catalog, requests, surveys, complaints and their reports ({SVC} an active service;
+    // a fresh draft service {SVCD}, request {REQ} of u-tester and complaint {CMP} for each call).
+    ['GET', '/api/v1/services', null, ALL],
+    ['POST', '/api/v1/services', { title: 'Matrix service', owner: 'u-tester' }, ['admin', 'ops_engineer', 'ops_manager']],
+    ['POST', '/api/v1/services/{SVCD}/transitions/publish', null, ['admin', 'ops_manager']],
+    ['GET', '/api/v1/requests', null, ALL],
+    ['POST', '/api/v1/requests', { title: 'Matrix request', service: '{SVC}' }, ALL.filter((r) => r !== 'auditor')],
+    ['POST', '/api/v1/requests/{REQ}/transitions/approve', null, ['admin', 'ops_manager']],
+    ['GET', '/api/v1/requests/export', null, [...READERS, 'service_desk', 'ops_manager']],
+    ['GET', '/api/v1/surveys', null, ALL],
+    ['GET', '/api/v1/complaints', null, ALL],
+    ['POST', '/api/v1/complaints', { title: 'Matrix complaint', description: 'Matrix' }, ALL.filter((r) => r !== 'auditor')],
+    ['POST', '/api/v1/complaints/{CMP}/transitions/take', { fields: { owner: 'u-tester' } }, ['admin', 'service_desk', 'ops_engineer', 'ops_manager']],
+    ['GET', '/api/v1/reports/complaints', null, [...READERS, 'ops_manager']],
+    ['GET', '/api/v1/reports/satisfaction?format=csv', null, [...READERS, 'service_desk', 'ops_manager']],
     // P7 notifications: channels and the outbox (a fixture channel 'matrix-ch').
     ['GET', '/api/v1/notification_channels', null, READERS],
     ['POST', '/api/v1/notification_channels', { name: 'matrix-new', kind: 'webhook', url: 'http://127.0.0.1:9/' }, ADMIN],
@@ -126,6 +147,10 @@ describe('authorisation matrix [sqlite]', () => {
         const victim = await srv.api('POST', '/api/v1/users', { body: { username: 'matrix-victim', password: 'Matrix-Passw0rd-9!', roles: [] } });
         assert.equal(victim.status, 201, victim.text);
         assert.equal((await srv.api('POST', '/api/v1/groups', { body: { name: 'matrix-fixed' } })).status, 201);
+        const svc = await srv.api('POST', '/api/v1/services', { body: { title: 'Matrix fixture service', owner: 'admin' } });
+        assert.equal(svc.status, 201, svc.text);
+        assert.equal((await srv.api('POST', `/api/v1/services/${svc.json.number}/transitions/publish`)).status, 200);
+        fixtures.SVC = svc.json.number;
         for (const id of ['MATRIX-CI-1', 'MATRIX-CI-2']) {
             const c = await srv.api('POST', '/api/v1/cis', { body: { title: id, ci_id: id, class: 'server' } });
             assert.equal(c.status, 201, c.text);
@@ -157,6 +182,21 @@ describe('authorisation matrix [sqlite]', () => {
                     assert.equal(i.status, 201, i.text);
                     fixtures.INC = i.json.number;
                 }
+                if (rawPath.includes('{SVCD}')) {
+                    const d = await srv.api('POST', '/api/v1/services', { body: { title: `Matrix ${role}`, owner: 'admin' } });
+                    assert.equal(d.status, 201, d.text);
+                    fixtures.SVCD = d.json.number;
+                }
+                if (rawPath.includes('{REQ}')) {
+                    const q = await srv.api('POST', '/api/v1/requests', { body: { title: `Matrix ${role}`, service: fixtures.SVC }, token: srv.tokens['u-tester'] });
+                    assert.equal(q.status, 201, q.text);
+                    fixtures.REQ = q.json.number;
+                }
+                if (rawPath.includes('{CMP}')) {
+                    const m = await srv.api('POST', '/api/v1/complaints', { body: { title: `Matrix ${role}`, description: 'Matrix' }, token: srv.tokens['u-tester'] });
+                    assert.equal(m.status, 201, m.text);
+                    fixtures.CMP = m.json.number;
+                }
                 if (rawPath.includes('{EL}')) {
                     const e = await srv.api('POST', '/api/v1/elevations', { body: { title: 'Matrix', user: 'u-tester', role: 'tester', reason: 'Fixture for the matrix', days: 1 }, token: srv.tokens['u-tester'] });
                     fixtures.EL = e.json.number;
@@ -175,8 +215,11 @@ describe('authorisation matrix [sqlite]', () => {
                     fixtures.ITEM = list.find((i) => i.username !== me).id; // not the caller's own right
                 }
                 if (rawPath.includes('{AR}') && method === 'GET') fixtures.AR = fixtures.AR || 'AR-000001';
-                const p = rawPath.replace('{AR}/items/1', `{AR}/items/${fixtures.ITEM ?? 1}`).replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC).replace('{CI}', fixtures.CI).replace('{CA}', fixtures.CA);
-                const res = await srv.api(method, p, { ...(body ? { body } : {}), token: srv.tokens[`u-${role}`] });
+                const p = rawPath.replace('{AR}/items/1', `{AR}/items/${fixtures.ITEM ?? 1}`).replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC)
+                    .replace('{SVCD}', fixtures.SVCD).replace('{REQ}', fixtures.REQ).replace('{CMP}', fixtures.CMP)
+                    .replace('{CI}', fixtures.CI).replace('{CA}', fixtures.CA);
+                const b = body && JSON.parse(JSON.stringify(body).replace('{SVC}', fixtures.SVC));
+                const res = await srv.api(method, p, { ...(b ? { body: b } : {}), token: srv.tokens[`u-${role}`] });
                 const ok = res.status !== 401 && res.status !== 403;
                 if (ok !== allowed.includes(role)) wrong.push(`${role}: ${res.status} ${res.text.slice(0, 160)}`);
                 if (!ok) assert.equal(res.status, 403, `${role}: denial is 403, not ${res.status}`);

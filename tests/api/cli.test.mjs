@@ -282,6 +282,19 @@ describe('opsledger CLI', () => {
         assert.match(text, /transition {2}state: in_review -> published {2}\(reviewed by ops\)/);
     });
 
+    test('cli-1.8b records stats counts by a field, with filters', () => {
+        const text = recOk(['stats', 'articles', '--by', 'category']).stdout;
+        assert.equal(text, 'faq  1\ntroubleshooting  1\ntotal  2\n');
+        const s = json(recOk(['stats', 'articles', '--json', '--by', 'state', '--filter', 'category=faq']));
+        assert.deepEqual(s, { by: 'state', total: 1, counts: [{ value: s.counts[0].value, count: 1 }], more: false });
+        const none = rec(['stats', 'articles']);
+        assert.equal(none.status, 2);
+        assert.match(none.stderr, /--by/);
+        const bad = rec(['stats', 'articles', '--by', 'body']);
+        assert.equal(bad.status, 1);
+        assert.match(bad.stderr, /by: /);
+    });
+
     test('cli-1.9 a bad --fields: exit 1 with the field errors on stderr, nothing written', () => {
         const before = json(recOk(['list', 'articles', '--json'])).items.length;
         const r = rec(['create', 'articles', '--fields', '{"title":"x","category":"faq"}']);

@@ -315,6 +315,8 @@ for (const backend of backends()) {
             // Fixed, then drifting again: a new incident.
             const fix = await api('PATCH', `/api/v1/cis/${drift.number}`, { body: { sw_version: 'RHEL 9.4', change_ref: REF }, headers: { 'If-Match': '"1"' }, token: tok('cfg') });
             assert.equal(fix.status, 200, fix.text);
+            assert.equal(fix.json.last_change_ref, REF); // K5: kept; the next change names its own
+            assert.equal(fix.json.change_ref, null);
             const third = await api('POST', '/api/v1/cis/compliance-scan', { body: {}, token: tok('cfg') });
             assert.equal(third.json.compliant, 2);
             await api('PATCH', `/api/v1/cis/${drift.number}`, { body: { sw_version: 'RHEL 9.0', change_ref: REF }, headers: { 'If-Match': '"2"' }, token: tok('cfg') });

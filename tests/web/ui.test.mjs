@@ -161,11 +161,35 @@ describe('web UI in a browser', () => {
         // a saved view brings the filters back
         await page.getByLabel('View name').fill('证书文章');
         await page.getByRole('button', { name: 'Save view' }).click();
+        await page.getByText('View "证书文章" saved').waitFor();
+        const views = await srv.api('GET', '/api/v1/views?type=articles');
+        assert.deepEqual(views.json.items.map((v) => [v.name, v.query.q, v.columns.includes('created_by')]), [['证书文章', '证书', true]]);
         await page.goto(`${base}/records/articles`);
         await page.getByLabel('Saved views').selectOption({ label: '证书文章' });
         await page.waitForURL(/q=/);
         assert.equal(await page.locator('#flt-q').inputValue(), '证书');
         assertClean(assert, page, 'list');
+    });
+
+    test('ui-6b home: counts from the server, charts, and a count opens its filtered list', async () => {
+        await page.goto(`${base}/`);
+        const card = page.locator('article.card[data-type=articles]');
+        await card.locator('[data-testid=count-unassigned]').filter({ hasText: /^\d+$/ }).waitFor();
+        const unassigned = Number(await card.locator('[data-testid=count-unassigned]').textContent());
+        const open = (await srv.api('GET', '/api/v1/articles?owner[empty]=true&state[in]=draft,in_review,published&limit=200')).json.items.length;
+        assert.equal(unassigned, open);
+        await page.locator('figure.chart', { hasText: 'Open records by type' }).locator('canvas').waitFor();
+        await page.locator('figure.chart', { hasText: 'Records created per day' }).locator('canvas').waitFor();
+        await shot(page, 'home-charts');
+        await card.getByRole('link', { name: 'Unassigned' }).click();
+        await page.waitForURL(/owner%5Bempty%5D=true|owner\[empty\]=true/);
+        await page.locator('.chips li', { hasText: 'not set' }).waitFor();
+        const rows = await page.locator('table.list tbody tr').filter({ has: page.locator('a') }).count();
+        assert.equal(rows, open);
+        // dropping the chip widens the list again
+        await page.getByRole('button', { name: /Remove the filter Owner/ }).click();
+        await page.waitForURL((u) => !u.search.includes('owner'));
+        assertClean(assert, page, 'home');
     });
 
     test('ui-7 an incompatible pair of roles is refused, and the refusal is shown', async () => {

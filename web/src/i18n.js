@@ -50,7 +50,9 @@ function formatter(kind) {
     if (!formatters.has(key))
         formatters.set(key, kind === 'date'
             ? new Intl.DateTimeFormat(locale.value, { dateStyle: 'medium', timeStyle: 'short' })
-            : new Intl.NumberFormat(locale.value));
+            : kind === 'day'
+              ? new Intl.DateTimeFormat(locale.value, { month: 'numeric', day: 'numeric', timeZone: 'UTC' })
+              : new Intl.NumberFormat(locale.value));
     return formatters.get(key);
 }
 
@@ -60,6 +62,12 @@ export function fmtDate(iso) {
     const d = new Date(iso);
     if (Number.isNaN(d.getTime())) return iso;
     return formatter('date').format(d);
+}
+
+/** A UTC day "2026-11-22" as a short month and day (the server counts by UTC day). */
+export function fmtDay(ymd) {
+    const d = new Date(`${ymd}T00:00:00Z`);
+    return Number.isNaN(d.getTime()) ? ymd : formatter('day').format(d);
 }
 
 export function fmtNumber(n) {

@@ -4,7 +4,7 @@ import { api, get, setCsrf } from './api.js';
 import { setLocale } from './i18n.js';
 
 export const session = reactive({
-    user: null, // {username, roles}
+    user: null, // {username, roles, groups}
     types: [], // /api/v1/schema types
     ready: false,
     passwordExpiresAt: null, // S1: set from the login answer while the expiry warning applies
@@ -27,7 +27,7 @@ export async function loadSession() {
         return false;
     }
     setCsrf(r.json.csrf_token);
-    session.user = { username: r.json.username, roles: r.json.roles || [] };
+    session.user = { username: r.json.username, roles: r.json.roles || [], groups: r.json.groups || [] };
     if (r.json.locale) setLocale(r.json.locale); // the language the user chose, on any browser
     const schema = await get('/api/v1/schema');
     session.types = schema.types;
