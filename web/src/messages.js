@@ -155,6 +155,14 @@ const en = {
     'v.relates_to': 'relates to', 'v.references': 'references', 'v.referenced_by': 'referenced by', 'v.caused_by': 'caused by',
     'v.causes': 'causes', 'v.duplicates': 'duplicates', 'v.duplicated_by': 'duplicated by', 'v.documents': 'documents',
     'v.documented_by': 'documented by', 'v.depends_on': 'depends on', 'v.required_by': 'required by',
+    // the CMDB (K1-K5): CI states, classes, categories, environments, attribute kinds
+    'v.planned': 'Planned', 'v.in_use': 'In use', 'v.maintenance': 'Under maintenance',
+    'v.server': 'Server', 'v.network_device': 'Network device', 'v.storage': 'Storage',
+    'v.operating_system': 'Operating system', 'v.database': 'Database', 'v.middleware': 'Middleware',
+    'v.application': 'Application', 'v.api': 'API', 'v.business_service': 'Business service',
+    'v.document': 'Document', 'v.hardware': 'Hardware', 'v.software': 'Software', 'v.service': 'Service',
+    'v.production': 'Production', 'v.dr': 'Disaster recovery', 'v.test': 'Test', 'v.development': 'Development',
+    'v.string': 'Text', 'v.int': 'Integer', 'v.bool': 'Yes/no', 'v.enum': 'Choice',
 };
 
 const zh = {
@@ -297,6 +305,13 @@ const zh = {
     'v.relates_to': '相关', 'v.references': '引用', 'v.referenced_by': '被引用', 'v.caused_by': '起因于', 'v.causes': '导致',
     'v.duplicates': '重复于', 'v.duplicated_by': '被重复', 'v.documents': '记录了', 'v.documented_by': '记录于',
     'v.depends_on': '依赖', 'v.required_by': '被依赖',
+    // 配置管理(K1-K5)
+    'v.planned': '规划中', 'v.in_use': '使用中', 'v.maintenance': '维护中',
+    'v.server': '服务器', 'v.network_device': '网络设备', 'v.storage': '存储', 'v.operating_system': '操作系统',
+    'v.database': '数据库', 'v.middleware': '中间件', 'v.application': '应用', 'v.api': 'API 接口',
+    'v.business_service': '业务服务', 'v.document': '文档', 'v.hardware': '硬件', 'v.software': '软件',
+    'v.service': '服务', 'v.production': '生产', 'v.dr': '灾备', 'v.test': '测试', 'v.development': '开发',
+    'v.string': '文本', 'v.int': '整数', 'v.bool': '是/否', 'v.enum': '选项',
 };
 
 export const messages = { en, 'zh-CN': zh };
