@@ -128,6 +128,9 @@ const MATRIX = [
     ['GET', '/api/v1/outbox', null, READERS],
     ['POST', '/api/v1/outbox/1/retry', null, ADMIN],
     ['DELETE', '/api/v1/notification_channels/matrix-ch', null, ADMIN],
+    ['GET', '/api/v1/notification_rules', null, READERS],
+    ['POST', '/api/v1/notification_rules', { event: 'sla.*', channel: 'matrix-ch' }, ADMIN],
+    ['DELETE', '/api/v1/notification_rules/999', null, ADMIN],
     // K1, K2, K5 the CMDB ({CI} is CI-000001; CI-000002 is the other fixture CI).
     ['GET', '/api/v1/cis', null, ALL],
     ['POST', '/api/v1/cis', { title: 'Matrix CI', ci_id: 'MATRIX-NEW', class: 'server' }, CMDB],
