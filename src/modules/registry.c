@@ -12,6 +12,8 @@ extern const ol_record_type_t ol_incident_type; /* I2-I4 */
 extern const ol_record_type_t ol_service_type, ol_request_type, ol_survey_type,
     ol_complaint_type; /* V1-V3 */
 extern const ol_record_type_t ol_problem_type;  /* Q1-Q4 */
+extern const ol_record_type_t ol_incident_report_type, ol_timeline_type, ol_review_type,
+    ol_action_type; /* I5-I8 */
 void ol_elevation_prepare(void);
 void ol_incident_prepare(void); /* I3: level rises by wake-up */
 
@@ -19,7 +21,9 @@ static const ol_record_type_t *const all[] = {&ol_kb_article_type, &ol_elevation
                                                 &ol_access_review_type, &ol_contact_type,
                                                 &ol_incident_type, &ol_service_type,
                                                 &ol_request_type, &ol_survey_type,
-                                                &ol_complaint_type, &ol_problem_type};
+                                                &ol_complaint_type, &ol_problem_type,
+                                                &ol_incident_report_type, &ol_timeline_type,
+                                                &ol_review_type, &ol_action_type};
 
 void ol_schema_register_all(void)
 {
