@@ -155,6 +155,10 @@ const en = {
     'v.relates_to': 'relates to', 'v.references': 'references', 'v.referenced_by': 'referenced by', 'v.caused_by': 'caused by',
     'v.causes': 'causes', 'v.duplicates': 'duplicates', 'v.duplicated_by': 'duplicated by', 'v.documents': 'documents',
     'v.documented_by': 'documented by', 'v.depends_on': 'depends on', 'v.required_by': 'required by',
+    // I5-I8: regulatory reports, the major-incident timeline, actions
+    'v.initial': 'Initial report', 'v.written': 'Written report', 'v.follow_up': 'Follow-up report',
+    'v.recorded': 'Recorded', 'v.decision': 'Decision', 'v.degradation': 'Degradation', 'v.escalation': 'Escalation',
+    'v.done': 'Done', 'v.verified': 'Verified',
 };
 
 const zh = {
@@ -297,6 +301,9 @@ const zh = {
     'v.relates_to': '相关', 'v.references': '引用', 'v.referenced_by': '被引用', 'v.caused_by': '起因于', 'v.causes': '导致',
     'v.duplicates': '重复于', 'v.duplicated_by': '被重复', 'v.documents': '记录了', 'v.documented_by': '记录于',
     'v.depends_on': '依赖', 'v.required_by': '被依赖',
+    'v.initial': '初报', 'v.written': '书面报告', 'v.follow_up': '续报',
+    'v.recorded': '已记录', 'v.decision': '决策', 'v.degradation': '降级', 'v.escalation': '升级',
+    'v.done': '已完成', 'v.verified': '已验证',
 };
 
 export const messages = { en, 'zh-CN': zh };
