@@ -1,9 +1,12 @@
 /* modules/incident_sweep.c - I3: levels rise while an incident stays open, not only when someone
- * touches it. Each write of an incident records in record_wakeups when its level next rises
- * (next_rise, registered with the engine at start); serve's sweep reads the incidents due by
- * that index - never a scan of the open ones - and re-writes each with no input, so the type's
- * compute hook recomputes its level (the engine writes, with history and audit, only when it
- * changed) and the write records the next rise. */
+ * touches it; I5-I8: report, update, confirmation, review and action deadlines pass while
+ * nobody writes. Each write of an incident, review or action records in record_wakeups when it
+ * next needs a look (its next level rise or deadline, registered with the engine at start);
+ * serve's sweep reads the records due by that index - never a scan of the open ones - and
+ * re-writes each with no input, so the type's hooks recompute the level and the overdue flags
+ * and send their reminders (the engine writes, with history and audit, only when something
+ * changed) and the write records the next wake-up. I7: a resolved incident past its
+ * confirmation deadline is then closed by the system. */
 #include <stdio.h>
 #include <string.h>
 
