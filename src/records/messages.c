@@ -168,6 +168,10 @@ static const msg_t catalogue[] = {
     {"integration_name", "must be 1 to 48 characters of a-z, 0-9, '.', '_' and '-', and not "
      "alertmanager or zabbix", "必须为 1 到 48 个字符(a-z、0-9、'.'、'_'、'-'),且不能是 alertmanager 或 zabbix"},
     {"policy_spec", "%s", "%s"},
+    {"major_role", "may be changed only by the emergency command or an operations manager",
+     "仅应急指挥组或运维经理可变更"},
+    {"incident_unknown", "no such incident: %s", "事件不存在:%s"},
+    {"record_unknown", "no such record: %s", "记录不存在:%s"},
     {"reveal_unknown", "is not a sensitive field of this record type: %s", "不是该记录类型的敏感字段:%s"},
     /* ---- K1-K5 CMDB ---- */
     {"unique", "is already used by another record: it must be unique",

@@ -41,6 +41,11 @@ const en = {
     'rules.title': 'Who is notified of what, per team', 'rules.hint': 'Each rule also sends the notices of an event (sla.breach), a family (sla.*) or all (*) about one team\'s records (or every team\'s) to a channel.',
     'rules.event': 'Event', 'rules.every_team': 'every team', 'rules.add': 'Add rule', 'rules.added': 'Rule added.', 'rules.removed': 'Rule removed.',
     'home.breaching': 'Breaching soon', 'home.breaching_none': 'No SLA target falls due in the next {h} hours.', 'home.breaching_col': 'Time left',
+    'major.title': 'Major incident', 'major.reports': 'Regulatory reports', 'major.declared': 'Declared major',
+    'major.command': 'Command group', 'major.handling': 'Handling group', 'major.next_update': 'Next progress update',
+    'major.last_update': 'last', 'major.level': 'level {n}', 'major.report': 'Report', 'major.submitted': 'Submitted',
+    'major.filed': 'submitted', 'major.filed_late': 'submitted late', 'major.new_report': 'New report',
+    'major.timeline': 'Timeline', 'major.kind': 'Kind', 'major.text': 'Entry', 'major.add': 'Add to the timeline',
     'sla.title': 'Service level (SLA)', 'sla.response': 'Response', 'sla.resolution': 'Resolution', 'sla.met': 'met', 'sla.paused': 'paused',
     'sla.cancelled': 'stopped', 'sla.left': '{t} left', 'sla.late': '{t} late', 'sla.days': '{n} d', 'sla.hours': '{n} h', 'sla.minutes': '{n} min',
     'sla.col': 'SLA', 'sla.deadline': 'Deadline', 'sla.target': 'Target', 'sla.calendar': 'Calendar', 'sla.escalated': 'escalated to the second line', 'sla.breached': 'breached', 'home.chart_open': 'Open records by type', 'home.chart_created': 'Records created per day (UTC), last 14 days',
@@ -165,6 +170,10 @@ const en = {
     'v.document': 'Document', 'v.hardware': 'Hardware', 'v.software': 'Software', 'v.service': 'Service',
     'v.production': 'Production', 'v.dr': 'Disaster recovery', 'v.test': 'Test', 'v.development': 'Development',
     'v.string': 'Text', 'v.int': 'Integer', 'v.bool': 'Yes/no', 'v.enum': 'Choice',
+    // I5-I8: regulatory reports, the major-incident timeline, actions
+    'v.initial': 'Initial report', 'v.written': 'Written report', 'v.follow_up': 'Follow-up report',
+    'v.recorded': 'Recorded', 'v.decision': 'Decision', 'v.degradation': 'Degradation', 'v.escalation': 'Escalation',
+    'v.done': 'Done', 'v.verified': 'Verified',
 };
 
 const zh = {
@@ -201,6 +210,11 @@ const zh = {
     'rules.title': '按团队配置通知对象', 'rules.hint': '每条规则将某事件(如 sla.breach)、某类事件(如 sla.*)或全部事件(*)中与某团队(或所有团队)记录相关的通知另发至指定渠道。',
     'rules.event': '事件', 'rules.every_team': '所有团队', 'rules.add': '添加规则', 'rules.added': '规则已添加。', 'rules.removed': '规则已删除。',
     'home.breaching': '即将超时', 'home.breaching_none': '未来 {h} 小时内没有到期的 SLA 目标。', 'home.breaching_col': '剩余时间',
+    'major.title': '重大事件', 'major.reports': '监管报告', 'major.declared': '宣布时间',
+    'major.command': '应急指挥组', 'major.handling': '应急处置组', 'major.next_update': '下次进展通报',
+    'major.last_update': '上次', 'major.level': '{n} 级', 'major.report': '报告', 'major.submitted': '报送时间',
+    'major.filed': '已报送', 'major.filed_late': '逾期报送', 'major.new_report': '新建报告',
+    'major.timeline': '时间线', 'major.kind': '类型', 'major.text': '内容', 'major.add': '加入时间线',
     'sla.title': '服务级别(SLA)', 'sla.response': '响应', 'sla.resolution': '解决', 'sla.met': '已达成', 'sla.paused': '已暂停',
     'sla.cancelled': '已停止', 'sla.left': '剩余 {t}', 'sla.late': '超时 {t}', 'sla.days': '{n} 天', 'sla.hours': '{n} 小时', 'sla.minutes': '{n} 分钟',
     'sla.col': 'SLA', 'sla.deadline': '截止时间', 'sla.target': '目标', 'sla.calendar': '日历', 'sla.escalated': '已升级至二线', 'sla.breached': '已超时', 'home.chart_open': '各类型未完成记录', 'home.chart_created': '近 14 天每日新建记录(UTC)',
@@ -316,6 +330,9 @@ const zh = {
     'v.business_service': '业务服务', 'v.document': '文档', 'v.hardware': '硬件', 'v.software': '软件',
     'v.service': '服务', 'v.production': '生产', 'v.dr': '灾备', 'v.test': '测试', 'v.development': '开发',
     'v.string': '文本', 'v.int': '整数', 'v.bool': '是/否', 'v.enum': '选项',
+    'v.initial': '初报', 'v.written': '书面报告', 'v.follow_up': '续报',
+    'v.recorded': '已记录', 'v.decision': '决策', 'v.degradation': '降级', 'v.escalation': '升级',
+    'v.done': '已完成', 'v.verified': '已验证',
 };
 
 export const messages = { en, 'zh-CN': zh };
