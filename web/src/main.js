@@ -10,7 +10,7 @@ import RecordForm from './views/RecordForm.vue';
 import SearchView from './views/SearchView.vue';
 // The admin and account screens load on demand.
 import { setUnauthorizedHandler } from './api.js';
-import { loadSession, session } from './session.js';
+import { isRequester, loadSession, session } from './session.js';
 import './style.css';
 
 const routes = [
@@ -30,6 +30,11 @@ const routes = [
     { path: '/admin/org-units', component: () => import('./views/admin/OrgUnitsView.vue') },
     { path: '/admin/policies', component: () => import('./views/admin/PoliciesView.vue') },
     { path: '/admin/channels', component: () => import('./views/admin/ChannelsView.vue') },
+    { path: '/admin/integrations', component: () => import('./views/admin/IntegrationsView.vue') },
+    // Issue 6: the self-service portal (V1-V3), the home of requesters (session.js isRequester).
+    { path: '/portal', component: () => import('./views/portal/PortalView.vue') },
+    { path: '/portal/services/:number', component: () => import('./views/portal/PortalRequestForm.vue') },
+    { path: '/portal/requests/:number', component: () => import('./views/portal/PortalRequestView.vue') },
     { path: '/:rest(.*)*', component: () => import('./views/NotFound.vue') },
 ];
 
@@ -38,6 +43,7 @@ const router = createRouter({ history: createWebHistory(), routes });
 router.beforeEach(async (to) => {
     if (!session.ready) await loadSession();
     if (!to.meta.public && !session.user) return { path: '/login', query: { next: to.fullPath } };
+    if (to.path === '/' && isRequester()) return { path: '/portal' }; // a requester's home
     return true;
 });
 
