@@ -107,7 +107,7 @@ describe('accessibility', () => {
         for (const [width, height] of [[1280, 900], [820, 1180]]) {
             const page = await openPage(browser, { width, height });
             await login(page, base, 'req1', USER_PASSWORD);
-            await page.getByRole('heading', { name: 'Self-service portal' }).waitFor();
+            await page.getByRole('heading', { name: 'Welcome, req1' }).waitFor(); // the portal is a requester's home
             await page.locator('[data-testid=catalog] article').first().waitFor();
             await page.locator('[data-survey]').first().waitFor();
             await axe(page, `portal ${width}`);

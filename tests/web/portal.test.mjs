@@ -56,10 +56,12 @@ describe('the self-service portal', () => {
         await srv?.stop();
     });
 
-    test('portal-1 a requester lands on the portal; the catalog lists active services and is searched in Chinese', async () => {
+    test('portal-1 a requester has the portal as home; the catalog lists active services and is searched in Chinese', async () => {
         await login(page, base, 'req1', USER_PASSWORD);
+        await page.getByRole('heading', { name: 'Welcome, req1' }).waitFor();
+        await page.getByRole('heading', { name: 'Service catalog' }).waitFor(); // the portal is the home page
+        await page.getByRole('link', { name: 'Self-service' }).click();
         await page.getByRole('heading', { name: 'Self-service portal' }).waitFor();
-        assert.match(page.url(), /\/portal$/);
         const cards = page.locator('[data-testid=catalog] article');
         await cards.first().waitFor();
         assert.equal(await cards.count(), 2 + XSS.length, 'active services only, not the draft');
@@ -193,6 +195,7 @@ describe('the self-service portal', () => {
         const desk = await openPage(browser);
         await login(desk, base, 'desk1', USER_PASSWORD);
         await desk.getByRole('heading', { name: 'Welcome, desk1' }).waitFor();
+        assert.equal(await desk.getByRole('heading', { name: 'Service catalog' }).count(), 0, 'the desk\'s home is its work');
         await desk.getByRole('link', { name: 'Self-service' }).click();
         await desk.getByRole('heading', { name: 'Self-service portal' }).waitFor();
         assertClean(assert, desk, 'desk');

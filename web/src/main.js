@@ -10,7 +10,7 @@ import RecordForm from './views/RecordForm.vue';
 import SearchView from './views/SearchView.vue';
 // The admin and account screens load on demand.
 import { setUnauthorizedHandler } from './api.js';
-import { isRequester, loadSession, session } from './session.js';
+import { loadSession, session } from './session.js';
 import './style.css';
 
 const routes = [
@@ -31,7 +31,7 @@ const routes = [
     { path: '/admin/policies', component: () => import('./views/admin/PoliciesView.vue') },
     { path: '/admin/channels', component: () => import('./views/admin/ChannelsView.vue') },
     { path: '/admin/integrations', component: () => import('./views/admin/IntegrationsView.vue') },
-    // Issue 6: the self-service portal (V1-V3), the home of requesters (session.js isRequester).
+    // Issue 6: the self-service portal (V1-V3); requesters also have it on their home page.
     { path: '/portal', component: () => import('./views/portal/PortalView.vue') },
     { path: '/portal/services/:number', component: () => import('./views/portal/PortalRequestForm.vue') },
     { path: '/portal/requests/:number', component: () => import('./views/portal/PortalRequestView.vue') },
@@ -43,7 +43,6 @@ const router = createRouter({ history: createWebHistory(), routes });
 router.beforeEach(async (to) => {
     if (!session.ready) await loadSession();
     if (!to.meta.public && !session.user) return { path: '/login', query: { next: to.fullPath } };
-    if (to.path === '/' && isRequester()) return { path: '/portal' }; // a requester's home
     return true;
 });
 
