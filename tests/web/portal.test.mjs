@@ -192,6 +192,7 @@ for (const backend of backends()) {
             await page.locator('#lang').selectOption('zh-CN');
             await page.getByRole('heading', { name: '自助服务门户' }).waitFor();
             await page.getByRole('heading', { name: '我的申请' }).waitFor();
+            await page.getByText(/^感谢您填写 SUR-\d+。$/).waitFor(); // the notice follows the language
             assert.match(await page.locator(`[data-request=${req}]`).textContent(), /已确认/);
             await shot(page, 'portal-zh');
             await page.locator('#lang').selectOption('en');
