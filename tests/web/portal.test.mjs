@@ -107,7 +107,7 @@ for (const backend of backends()) {
             assertClean(assert, page, 'request');
         });
 
-        test('portal-3 the desk fulfils it; the requester confirms with 4 stars picked by keyboard', async () => {
+        test('portal-3 the desk fulfils it; the requester sends it back once, then confirms with 4 stars picked by keyboard', async () => {
             let r = await srv.api('POST', `/api/v1/requests/${req}/transitions/start`, { ...as('desk1'), body: { fields: { owner: 'desk1' } } });
             assert.equal(r.status, 200, r.text);
             r = await srv.api('POST', `/api/v1/requests/${req}/transitions/fulfil`, { ...as('desk1'), body: { fields: { resolution: '已配发 ThinkPad X1,资产号 A-1024' } } });
@@ -116,6 +116,17 @@ for (const backend of backends()) {
             await page.locator(`[data-request=${req}]`, { hasText: 'Fulfilled' }).getByRole('link', { name: req }).click();
             await page.getByRole('heading', { name: 'Confirm and rate' }).waitFor();
             assert.match(await page.locator('dd[data-field=resolution]').textContent(), /ThinkPad X1/);
+            // not complete: sent back with what is missing, fulfilled again by the desk
+            await page.getByLabel('What is still missing').fill('缺少电源适配器');
+            await page.getByRole('button', { name: 'Not done: send it back' }).click();
+            await page.getByText(`Request ${req} is sent back to the fulfiller.`).waitFor();
+            assert.equal(await page.locator('[data-testid=record-state]').textContent(), 'In fulfilment');
+            const h = await srv.api('GET', `/api/v1/requests/${req}/history`);
+            assert.ok(h.json.items.some((x) => x.reason === '缺少电源适配器'), h.text);
+            r = await srv.api('POST', `/api/v1/requests/${req}/transitions/fulfil`, { ...as('desk1'), body: { fields: { resolution: '已配发 ThinkPad X1 及电源适配器,资产号 A-1024' } } });
+            assert.equal(r.status, 200, r.text);
+            await page.reload();
+            await page.getByRole('heading', { name: 'Confirm and rate' }).waitFor();
             // no rating: told beside the stars, nothing sent
             await page.getByRole('button', { name: 'Confirm and rate' }).click();
             await page.locator('#cf-rating-err').waitFor();
