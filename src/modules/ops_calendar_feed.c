@@ -116,7 +116,7 @@ static int list_fn(ol_conn_t *conn, void *arg)
         return ol_ctx_db_fail(c, conn, rc);
     json_t *items = json_array();
     for (int i = 0; i < ol_rows_count(r); i++)
-        json_array_append_new(items, json_pack("{sIsss?sss?s?sb}", "id",
+        json_array_append_new(items, json_pack("{sIssss?ssss?ss?sb}", "id",
                                                (json_int_t)ol_rows_int(r, i, 0), "name",
                                                ol_rows_get(r, i, 1), "team", ol_rows_get(r, i, 2),
                                                "created_at", ol_rows_get(r, i, 3), "revoked_at",

@@ -25,7 +25,7 @@ static const char *const gate_states[] = {"pending", "passed", "failed", NULL};
 static const ol_field_t fields[] = {
     {"title", OL_F_STRING, OL_FIELD_REQUIRED | OL_FIELD_SEARCHABLE | OL_FIELD_SORTABLE, 3, 200,
      NULL, NULL, "Title", "标题"},
-    {"version", OL_F_STRING, OL_FIELD_REQUIRED | OL_FIELD_SEARCHABLE | OL_FIELD_FILTERABLE, 1,
+    {"release_version", OL_F_STRING, OL_FIELD_REQUIRED | OL_FIELD_SEARCHABLE | OL_FIELD_FILTERABLE, 1,
      64, NULL, NULL, "Version", "版本号"},
     {"description", OL_F_TEXT, OL_FIELD_SEARCHABLE, 0, 20000, NULL, NULL, "Content of the release",
      "发布内容"},
@@ -106,7 +106,7 @@ static const char *const authors[] = {"release_manager", "dev_manager", "develop
                                       NULL};
 static const char *const editors[] = {"release_manager", "dev_manager", "developer",
                                       "version_quality_manager", "test_manager", "ops_manager",
-                                      "ops_engineer", NULL};
+                                      "ops_engineer", "change_assessor", NULL};
 static const char *const assessors[] = {"release_manager", "change_assessor",
                                         "version_quality_manager", "ops_manager", NULL};
 static const char *const release_managers[] = {"release_manager", NULL};
@@ -308,8 +308,8 @@ static int notify(ol_conn_t *conn, ol_ctx_t *c, const json_t *rec, const char *w
 {
     char subject_en[400], subject_zh[400], key[160];
     const char *number = str(rec, "number");
-    snprintf(subject_en, sizeof subject_en, "%s %s: %s", number, str(rec, "version"), en);
-    snprintf(subject_zh, sizeof subject_zh, "%s %s:%s", number, str(rec, "version"), zh);
+    snprintf(subject_en, sizeof subject_en, "%s %s: %s", number, str(rec, "release_version"), en);
+    snprintf(subject_zh, sizeof subject_zh, "%s %s:%s", number, str(rec, "release_version"), zh);
     snprintf(key, sizeof key, "release.%s.%s", what, number);
     ol_notice_t n = {ol_config()->release_channel, "release.overdue", number, subject_en,
                      str(rec, "title"), subject_zh, str(rec, "title"), key};

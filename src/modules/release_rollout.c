@@ -367,9 +367,9 @@ static int reading_job(ol_conn_t *conn, void *arg)
                  stage, percent, failed);
         rc = write_release(conn, c, "system", system_roles, rec, "trip", reason, &release);
         snprintf(subject, sizeof subject, "%s %s rolled back by the circuit breaker", j->number,
-                 str(rec, "version"));
+                 str(rec, "release_version"));
         snprintf(subject_zh, sizeof subject_zh, "%s %s 触发熔断,已回退", j->number,
-                 str(rec, "version"));
+                 str(rec, "release_version"));
         snprintf(key, sizeof key, "release.trip.%s.%lld", j->number,
                  (long long)json_integer_value(json_object_get(rec, "version")));
         ol_notice_t n = {ol_config()->release_channel, "release.trip", j->number, subject, reason,
@@ -448,7 +448,7 @@ static int log_fn(ol_conn_t *conn, void *arg)
     if (rc)
         return rc;
     for (int i = 0; i < ol_rows_count(r); i++) {
-        json_t *e = json_pack("{sIsssIss?sssssss?}", "stage", (json_int_t)ol_rows_int(r, i, 0),
+        json_t *e = json_pack("{sIsssIss?ssssss?}", "stage", (json_int_t)ol_rows_int(r, i, 0),
                               "event", ol_rows_get(r, i, 1), "percent",
                               (json_int_t)ol_rows_int(r, i, 2), "detail", ol_rows_get(r, i, 5),
                               "by", ol_rows_get(r, i, 7), "at", ol_rows_get(r, i, 8), "source",
