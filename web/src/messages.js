@@ -108,6 +108,10 @@ const en = {
     'v.submitted': "Submitted",
     'v.technical': "Technical",
     'v.withdrawn': "Withdrawn",
+    // releases (R1-R3) and the operations calendar (P5)
+    'v.assessment': 'In assessment', 'v.assessed': 'Assessed', 'v.rolling_out': 'Rolling out', 'v.released': 'Released',
+    'v.reviewed': 'Reviewed', 'v.rolled_back': 'Rolled back', 'v.pending': 'Pending', 'v.passed': 'Passed', 'v.failed': 'Failed',
+    'v.planned': 'Planned', 'v.done': 'Done', 'v.maintenance': 'Maintenance', 'v.drill': 'Drill',
     // incidents (I2-I4) and the roles of JR/T 0079 Appendix A (elevations name a role)
     'v.assigned': 'Assigned', 'v.awaiting_user': 'Awaiting user', 'v.cancelled': 'Cancelled', 'v.new': 'New',
     'v.resolved': 'Resolved', 'v.inactive': 'Inactive', 'v.configuration_change': 'Configuration change',
@@ -235,6 +239,10 @@ const zh = {
     'v.submitted': "已提交",
     'v.technical': "技术",
     'v.withdrawn': "已撤回",
+    // 发布(R1-R3)与运维日历(P5)
+    'v.assessment': '评估中', 'v.assessed': '已评估', 'v.rolling_out': '灰度发布中', 'v.released': '已发布',
+    'v.reviewed': '已回顾', 'v.rolled_back': '已回退', 'v.pending': '待定', 'v.passed': '通过', 'v.failed': '未通过',
+    'v.planned': '已计划', 'v.done': '已完成', 'v.maintenance': '维护', 'v.drill': '演练',
     'v.assigned': '已分派', 'v.awaiting_user': '等待用户', 'v.cancelled': '已取消', 'v.new': '新建', 'v.resolved': '已解决',
     'v.inactive': '停用', 'v.configuration_change': '配置变更', 'v.core': '核心', 'v.important': '重要',
     'v.general': '一般', 'v.other': '其他', 'v.high': '高', 'v.medium': '中', 'v.low': '低', 'v.network': '网络',
