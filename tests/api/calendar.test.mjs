@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { backends, fieldErrors, request, sleep, startServer } from './harness.mjs';
+import { backends, cli, cliResult, fieldErrors, request, sleep, startServer } from './harness.mjs';
 
 const has = (res, field) => fieldErrors(res).some((e) => e.startsWith(`${field}:`));
 const PY = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -49,6 +49,7 @@ for (const backend of backends()) {
             api('POST', `/api/v1/releases/${number}/transitions/${name}`, { body, token: tok(who) });
         const reading = (number, metrics, who = 'eng', source) =>
             api('POST', `/api/v1/releases/${number}/gate_readings`, { body: { metrics, ...(source ? { source } : {}) }, token: tok(who) });
+        const clk = () => ({ env: { OPSLEDGER_TEST_CLOCK: clockFile } });
         const shift = (seconds) => fs.writeFileSync(clockFile, String(Number(fs.readFileSync(clockFile, 'utf8')) + seconds));
 
         before(async () => {
@@ -384,6 +385,29 @@ for (const backend of backends()) {
             assert.ok(after.find((f) => f.id === team.json.id).last_used_at);
             const audit = JSON.stringify((await api('GET', '/api/v1/audit?limit=50')).json);
             assert.ok(audit.includes('calendar.feed.create') && audit.includes('calendar.feed.revoke'));
+        });
+
+        test('calendar-3 CLI: calendar list, conflicts, ics; release rollout and a gate reading', async () => {
+            const list = JSON.parse(cli(['calendar', 'list', '--from', '2026-12-20', '--to', '2026-12-22', '--types', 'ops_events', ...srv.dbArgs], clk()));
+            assert.ok(list.items.length >= 2 && list.items.every((e) => e.type === 'ops_event'));
+            const conflicts = JSON.parse(cli(['calendar', 'conflicts', '--month', '2026-12', ...srv.dbArgs], clk()));
+            assert.ok(conflicts.items.some((x) => x.kind === 'same_ci'));
+            const ics = parseIcal(cli(['calendar', 'ics', '--month', '2026-12', ...srv.dbArgs], clk()));
+            assert.ok(ics.events.length >= 3);
+            const r = await approved({ title: 'CLI release', release_version: '5.0.0', stages: '50%,100%' });
+            await move(r.number, 'start', 'eng');
+            const out = JSON.parse(cli(['release', 'reading', r.number, '--metric', 'error_rate=0.1', '--metric', 'latency_ms=20', '--source', 'monitoring', ...srv.dbArgs], clk()));
+            assert.equal(out.reading.passed, true);
+            assert.equal(out.release.gate_status, 'passed');
+            const bad = cliResult(['release', 'reading', r.number, '--metric', 'error_rate=x', ...srv.dbArgs], clk());
+            assert.notEqual(bad.status, 0);
+            assert.match(bad.stderr, /latency_ms|error_rate/);
+            const ro = JSON.parse(cli(['release', 'rollout', r.number, ...srv.dbArgs], clk()));
+            assert.deepEqual(ro.events.map((e) => e.event), ['start', 'reading']);
+            const feed = JSON.parse(cli(['calendar', 'feed', 'create', '--user', 'viewer', '--name', 'CLI feed', ...srv.dbArgs], clk()));
+            assert.equal((await request(srv.url, 'GET', feed.url)).status, 200);
+            cli(['calendar', 'feed', 'revoke', String(feed.id), '--user', 'viewer', ...srv.dbArgs], clk());
+            assert.equal((await request(srv.url, 'GET', feed.url)).status, 404);
         });
     });
 }
