@@ -207,6 +207,8 @@ static int rewrite(ol_conn_t *conn, ol_ctx_t *c, const json_t *rec)
     }
     if (rc)
         ol_ctx_fail(c, rc, "%s", c2.detail);
+    else
+        c->result = json_incref(c2.result); /* the transition answers with this form */
     ol_ctx_clear(&c2);
     return rc;
 }

@@ -173,6 +173,7 @@ for (const backend of backends()) {
             assert.equal(early.status, 422, 'stage 1 of 2 is not the last');
             adv = await move(r.number, 'advance', 'eng');
             assert.equal(adv.status, 200, adv.text);
+            assert.equal(adv.json.stage, 2, 'the transition answers with the stage it widened to');
             let cur = (await api('GET', `/api/v1/releases/${r.number}`)).json;
             assert.equal(cur.stage, 2);
             assert.equal(cur.stage_percent, 100);
