@@ -30,6 +30,7 @@ static const struct {
     {"sla", ol_cli_sla, "sla report|due|sweep: the SLA report, timers due soon, one sweep (I4)"},
     {"calendar", ol_cli_calendar, "calendar list|conflicts|ics|feed: the operations calendar (P5)"},
     {"release", ol_cli_release, "release rollout|reading REL-...: gray stages and gate readings (R2)"},
+    {"integration", ol_cli_integration, "integration create|list|revoke: monitoring intake (I1)"},
 };
 
 static void usage(void)

@@ -85,5 +85,14 @@ int ol_api_sla_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 int ol_api_calendar_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* P5: GET /ical/{token}.ics, the iCalendar feed (no session: the token is the credential). */
 void ol_api_ical(ol_req_t *r, ol_app_t *app, const char *file);
+/* I1 (api/intake_api.c): the intake routes, authenticated by an integration's token (1 when
+ * the path was one of them, then replied); integration administration; an incident's alerts. */
+int ol_api_intake_route(ol_req_t *r, ol_app_t *app, char **seg, int nseg);
+void ol_api_integrations(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+void ol_api_incident_alerts(ol_req_t *r, ol_call_t *call, const char *number);
+/* Q3: GET /api/v1/known_errors/suggest (api/problem_api.c); 0 when not its route. */
+int ol_api_problem_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+/* K2, K5 (api/cmdb_api.c): relations, impact, discovery and import; 1 when the path was one. */
+int ol_api_cmdb_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 
 #endif

@@ -131,6 +131,62 @@
     XX(sla_timezone, "Asia/Shanghai", "I4: time zone of the calendars: Asia/Shanghai, UTC or " \
        "a fixed offset such as +08:00")                                                       \
     XX(sla_sweep_batch, "500", "I4: warnings and breaches one sweep fires at most (each)")    \
+    /* ---- I1 monitoring intake ---- */                                                     \
+    XX(intake_label_map, "service=service;ci=instance,host",                                 \
+       "I1: incident fields from alert labels: field=label[,label...] separated by ';' (the " \
+       "first label present wins; fields service, ci)")                                      \
+    XX(intake_severity_map, "critical=high/high;disaster=high/high;high=high/high;"          \
+       "error=high/medium;warning=medium/medium;average=medium/medium;info=low/low;"         \
+       "information=low/low;not_classified=low/low",                                         \
+       "I1: alert severity (lower case) = impact/urgency, separated by ';'")                 \
+    XX(intake_severity_default, "medium/medium",                                             \
+       "I1: impact/urgency of an alert whose severity is absent or not in the map")          \
+    XX(intake_resolved_action, "annotate",                                                   \
+       "I1: when an alert resolves: annotate (a work note; people resolve the incident) or " \
+       "resolve (the incident is resolved once all its alerts are)")                        \
+    XX(intake_storm_threshold, "10",                                                         \
+       "I1: more new alerts than this for one service/CI within the window open one parent " \
+       "incident that the rest join (0 = off)")                                              \
+    XX(intake_storm_window_seconds, "300", "I1: the alert-storm window in seconds")           \
+    /* ---- Q1-Q4 problems ---- */                                                            \
+    XX(problem_auto_threshold, "3",                                                          \
+       "Q1: incidents of one kind (category + CI, or alert name, or category + service) within " \
+       "problem_auto_window_hours that open a problem automatically (002 §2.4.3)")             \
+    XX(problem_auto_window_hours, "168", "Q1: the window, in hours, those incidents fall in")  \
+    XX(problem_major_high_incidents, "3",                                                    \
+       "Q1: high-priority incidents behind a problem that make it a major problem")            \
+    XX(problem_plan_hours, "72", "Q2: hours to a solution plan for a low/medium known error")  \
+    XX(problem_fix_hours, "24", "Q2: hours to a fix in place for a high-priority known error") \
+    XX(problem_potential_analysis_hours, "120",                                              \
+       "Q2: hours to the analysis of a low/medium potential problem (5 working days)")         \
+    XX(problem_potential_response_hours, "48",                                               \
+       "Q2: hours to the response (assignment) to a high potential problem (2 working days)")  \
+    XX(problem_major_close_hours, "72", "Q2: hours in which a major problem is closed")        \
+    XX(problem_verify_hours, "48",                                                           \
+       "Q4: hours after the fix without a recurrence before a problem may be closed")          \
+    XX(problem_channel, "",                                                                  \
+       "Q1: notification channel told when a problem opens by itself or becomes major "        \
+       "(empty: none)")                                                                        \
+    /* ---- K1-K5 CMDB ---- */                                                                \
+    XX(cmdb_impact_default_depth, "5",                                                       \
+       "K2: levels an impact analysis walks when the request names no depth")              \
+    XX(cmdb_impact_max_depth, "10", "K2: deepest impact analysis a request may ask for")    \
+    XX(cmdb_impact_max_nodes, "10000",                                                       \
+       "K2: most CIs one impact analysis returns (the answer says truncated beyond)")       \
+    XX(cmdb_batch_max_items, "5000",                                                         \
+       "K5: most items of one discovery batch or import (larger ones are refused whole)")  \
+    XX(cmdb_change_ref_required, "on",                                                       \
+       "K5: on = a CI update or transition names the change, incident or request behind it " \
+       "(change_ref); discovery, import and audit corrections are exempt")                  \
+    XX(cmdb_change_ref_types, "change,incident,request",                                     \
+       "K5: record types (comma-separated) a CI's change_ref may name")                     \
+    XX(cmdb_baseline_compliance_target, "95",                                                \
+       "K3: baseline compliance target in percent that a scan reports against (002 2.2.5)") \
+    XX(cmdb_scan_max_cis, "100000", "K3: most CIs one baseline may apply to in one scan")   \
+    XX(cmdb_audit_sample_percent, "5", "K4: default sample of a CMDB audit, % of the CIs")   \
+    XX(cmdb_accuracy_target, "98", "K4: CMDB accuracy target in percent (002 2.2.5)")       \
+    XX(cmdb_accuracy_governance_below, "95",                                                 \
+       "K4: teams below this accuracy in percent are flagged for data governance")          \
     /* ---- R1-R3 releases and P5 operations calendar ---- */                                \
     XX(release_stages, "10%/30m,100%",                                                        \
        "R2: gray-release stages: PERCENT[/OBSERVE],... ending at 100% (002 §11.5: 10%, "       \
@@ -180,6 +236,12 @@ int ol_config_check_complaint(const ol_config_t *cfg, char *err, size_t errlen);
 int ol_config_check_sla(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the release and calendar policies R2, R3, P5 (modules/release_rollout.c). */
 int ol_config_check_release(const ol_config_t *cfg, char *err, size_t errlen);
+/* The checks of the monitoring intake policies I1 (modules/intake_read.c). */
+int ol_config_check_intake(const ol_config_t *cfg, char *err, size_t errlen);
+/* The checks of the problem policies Q1-Q4 (modules/problem_policy.c). */
+int ol_config_check_problem(const ol_config_t *cfg, char *err, size_t errlen);
+/* The checks of the CMDB policies K2, K5 (modules/cmdb_graph.c). */
+int ol_config_check_cmdb(const ol_config_t *cfg, char *err, size_t errlen);
 /* Prints "key = value" lines, for `opsledger config check`. */
 void ol_config_print(const ol_config_t *cfg);
 /* The effective database URL (db, or sqlite:DATA/opsledger.db when only data was set). */

@@ -26,6 +26,9 @@ enum {
     OL_FIELD_READONLY = 1 << 3,   /* set only by transitions or the engine */
     OL_FIELD_SORTABLE = 1 << 4,
     OL_FIELD_SENSITIVE = 1 << 5,  /* S7: encrypted at rest, masked on output (see mask) */
+    OL_FIELD_UNIQUE = 1 << 6,     /* K1: unique among the type's records, enforced by a unique
+                                   * index named records_<type>_<field>_key (a migration); a
+                                   * duplicate is refused with 409 naming the field */
 };
 
 /* S7: how a sensitive field is shown to readers without the reveal permission (records/mask.c). */
@@ -122,6 +125,12 @@ typedef void (*ol_compute_fn)(json_t *rec, const char *state);
  * detail set (ol_ctx_fail): then nothing is written. */
 typedef int (*ol_check_fn)(struct ol_conn *conn, struct ol_ctx *c, json_t *rec, const char *state,
                            const json_t *old);
+/* Work a write of the type causes beyond its record, e.g. opening a problem when incidents of one
+ * kind repeat (Q1): called inside the write's transaction after a create, an update that changed
+ * something, or a transition (action "create", "update" or "transition"), with the record in its
+ * new form as answered. A non-zero return (with the reason in the context) undoes the write. */
+typedef int (*ol_after_write_fn)(struct ol_conn *conn, struct ol_ctx *c, const json_t *record,
+                                 const char *action);
 
 typedef struct ol_record_type {
     const char *name;        /* "article": stored in records.type */
@@ -136,6 +145,7 @@ typedef struct ol_record_type {
     ol_perms_t perms;
     ol_compute_fn compute;        /* or NULL */
     ol_check_fn check;            /* or NULL */
+    ol_after_write_fn after_write; /* or NULL */
 } ol_record_type_t;
 
 /* ---- registry -------------------------------------------------------------------------------- */

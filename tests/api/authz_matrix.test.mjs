@@ -15,6 +15,9 @@ const ALL = ROLES;
 const READERS = ['admin', 'auditor']; // read-only access to administration: auditors see everything
 const ADMIN = ['admin'];
 const KB_WRITERS = ['admin', 'kb_author', 'kb_editor'];
+const PRB_READERS = [...READERS, 'problem_manager', 'ops_engineer', 'ops_manager', 'service_desk', 'developer', 'dev_manager',
+    'tester', 'test_manager', 'expert_team'];
+const CMDB = ['admin', 'config_manager', 'config_admin'];
 
 // [method, path, body, roles allowed]; {ART}, {EL} are replaced by records made for the test.
 const MATRIX = [
@@ -99,6 +102,23 @@ const MATRIX = [
     ['GET', '/api/v1/sla/due?within=2h', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling']],
     ['GET', '/api/v1/reports/sla?month=2026-11', null, [...READERS, 'ops_manager']],
     ['GET', '/api/v1/reports/sla?format=csv', null, [...READERS, 'ops_manager']],
+    // I1 monitoring intake: integrations (a fixture 'matrix-int'), an incident's alerts, and the
+    // intake routes, which take an integration's token only: a person's token is refused.
+    ['GET', '/api/v1/incidents/{INC}/alerts', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling']],
+    ['GET', '/api/v1/integrations', null, READERS],
+    ['POST', '/api/v1/integrations', { name: 'matrix-new-int', kind: 'generic' }, ADMIN],
+    ['GET', '/api/v1/integrations/matrix-int', null, READERS],
+    ['POST', '/api/v1/integrations/alertmanager', { version: '4', alerts: [] }, []],
+    ['POST', '/api/v1/integrations/zabbix', { event_id: '1', status: 'PROBLEM', trigger_name: 'Matrix' }, []],
+    ['POST', '/api/v1/events', { dedupe_key: 'matrix', summary: 'Matrix event' }, []],
+    ['DELETE', '/api/v1/integrations/matrix-int', null, ADMIN],
+    // Q1-Q4 problems (a fresh new problem {PRB} for each call) and the KEDB suggestions (Q3).
+    ['GET', '/api/v1/problems', null, PRB_READERS],
+    ['POST', '/api/v1/problems', { title: 'Matrix problem' }, ['admin', 'problem_manager', 'ops_engineer', 'ops_manager', 'developer', 'tester']],
+    ['GET', '/api/v1/problems/{PRB}', null, PRB_READERS],
+    ['POST', '/api/v1/problems/{PRB}/transitions/assign', { fields: { owner: 'u-tester' } }, ['admin', 'problem_manager', 'ops_manager']],
+    ['GET', '/api/v1/problems/export', null, [...READERS, 'problem_manager', 'ops_manager']],
+    ['GET', '/api/v1/known_errors/suggest?q=matrix', null, ALL],
     // P7 notifications: channels and the outbox (a fixture channel 'matrix-ch').
     ['GET', '/api/v1/notification_channels', null, READERS],
     ['POST', '/api/v1/notification_channels', { name: 'matrix-new', kind: 'webhook', url: 'http://127.0.0.1:9/' }, ADMIN],
@@ -121,6 +141,32 @@ const MATRIX = [
     ['POST', '/api/v1/calendar/feeds', { name: 'Matrix feed' }, ALL],
     ['DELETE', '/api/v1/calendar/feeds/999999', null, ALL],
     ['GET', '/ical/olcal_matrix.ics', null, ALL], // the token is the credential: 404 for a bad one
+    // K1, K2, K5 the CMDB ({CI} is CI-000001; CI-000002 is the other fixture CI).
+    ['GET', '/api/v1/cis', null, ALL],
+    ['POST', '/api/v1/cis', { title: 'Matrix CI', ci_id: 'MATRIX-NEW', class: 'server' }, CMDB],
+    ['GET', '/api/v1/cis/{CI}', null, ALL],
+    ['POST', '/api/v1/cis/{CI}/transitions/commission', {}, CMDB],
+    ['GET', '/api/v1/cis/export', null, [...READERS, 'config_manager', 'config_admin']],
+    ['GET', '/api/v1/cis/{CI}/relations', null, ALL],
+    ['POST', '/api/v1/cis/{CI}/relations', { type: 'hosts', target: 'CI-000002' }, CMDB],
+    ['DELETE', '/api/v1/cis/{CI}/relations?type=hosts&target=CI-000002', null, CMDB],
+    ['GET', '/api/v1/cis/{CI}/impact?direction=up&depth=3', null, ALL],
+    ['PUT', '/api/v1/cis/by-id/MATRIX-PUT', { title: 'Matrix PUT', class: 'server' }, CMDB],
+    ['POST', '/api/v1/cis/discovery', { items: [{ ci_id: 'MATRIX-D', title: 'Matrix D', class: 'server' }] }, CMDB],
+    ['POST', '/api/v1/cis/import', { format: 'csv', data: 'ci_id,title,class\nMATRIX-I,Matrix I,server\n' }, CMDB],
+    // K3 baselines and the compliance scan.
+    ['GET', '/api/v1/ci_baselines', null, ALL],
+    ['POST', '/api/v1/ci_baselines', { title: 'Matrix baseline', class: 'server', expected: ['environment=production'] }, CMDB],
+    ['POST', '/api/v1/cis/compliance-scan', { open_incidents: false }, CMDB],
+    // K4 audits by sampling ({CA} is an audit in progress whose sample holds item 1).
+    ['GET', '/api/v1/ci_audits', null, [...READERS, 'config_manager', 'config_admin', 'ops_manager']],
+    ['POST', '/api/v1/ci_audits', { title: 'Matrix audit', classes: ['server'] }, CMDB],
+    ['GET', '/api/v1/ci_audits/{CA}/items', null, [...READERS, 'config_manager', 'config_admin', 'ops_manager']],
+    ['POST', '/api/v1/ci_audits/{CA}/items/1', { result: 'matched' }, CMDB],
+    ['GET', '/api/v1/ci_audits/{CA}/report', null, [...READERS, 'config_manager', 'config_admin', 'ops_manager']],
+    // K1 attributes added to a class by the configuration manager.
+    ['GET', '/api/v1/ci_attributes', null, ALL],
+    ['POST', '/api/v1/ci_attributes', { title: 'Matrix attribute', class: 'document', name: 'matrix_attr' }, ['admin', 'config_manager']],
 ];
 
 describe('authorisation matrix [sqlite]', () => {
@@ -143,6 +189,15 @@ describe('authorisation matrix [sqlite]', () => {
         assert.equal(svc.status, 201, svc.text);
         assert.equal((await srv.api('POST', `/api/v1/services/${svc.json.number}/transitions/publish`)).status, 200);
         fixtures.SVC = svc.json.number;
+        for (const id of ['MATRIX-CI-1', 'MATRIX-CI-2']) {
+            const c = await srv.api('POST', '/api/v1/cis', { body: { title: id, ci_id: id, class: 'server' } });
+            assert.equal(c.status, 201, c.text);
+            fixtures.CI ??= c.json.number;
+        }
+        const ca = await srv.api('POST', '/api/v1/ci_audits', { body: { title: 'Matrix fixture audit', classes: ['server'], sample_percent: 100 } });
+        assert.equal(ca.status, 201, ca.text);
+        assert.equal((await srv.api('POST', `/api/v1/ci_audits/${ca.json.number}/transitions/start`, { body: {} })).status, 200);
+        fixtures.CA = ca.json.number;
         const ch = { name: 'matrix-ch', kind: 'webhook', url: 'http://127.0.0.1:9/' };
         assert.equal((await srv.api('POST', '/api/v1/notification_channels', { body: ch })).status, 201);
         const rel = await srv.api('POST', '/api/v1/releases', {
@@ -157,6 +212,7 @@ describe('authorisation matrix [sqlite]', () => {
             const res = await srv.api('POST', `/api/v1/releases/${fixtures.RELR}/transitions/${name}`, { body: b, token: srv.tokens[who] });
             assert.equal(res.status, 200, res.text);
         }
+        assert.equal((await srv.api('POST', '/api/v1/integrations', { body: { name: 'matrix-int', kind: 'generic' } })).status, 201);
     });
     after(async () => {
         await srv?.stop();
@@ -192,6 +248,11 @@ describe('authorisation matrix [sqlite]', () => {
                     assert.equal(m.status, 201, m.text);
                     fixtures.CMP = m.json.number;
                 }
+                if (rawPath.includes('{PRB}')) {
+                    const pr = await srv.api('POST', '/api/v1/problems', { body: { title: `Matrix ${role}` } });
+                    assert.equal(pr.status, 201, pr.text);
+                    fixtures.PRB = pr.json.number;
+                }
                 if (rawPath.includes('{EL}')) {
                     const e = await srv.api('POST', '/api/v1/elevations', { body: { title: 'Matrix', user: 'u-tester', role: 'tester', reason: 'Fixture for the matrix', days: 1 }, token: srv.tokens['u-tester'] });
                     fixtures.EL = e.json.number;
@@ -210,9 +271,9 @@ describe('authorisation matrix [sqlite]', () => {
                     fixtures.ITEM = list.find((i) => i.username !== me).id; // not the caller's own right
                 }
                 if (rawPath.includes('{AR}') && method === 'GET') fixtures.AR = fixtures.AR || 'AR-000001';
-                const p = rawPath.replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC)
-                    .replace('{SVCD}', fixtures.SVCD).replace('{REQ}', fixtures.REQ).replace('{CMP}', fixtures.CMP).replace('{RELR}', fixtures.RELR)
-                    .replace('/items/1', `/items/${fixtures.ITEM ?? 1}`);
+                const p = rawPath.replace('{AR}/items/1', `{AR}/items/${fixtures.ITEM ?? 1}`).replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC)
+                    .replace('{SVCD}', fixtures.SVCD).replace('{REQ}', fixtures.REQ).replace('{CMP}', fixtures.CMP).replace('{PRB}', fixtures.PRB)
+                    .replace('{CI}', fixtures.CI).replace('{CA}', fixtures.CA).replace('{RELR}', fixtures.RELR);
                 const b = body && JSON.parse(JSON.stringify(body).replace('{SVC}', fixtures.SVC));
                 const res = await srv.api(method, p, { ...(b ? { body: b } : {}), token: srv.tokens[`u-${role}`] });
                 const ok = res.status !== 401 && res.status !== 403;
