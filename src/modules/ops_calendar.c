@@ -218,7 +218,7 @@ static int is_void(const json_t *e)
 
 static json_t *brief(const json_t *e)
 {
-    return json_pack("{sOsOsOsOsOsOsO}", "type", json_object_get(e, "type"), "path",
+    return json_pack("{sOsOsOsO?sOsOsO}", "type", json_object_get(e, "type"), "path",
                      json_object_get(e, "path"), "number", json_object_get(e, "number"), "title",
                      json_object_get(e, "title"), "state", json_object_get(e, "state"), "start",
                      json_object_get(e, "start"), "end", json_object_get(e, "end"));
