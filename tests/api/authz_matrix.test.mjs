@@ -128,6 +128,9 @@ const MATRIX = [
     ['GET', '/api/v1/outbox', null, READERS],
     ['POST', '/api/v1/outbox/1/retry', null, ADMIN],
     ['DELETE', '/api/v1/notification_channels/matrix-ch', null, ADMIN],
+    ['GET', '/api/v1/notification_rules', null, READERS],
+    ['POST', '/api/v1/notification_rules', { event: 'sla.*', channel: 'matrix-ch' }, ADMIN],
+    ['DELETE', '/api/v1/notification_rules/999', null, ADMIN],
     // R1-R3 releases ({RELR}: a release rolling out, made in before) and P5 the calendar.
     ['GET', '/api/v1/releases', null, ALL],
     ['POST', '/api/v1/releases', { title: 'Matrix release', release_version: '1.0' }, ['admin', 'release_manager', 'dev_manager', 'developer', 'version_quality_manager', 'test_manager', 'ops_manager']],
