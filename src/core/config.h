@@ -221,6 +221,20 @@
        "I9: most incidents escalated to the second or third line, in percent")                \
     XX(incident_kpi_knowledge_percent, "60",                                                 \
        "I9: target share of resolved incidents linked to a knowledge article")                 \
+    /* ---- R1-R3 releases and P5 operations calendar ---- */                                \
+    XX(release_stages, "10%/30m,100%",                                                        \
+       "R2: gray-release stages: PERCENT[/OBSERVE],... ending at 100% (002 §11.5: 10%, "       \
+       "observe 30 min, 100%)")                                                               \
+    XX(release_gates, "error_rate<=1,latency_ms<=500",                                        \
+       "R2: default gates of every stage: METRIC<=N or METRIC>=N,... (a release may set its own)") \
+    XX(release_review_days, "3", "R3: the post-release review is due this many days after release") \
+    XX(release_dr_working_days, "1",                                                          \
+       "R3: the DR environment is updated within this many working days (5x8 calendar)")     \
+    XX(release_channel, "release-managers",                                                   \
+       "R2, R3: notification channel told of tripped circuit breakers and overdue reviews")   \
+    XX(calendar_feed_past_days, "30", "P5: days before today an iCalendar feed includes")      \
+    XX(calendar_feed_future_days, "365", "P5: days after today an iCalendar feed includes")    \
+    XX(calendar_max_entries, "2000", "P5: entries one calendar or conflict query reads at most") \
     /* ---- web UI ---- */                                                                    \
     XX(web_root, "", "directory of the built web UI (empty = web/dist beside the binary)")
 
@@ -254,6 +268,8 @@ int ol_config_check_incident(const ol_config_t *cfg, char *err, size_t errlen);
 int ol_config_check_complaint(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the SLA policies and calendars I4 (records/sla_policy.c). */
 int ol_config_check_sla(const ol_config_t *cfg, char *err, size_t errlen);
+/* The checks of the release and calendar policies R2, R3, P5 (modules/release_rollout.c). */
+int ol_config_check_release(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the monitoring intake policies I1 (modules/intake_read.c). */
 int ol_config_check_intake(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the problem policies Q1-Q4 (modules/problem_policy.c). */
