@@ -157,10 +157,11 @@
        "Q1: high-priority incidents behind a problem that make it a major problem")            \
     XX(problem_plan_hours, "72", "Q2: hours to a solution plan for a low/medium known error")  \
     XX(problem_fix_hours, "24", "Q2: hours to a fix in place for a high-priority known error") \
-    XX(problem_potential_analysis_hours, "120",                                              \
-       "Q2: hours to the analysis of a low/medium potential problem (5 working days)")         \
-    XX(problem_potential_response_hours, "48",                                               \
-       "Q2: hours to the response (assignment) to a high potential problem (2 working days)")  \
+    XX(problem_potential_analysis_working_days, "5",                                         \
+       "Q2: working days (the 5x8 business calendar, holidays and 调休 included) to the analysis " \
+       "of a low/medium potential problem")                                                   \
+    XX(problem_potential_response_working_days, "2",                                         \
+       "Q2: working days to the response (assignment) to a high potential problem")          \
     XX(problem_major_close_hours, "72", "Q2: hours in which a major problem is closed")        \
     XX(problem_verify_hours, "48",                                                           \
        "Q4: hours after the fix without a recurrence before a problem may be closed")          \
