@@ -80,6 +80,11 @@ void ol_api_reports(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 int ol_api_notify_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* I4: /{type}/{number}/sla, /sla/due, /reports/sla (api/sla_api.c); 1 when it answered. */
 int ol_api_sla_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+/* R2, P5 (api/calendar_api.c): /calendar..., /releases/{n}/rollout|gate_readings; 1 when it
+ * answered. */
+int ol_api_calendar_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+/* P5: GET /ical/{token}.ics, the iCalendar feed (no session: the token is the credential). */
+void ol_api_ical(ol_req_t *r, ol_app_t *app, const char *file);
 /* I1 (api/intake_api.c): the intake routes, authenticated by an integration's token (1 when
  * the path was one of them, then replied); integration administration; an incident's alerts. */
 int ol_api_intake_route(ol_req_t *r, ol_app_t *app, char **seg, int nseg);

@@ -119,6 +119,18 @@ const MATRIX = [
     ['POST', '/api/v1/problems/{PRB}/transitions/assign', { fields: { owner: 'u-tester' } }, ['admin', 'problem_manager', 'ops_manager']],
     ['GET', '/api/v1/problems/export', null, [...READERS, 'problem_manager', 'ops_manager']],
     ['GET', '/api/v1/known_errors/suggest?q=matrix', null, ALL],
+    // I5-I9: regulatory reports, the timeline, reviews and actions ({INC}, {PIR}, {ACT} fresh for
+    // each call), the KPI report (export on incidents).
+    ['GET', '/api/v1/incident-reports', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling', 'problem_manager']],
+    ['POST', '/api/v1/incident-reports', { incident: '{INC}', kind: 'initial', recipient: 'Matrix regulator', text: 'Matrix' }, ['admin', 'emergency_command', 'ops_manager']],
+    ['GET', '/api/v1/timeline', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling', 'problem_manager']],
+    ['POST', '/api/v1/timeline', { incident: '{INC}', kind: 'update', text: 'Matrix update' }, ['admin', 'emergency_command', 'emergency_handling', 'ops_manager', 'ops_engineer', 'service_desk']],
+    ['GET', '/api/v1/reviews/{PIR}', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling', 'problem_manager']],
+    ['POST', '/api/v1/reviews', { title: 'Matrix review', source: '{INC}' }, ['admin', 'ops_manager', 'problem_manager', 'emergency_command']],
+    ['POST', '/api/v1/actions', { title: 'Matrix action', source: '{INC}', owner: 'u-tester', due_at: '2030-01-01T00:00:00Z' }, ['admin', 'ops_engineer', 'ops_manager', 'problem_manager', 'emergency_command', 'emergency_handling']],
+    ['POST', '/api/v1/actions/{ACT}/transitions/done', { fields: { outcome: 'Matrix' } }, ['admin', 'ops_engineer', 'ops_manager', 'problem_manager', 'emergency_command', 'emergency_handling']],
+    ['GET', '/api/v1/reports/incidents', null, [...READERS, 'ops_manager']],
+    ['GET', '/api/v1/reports/incidents?format=csv&group=matrix', null, [...READERS, 'ops_manager']],
     // P7 notifications: channels and the outbox (a fixture channel 'matrix-ch').
     ['GET', '/api/v1/notification_channels', null, READERS],
     ['POST', '/api/v1/notification_channels', { name: 'matrix-new', kind: 'webhook', url: 'http://127.0.0.1:9/' }, ADMIN],
@@ -128,6 +140,22 @@ const MATRIX = [
     ['GET', '/api/v1/outbox', null, READERS],
     ['POST', '/api/v1/outbox/1/retry', null, ADMIN],
     ['DELETE', '/api/v1/notification_channels/matrix-ch', null, ADMIN],
+    ['GET', '/api/v1/notification_rules', null, READERS],
+    ['POST', '/api/v1/notification_rules', { event: 'sla.*', channel: 'matrix-ch' }, ADMIN],
+    ['DELETE', '/api/v1/notification_rules/999', null, ADMIN],
+    // R1-R3 releases ({RELR}: a release rolling out, made in before) and P5 the calendar.
+    ['GET', '/api/v1/releases', null, ALL],
+    ['POST', '/api/v1/releases', { title: 'Matrix release', release_version: '1.0' }, ['admin', 'release_manager', 'dev_manager', 'developer', 'version_quality_manager', 'test_manager', 'ops_manager']],
+    ['GET', '/api/v1/releases/{RELR}/rollout', null, ALL],
+    ['POST', '/api/v1/releases/{RELR}/gate_readings', { metrics: { error_rate: 0, latency_ms: 10 } }, ['admin', 'release_manager', 'dev_manager', 'developer', 'version_quality_manager', 'test_manager', 'ops_manager', 'ops_engineer', 'change_assessor']],
+    ['GET', '/api/v1/ops_events', null, ALL],
+    ['POST', '/api/v1/ops_events', { title: 'Matrix drill', kind: 'drill', start: '2026-12-20T01:00:00Z', end: '2026-12-20T02:00:00Z' }, ['admin', 'ops_manager', 'ops_engineer', 'continuity_manager', 'release_manager', 'change_assessor']],
+    ['GET', '/api/v1/calendar?month=2026-12', null, ALL],
+    ['GET', '/api/v1/calendar/conflicts?month=2026-12', null, ALL],
+    ['GET', '/api/v1/calendar/feeds', null, ALL],
+    ['POST', '/api/v1/calendar/feeds', { name: 'Matrix feed' }, ALL],
+    ['DELETE', '/api/v1/calendar/feeds/999999', null, ALL],
+    ['GET', '/ical/olcal_matrix.ics', null, ALL], // the token is the credential: 404 for a bad one
     // K1, K2, K5 the CMDB ({CI} is CI-000001; CI-000002 is the other fixture CI).
     ['GET', '/api/v1/cis', null, ALL],
     ['POST', '/api/v1/cis', { title: 'Matrix CI', ci_id: 'MATRIX-NEW', class: 'server' }, CMDB],
@@ -187,6 +215,18 @@ describe('authorisation matrix [sqlite]', () => {
         fixtures.CA = ca.json.number;
         const ch = { name: 'matrix-ch', kind: 'webhook', url: 'http://127.0.0.1:9/' };
         assert.equal((await srv.api('POST', '/api/v1/notification_channels', { body: ch })).status, 201);
+        const rel = await srv.api('POST', '/api/v1/releases', {
+            body: { title: 'Matrix fixture release', release_version: '1.0', runbook: 'r', backout_plan: 'b', planned_start: '2026-12-20T01:00:00Z', planned_end: '2026-12-20T02:00:00Z' },
+            token: srv.tokens['u-developer'],
+        });
+        assert.equal(rel.status, 201, rel.text);
+        fixtures.RELR = rel.json.number;
+        const steps = [['submit', 'u-developer', {}], ['assess', 'u-change_assessor', { fields: { completeness_ok: true, dependencies_deployed: true, time_ok: true, risk: 'low', assessment: 'ok' } }],
+            ['approve', 'u-release_manager', {}], ['start', 'u-ops_engineer', {}]];
+        for (const [name, who, b] of steps) {
+            const res = await srv.api('POST', `/api/v1/releases/${fixtures.RELR}/transitions/${name}`, { body: b, token: srv.tokens[who] });
+            assert.equal(res.status, 200, res.text);
+        }
         assert.equal((await srv.api('POST', '/api/v1/integrations', { body: { name: 'matrix-int', kind: 'generic' } })).status, 201);
     });
     after(async () => {
@@ -246,10 +286,21 @@ describe('authorisation matrix [sqlite]', () => {
                     fixtures.ITEM = list.find((i) => i.username !== me).id; // not the caller's own right
                 }
                 if (rawPath.includes('{AR}') && method === 'GET') fixtures.AR = fixtures.AR || 'AR-000001';
+                if (rawPath.includes('{PIR}') || rawPath.includes('{ACT}')) {
+                    // I8: a fresh open review of a closed incident, and an open action of it.
+                    const i = await srv.api('POST', '/api/v1/incidents', { body: { title: `Matrix ${role}`, reporter: 'u-tester' } });
+                    const r = await srv.api('POST', '/api/v1/reviews', { body: { title: `Matrix ${role}`, source: i.json.number } });
+                    assert.equal(r.status, 201, r.text);
+                    fixtures.PIR = r.json.number;
+                    const a = await srv.api('POST', '/api/v1/actions', { body: { title: `Matrix ${role}`, source: r.json.number, owner: 'u-tester', due_at: '2030-01-01T00:00:00Z' } });
+                    assert.equal(a.status, 201, a.text);
+                    fixtures.ACT = a.json.number;
+                }
                 const p = rawPath.replace('{AR}/items/1', `{AR}/items/${fixtures.ITEM ?? 1}`).replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC)
                     .replace('{SVCD}', fixtures.SVCD).replace('{REQ}', fixtures.REQ).replace('{CMP}', fixtures.CMP).replace('{PRB}', fixtures.PRB)
-                    .replace('{CI}', fixtures.CI).replace('{CA}', fixtures.CA);
-                const b = body && JSON.parse(JSON.stringify(body).replace('{SVC}', fixtures.SVC));
+                    .replace('{PIR}', fixtures.PIR).replace('{ACT}', fixtures.ACT)
+                    .replace('{CI}', fixtures.CI).replace('{CA}', fixtures.CA).replace('{RELR}', fixtures.RELR);
+                const b = body && JSON.parse(JSON.stringify(body).replace('{SVC}', fixtures.SVC).replace('{INC}', fixtures.INC));
                 const res = await srv.api(method, p, { ...(b ? { body: b } : {}), token: srv.tokens[`u-${role}`] });
                 const ok = res.status !== 401 && res.status !== 403;
                 if (ok !== allowed.includes(role)) wrong.push(`${role}: ${res.status} ${res.text.slice(0, 160)}`);
