@@ -76,6 +76,35 @@ try {
     await tablet.goto(`${base}/records/articles/KB-000001`);
     await tablet.locator('[data-testid=comment-body]').waitFor();
     await tablet.screenshot({ path: path.join(OUT, 'ui-tablet.png') });
+    // the CMDB (issue 7): a business service, what it depends on, and a sampled audit
+    const cis = {};
+    for (const [k, title, ci_id, cls, impact] of [
+        ['bs', 'CRM 客户关系管理', 'CRM-Prod-Shanghai', 'business_service', 'high'], ['app', 'CRM 应用', 'CRM-APP-01', 'application', 'high'],
+        ['mq', '消息队列集群', 'MQ-Prod-01', 'middleware', 'medium'], ['db', 'CRM 数据库', 'Oracle-19c-APP01', 'database', 'high'],
+        ['srvA', '应用服务器 A', 'CSW-SRV-APP01', 'server', 'medium'], ['srvB', '数据库服务器 B', 'CSW-SRV-DB01', 'server', 'high'],
+        ['sw', '核心交换机 A', 'CSW-210231A3TQB194000005', 'network_device', 'high'], ['bk', '备份一体机', 'BKP-01', 'storage', 'low']]) {
+        const r = await srv.api('POST', '/api/v1/cis', { body: { title, ci_id, class: cls, business_impact: impact, group: '基础架构' } });
+        if (r.status !== 201) throw new Error(r.text);
+        cis[k] = r.json.number;
+    }
+    for (const [a, type, b] of [['bs', 'uses', 'app'], ['app', 'depends_on', 'db'], ['app', 'depends_on', 'mq'], ['srvA', 'hosts', 'app'],
+        ['db', 'runs_on', 'srvB'], ['srvA', 'connects_to', 'sw'], ['srvB', 'connects_to', 'sw'], ['bk', 'backs_up', 'db']]) {
+        const r = await srv.api('POST', `/api/v1/cis/${cis[a]}/relations`, { body: { type, target: cis[b] } });
+        if (r.status !== 201) throw new Error(r.text);
+    }
+    await page.goto(`${base}/records/cis/${cis.bs}`);
+    await page.locator('figure.impact-graph svg text', { hasText: cis.sw }).first().waitFor();
+    await page.locator('section[aria-labelledby=im-h]').screenshot({ path: path.join(OUT, 'ui-cmdb-impact.png') });
+    const au = await srv.api('POST', '/api/v1/ci_audits', { body: { title: '2026-12 月度核查', classes: ['server', 'network_device'], sample_percent: 100 } });
+    await srv.api('POST', `/api/v1/ci_audits/${au.json.number}/transitions/start`, { body: {} });
+    await page.goto(`${base}/records/ci_audits/${au.json.number}`);
+    await page.getByRole('button', { name: `${cis.srvA}: Matched` }).click();
+    await page.getByRole('status').filter({ hasText: 'recorded' }).waitFor();
+    await page.getByLabel(`Corrections to ${cis.sw} (field=value; …)`).fill('location=DC2 9排');
+    await page.getByRole('button', { name: `${cis.sw}: Mismatched` }).click();
+    await page.getByRole('status').filter({ hasText: `${cis.sw}: Mismatched` }).waitFor();
+    await page.locator('section[aria-labelledby=au-rep-h]').evaluate((e) => e.scrollIntoView());
+    await snap('cmdb-audit');
     // Issue 6: the self-service portal, confirming with a rating, alerts on an incident, integrations.
     const ok = (r) => {
         if (r.status >= 300) throw new Error(r.text);

@@ -1,7 +1,7 @@
-// tests/web/a11y.test.mjs - accessibility of the main screens, checked by axe-core (WCAG 2.x A
-// and AA rules: labels, names, contrast, landmarks, ARIA) at laptop and tablet widths, and
-// keyboard use: the skip link comes first and reaches the content, and a form can be filled and
-// sent with the keyboard alone.
+// tests/web/a11y.test.mjs - accessibility of the main screens (the CMDB's relationship and impact
+// panels and an audit's items among them), checked by axe-core (WCAG 2.x A and AA rules: labels,
+// names, contrast, landmarks, ARIA) at laptop and tablet widths, and keyboard use: the skip link
+// comes first and reaches the content, and a form can be filled and sent with the keyboard alone.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -29,6 +29,17 @@ describe('accessibility', () => {
         const r = await srv.api('POST', '/api/v1/articles', { body: { title: '无障碍检查 accessibility', body: '正文足够长，可以提交审核并发布出去。', tags: ['a11y'] } });
         assert.equal(r.status, 201, r.text);
         await srv.api('POST', '/api/v1/articles/KB-000001/comments', { body: { body: '评论', kind: 'work_note' } });
+        // the CMDB (issue 7): a server hosting an application a business service uses, and an
+        // audit of the servers in progress
+        for (const [title, ci_id, cls] of [['App server', 'SRV-A11Y', 'server'], ['Billing app', 'APP-A11Y', 'application'], ['Billing', 'BS-A11Y', 'business_service']]) {
+            const c = await srv.api('POST', '/api/v1/cis', { body: { title, ci_id, class: cls, business_impact: 'high' } });
+            assert.equal(c.status, 201, c.text);
+        }
+        for (const [a, type, b] of [['CI-000001', 'hosts', 'CI-000002'], ['CI-000003', 'uses', 'CI-000002']])
+            assert.equal((await srv.api('POST', `/api/v1/cis/${a}/relations`, { body: { type, target: b } })).status, 201);
+        const au = await srv.api('POST', '/api/v1/ci_audits', { body: { title: 'Servers', classes: ['server'], sample_percent: 100 } });
+        assert.equal(au.status, 201, au.text);
+        assert.equal((await srv.api('POST', `/api/v1/ci_audits/${au.json.number}/transitions/start`, { body: {} })).status, 200);
         browser = await launch();
     });
     after(async () => {
@@ -53,6 +64,14 @@ describe('accessibility', () => {
             await page.locator('[data-testid=comment-body]').waitFor();
             await page.getByRole('button', { name: 'Submit for review' }).click();
             await axe(page, 'detail');
+            await page.goto(`${base}/records/cis/CI-000001`);
+            await page.locator('figure.impact-graph svg text').first().waitFor();
+            await page.locator('[data-testid=relations]').waitFor();
+            await axe(page, 'CI with relationships and impact graph');
+            await page.goto(`${base}/records/ci_audits/CA-000001`);
+            await page.locator('[data-testid=audit-items]').waitFor();
+            await page.locator('[data-testid=audit-accuracy]').waitFor();
+            await axe(page, 'CMDB audit');
             await page.goto(`${base}/records/articles/new`);
             await page.getByRole('button', { name: 'Save' }).click();
             await page.locator('#f-title-err').waitFor();
