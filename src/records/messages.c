@@ -122,9 +122,6 @@ static const msg_t catalogue[] = {
     {"audit_forbidden", "only administrators and auditors may read the audit log",
      "只有管理员和审计员可以读取审计日志"},
     /* S7 sensitive fields */
-    {"phone", "must be a phone number: 7 to 15 digits, '+' first and ' ', '-', '(', ')' "
-     "allowed, e.g. 13512348888",
-     "必须是电话号码:7 至 15 位数字,可以 '+' 开头,可含空格、'-'、括号,例如 13512348888"},
     {"id_number", "must be a resident ID number: 18 characters (17 digits and a digit or X) "
      "or 15 digits",
      "必须是居民身份证号码:18 位(17 位数字加一位数字或 X)或 15 位数字"},
@@ -157,8 +154,6 @@ static const msg_t catalogue[] = {
     {"report_time", "must be a UTC time like 2026-11-22T10:00:00Z", "必须是 UTC 时间,例如 2026-11-22T10:00:00Z"},
     {"report_range", "must be later than from", "必须晚于 from"},
     /* I1 monitoring intake */
-    {"type_object", "must be a JSON object", "必须是 JSON 对象"},
-    {"type_array", "must be an array", "必须是数组"},
     {"type_labels", "must be an object of string values", "必须是值为字符串的对象"},
     {"type_tags_zabbix", "must be Zabbix tags: [{\"tag\": ..., \"value\": ...}] or an object",
      "必须是 Zabbix 标签:[{\"tag\": ..., \"value\": ...}] 或对象"},

@@ -224,7 +224,7 @@ const en = {
     // I5-I8: regulatory reports, the major-incident timeline, actions
     'v.initial': 'Initial report', 'v.written': 'Written report', 'v.follow_up': 'Follow-up report',
     'v.recorded': 'Recorded', 'v.decision': 'Decision', 'v.degradation': 'Degradation', 'v.escalation': 'Escalation',
-    'v.done': 'Done', 'v.verified': 'Verified',
+    'v.verified': 'Verified',
     // issue 6 UI: the self-service portal (V1-V3), alerts on incidents (I1), integrations (issue 5)
     'nav.portal': 'Self-service', 'nav.integrations': 'Integrations',
     'portal.title': 'Self-service portal', 'portal.intro': 'Pick a service to request it, and follow your requests, complaints and surveys here.',
@@ -477,7 +477,7 @@ const zh = {
     'v.unaudited': '未核对', 'v.matched': '一致', 'v.mismatched': '不一致', 'v.missing': '缺失',
     'v.initial': '初报', 'v.written': '书面报告', 'v.follow_up': '续报',
     'v.recorded': '已记录', 'v.decision': '决策', 'v.degradation': '降级', 'v.escalation': '升级',
-    'v.done': '已完成', 'v.verified': '已验证',
+    'v.verified': '已验证',
     // issue 6 UI: the self-service portal (V1-V3), alerts on incidents (I1), integrations (issue 5)
     'nav.portal': '自助服务', 'nav.integrations': '监控集成',
     'portal.title': '自助服务门户', 'portal.intro': '在这里选择服务提交申请,并跟踪您的申请、投诉和满意度调查。',
