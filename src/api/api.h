@@ -80,5 +80,8 @@ void ol_api_reports(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 int ol_api_notify_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* I4: /{type}/{number}/sla, /sla/due, /reports/sla (api/sla_api.c); 1 when it answered. */
 int ol_api_sla_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+/* C3-C5: GET /changes/check, the dry run of a change's schedule (api/change_api.c); 1 when
+ * the route was its. */
+int ol_api_change_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 
 #endif

@@ -1,6 +1,8 @@
 /* api/reports_api.c - the service-desk reports (REQUIREMENTS V3):
  *   GET /api/v1/reports/complaints?from=&to=[&format=csv]    counts, by level, time to acceptance
  *   GET /api/v1/reports/satisfaction?from=&to=[&format=csv]  average, distribution, by service
+ *   GET /api/v1/reports/changes?from=&to=[&format=csv]       C9: success rate, emergency share,
+ *                                                            changes causing incidents
  * from and to are UTC times (the period is [from, to), either may be left out); the caller needs
  * the export permission on complaints, resp. surveys (modules/sd_report.c). */
 #include <stdio.h>
@@ -8,6 +10,7 @@
 
 #include "api/api.h"
 #include "core/err.h"
+#include "modules/change.h"
 #include "modules/service_desk.h"
 
 typedef struct {
@@ -36,13 +39,21 @@ static int on_arg(void *arg, const char *key, const char *value)
 void ol_api_reports(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
 {
     ol_ctx_t *c = &call->ctx;
-    int complaints = nseg == 4 && !strcmp(seg[3], "complaints");
-    if (!complaints && !(nseg == 4 && !strcmp(seg[3], "satisfaction"))) {
-        ol_reply_problem(r, 404, "Not Found", "no such report: use complaints, satisfaction or sla",
-                         NULL);
+    static const char *const names[] = {"complaints", "satisfaction", "changes", NULL};
+    static const char *const routes[] = {"/api/v1/reports/complaints",
+                                         "/api/v1/reports/satisfaction",
+                                         "/api/v1/reports/changes"};
+    int which = -1;
+    for (int k = 0; nseg == 4 && names[k]; k++)
+        if (!strcmp(seg[3], names[k]))
+            which = k;
+    if (which < 0) {
+        ol_reply_problem(r, 404, "Not Found",
+                         "no such report: use complaints, satisfaction, changes or sla", NULL);
         return;
     }
-    r->route = complaints ? "/api/v1/reports/complaints" : "/api/v1/reports/satisfaction";
+    int complaints = which == 0;
+    r->route = routes[which];
     if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
         ol_reply_problem(r, 405, "Method Not Allowed", "use GET", NULL);
         ol_reply_header(r, "Allow", "GET, HEAD");
@@ -51,8 +62,9 @@ void ol_api_reports(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
     args_t a = {c, NULL, NULL, 0, 0};
     ol_req_query_each(r, on_arg, &a);
     /* With bad arguments the report refuses too (it sees the errors), naming from/to as well. */
-    int rc = complaints ? ol_report_complaints(c, a.from, a.to)
-                        : ol_report_satisfaction(c, a.from, a.to);
+    int rc = complaints   ? ol_report_complaints(c, a.from, a.to)
+             : which == 1 ? ol_report_satisfaction(c, a.from, a.to)
+                          : ol_report_changes(c, a.from, a.to);
     if (rc == 0 && a.bad)
         rc = ol_ctx_fail(c, -OL_EINVAL, "the report's parameters are invalid");
     if (rc) {
@@ -68,7 +80,7 @@ void ol_api_reports(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
     ol_report_csv(c->result, &b);
     char disposition[96];
     snprintf(disposition, sizeof disposition, "attachment; filename=\"%s-report.csv\"",
-             complaints ? "complaints" : "satisfaction");
+             names[which]);
     ol_reply(r, 200, "text/csv; charset=utf-8", b.p, b.len);
     ol_reply_header(r, "Content-Disposition", disposition);
     ol_buf_clear(&b);

@@ -281,6 +281,8 @@ int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
         return -1;
     if (ol_config_check_incident(cfg, err, errlen) || ol_config_check_sla(cfg, err, errlen))
         return -1;
+    if (ol_config_check_change(cfg, err, errlen))
+        return -1;
     if (ol_config_check_complaint(cfg, err, errlen))
         return -1;
     /* P7: a send must end before its lease does, or another node would send it too. */

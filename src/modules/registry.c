@@ -11,14 +11,17 @@ extern const ol_record_type_t ol_contact_type; /* S7 */
 extern const ol_record_type_t ol_incident_type; /* I2-I4 */
 extern const ol_record_type_t ol_service_type, ol_request_type, ol_survey_type,
     ol_complaint_type; /* V1-V3 */
+extern const ol_record_type_t ol_change_type, ol_change_model_type, ol_freeze_type; /* C1-C9 */
 void ol_elevation_prepare(void);
 void ol_incident_prepare(void); /* I3: level rises by wake-up */
+void ol_change_prepare(void);   /* C6, C8: due dates by wake-up */
 
 static const ol_record_type_t *const all[] = {&ol_kb_article_type, &ol_elevation_type,
                                                 &ol_access_review_type, &ol_contact_type,
                                                 &ol_incident_type, &ol_service_type,
                                                 &ol_request_type, &ol_survey_type,
-                                                &ol_complaint_type};
+                                                &ol_complaint_type, &ol_change_type,
+                                                &ol_change_model_type, &ol_freeze_type};
 
 void ol_schema_register_all(void)
 {
@@ -28,6 +31,7 @@ void ol_schema_register_all(void)
     done = 1;
     ol_elevation_prepare();
     ol_incident_prepare();
+    ol_change_prepare();
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         char err[256];
         if (ol_schema_register(all[i], err, sizeof err) != 0) {

@@ -87,10 +87,8 @@ static int collect(ol_ctx_t *c, const ol_record_type_t *t, const char *field, co
     return rc;
 }
 
-/* The report's records: the caller's export permission on t, the period checked into f and t2
- * (stored forms), then the records (see collect). */
-static int gather(ol_ctx_t *c, const ol_record_type_t *t, const char *from, const char *to,
-                  const char *field, const char *state, char *f, char *t2, json_t **items)
+int ol_report_gather(ol_ctx_t *c, const ol_record_type_t *t, const char *from, const char *to,
+                     const char *field, const char *state, char *f, char *t2, json_t **items)
 {
     if (!ol_rec_allowed(c, t, "export"))
         return ol_ctx_fail(c, -OL_EFORBIDDEN, "this report needs the export permission on %s "
@@ -126,7 +124,7 @@ int ol_report_complaints(ol_ctx_t *c, const char *from, const char *to)
 {
     char f[32], t[32];
     json_t *items;
-    int rc = gather(c, &ol_complaint_type, from, to, "created_at", NULL, f, t, &items);
+    int rc = ol_report_gather(c, &ol_complaint_type, from, to, "created_at", NULL, f, t, &items);
     if (rc)
         return rc;
     char names[OL_COMPLAINT_MAX_LEVELS][32], err[256];
@@ -214,7 +212,8 @@ int ol_report_satisfaction(ol_ctx_t *c, const char *from, const char *to)
 {
     char f[32], t[32];
     json_t *items;
-    int rc = gather(c, &ol_survey_type, from, to, "answered_at", "answered", f, t, &items);
+    int rc = ol_report_gather(c, &ol_survey_type, from, to, "answered_at", "answered", f, t,
+                              &items);
     if (rc)
         return rc;
     tally_t all = {0}, kinds[2] = {{0}};
@@ -301,9 +300,15 @@ void ol_report_csv(const json_t *report, ol_buf_t *out)
     const char *kind = json_string_value(json_object_get(report, "report"));
     size_t i;
     json_t *r;
-    if (kind && !strcmp(kind, "complaints")) {
-        csv_header(out, complaint_cols);
-        json_array_foreach(json_object_get(report, "items"), i, r) csv_row(out, r, complaint_cols);
+    static const char *const change_cols[] = {
+        "number", "title", "change_type", "category", "level", "emergency", "state", "outcome",
+        "incident", "planned_start", "planned_end", "submitted_at", "implemented_at",
+        "written_approval_due", "written_approval_at", "written_approval_late", NULL};
+    int changes = kind && !strcmp(kind, "changes"); /* C9: modules/change_report.c */
+    if (changes || (kind && !strcmp(kind, "complaints"))) {
+        const char *const *cols = changes ? change_cols : complaint_cols;
+        csv_header(out, cols);
+        json_array_foreach(json_object_get(report, "items"), i, r) csv_row(out, r, cols);
         return;
     }
     /* Satisfaction: one row per service, then the total ("(all)"). */
