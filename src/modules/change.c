@@ -528,7 +528,7 @@ static int open_incident(ol_conn_t *conn, ol_ctx_t *c, json_t *rec)
     char title[240];
     snprintf(title, sizeof title, "Failed change %s caused an impact: %.180s", number,
              str(rec, "title") ? str(rec, "title") : "");
-    json_t *in = json_pack("{sssssssssssssssss}", "title", title, "description",
+    json_t *in = json_pack("{ssssssssssssssss}", "title", title, "description",
                            "Opened by the change's back-out (C7); see the linked change.",
                            "category", "outage", "classification", "configuration_change",
                            "impact", "high", "urgency", "high", "reporter",
