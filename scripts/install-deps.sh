@@ -6,7 +6,7 @@ SUDO=""
 PKGS="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev
       libsodium-dev libcurl4-openssl-dev libcmocka-dev postgresql postgresql-contrib
       clang libclang-rt-14-dev wrk liboath-dev libqrencode-dev libldap-dev slapd ldap-utils
-      libgnutls28-dev openssl chromium"
+      libgnutls28-dev openssl chromium fonts-wqy-microhei prometheus-alertmanager"
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"   # builds the web UI (web/package-lock.json)
 missing=""

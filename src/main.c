@@ -28,6 +28,7 @@ static const struct {
     {"channel", ol_cli_channel, "channel add|list|test|disable: notification channels (P7)"},
     {"report", ol_cli_report, "report complaints|satisfaction [--from ISO] [--to ISO] [--format csv] (V3)"},
     {"sla", ol_cli_sla, "sla report|due|sweep: the SLA report, timers due soon, one sweep (I4)"},
+    {"integration", ol_cli_integration, "integration create|list|revoke: monitoring intake (I1)"},
 };
 
 static void usage(void)

@@ -83,5 +83,12 @@ int ol_api_sla_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* C3-C5: GET /changes/check, the dry run of a change's schedule (api/change_api.c); 1 when
  * the route was its. */
 int ol_api_change_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+/* I1 (api/intake_api.c): the intake routes, authenticated by an integration's token (1 when
+ * the path was one of them, then replied); integration administration; an incident's alerts. */
+int ol_api_intake_route(ol_req_t *r, ol_app_t *app, char **seg, int nseg);
+void ol_api_integrations(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+void ol_api_incident_alerts(ol_req_t *r, ol_call_t *call, const char *number);
+/* Q3: GET /api/v1/known_errors/suggest (api/problem_api.c); 0 when not its route. */
+int ol_api_problem_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 
 #endif

@@ -274,6 +274,12 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
         /* C3-C5: /changes/check (api/change_api.c) */
     } else if (ol_api_sla_route(r, call, seg, nseg)) {
         /* I4: /{type}/{number}/sla, /sla/due, /reports/sla (api/sla_api.c) */
+    } else if (!strcmp(seg[2], "integrations")) {
+        ol_api_integrations(r, call, seg, nseg); /* I1 (api/intake_api.c) */
+    } else if (nseg == 5 && !strcmp(seg[2], "incidents") && !strcmp(seg[4], "alerts")) {
+        ol_api_incident_alerts(r, call, seg[3]);
+    } else if (ol_api_problem_route(r, call, seg, nseg)) {
+        /* Q3: /known_errors/suggest (api/problem_api.c) */
     } else {
         ol_api_records(r, call, seg, nseg);
     }
@@ -370,6 +376,10 @@ void ol_api_handle(ol_req_t *r)
     if (nseg >= 4 && !strcmp(seg[2], "session") && !strcmp(seg[3], "mfa")) {
         r->route = "/api/v1/session/mfa"; /* S3: finishing a login, by mfa_token */
         ol_api_session_mfa(r, app, seg, nseg);
+        return;
+    }
+    if (ol_api_intake_route(r, app, seg, nseg)) {
+        release_call(r); /* I1: monitoring posts with an integration's token */
         return;
     }
     authenticated(r, app, seg, nseg);

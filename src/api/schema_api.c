@@ -8,6 +8,7 @@
 #include "api/web.h"
 #include "auth/authz.h"
 #include "records/schema.h"
+#include "records/sla.h"
 
 /* The shared columns every type may be filtered and sorted on (records/query.c, docs/api.md). */
 static const char *const shared_filters[] = {"number", "title", "state", "priority", "owner",
@@ -77,11 +78,11 @@ static json_t *type_json(const ol_record_type_t *t, const char *const *roles)
     json_t *may = json_object();
     for (const char *const *a = actions; *a; a++)
         json_object_set_new(may, *a, json_boolean(ol_authz(roles, t->name, *a)));
-    return json_pack("{sssssssososososososo}", "name", t->name, "path", t->path, "prefix",
+    return json_pack("{sssssssosososososososb}", "name", t->name, "path", t->path, "prefix",
                      t->prefix, "label", label(t->label_en, t->label_zh), "states",
                      strings(t->states), "fields", fields, "transitions", transitions,
                      "filters", strings(shared_filters), "sorts", strings(shared_sorts), "may",
-                     may);
+                     may, "sla", ol_sla_type_has_policy(t->name)); /* I4: has SLA targets */
 }
 
 void ol_api_schema(ol_req_t *r, ol_call_t *call)

@@ -18,7 +18,8 @@ static grant_t *grants;
 static size_t ngrants;
 
 static const char *const system_resources[] = {"audit", "user", "group", "role", "org_unit",
-                                                "notification_channel", "config", NULL};
+                                                "notification_channel", "config",
+                                                "integration", NULL};
 static const char *const actions[] = {"read",   "create", "update",  "comment",    "delete",
                                       "export", "reveal", "administer", NULL};
 

@@ -61,6 +61,7 @@ static const char usage_text[] =
     "  history TYPE NUMBER\n"
     "  export TYPE [--format csv|json] [--filter K=V]... [--sort S] [--q TEXT]   (to stdout)\n"
     "  stats TYPE --by FIELD [--filter K=V]... [--q TEXT]   (counts, e.g. --by state)\n"
+    "  suggest [--q TEXT] [--target INCIDENT] [--limit N]   known errors and articles (Q3)\n"
     "TYPE is the API path of the record type, e.g. articles. The server is --url, else\n"
     "OPSLEDGER_URL, else " DEFAULT_URL "; the API token is read from --token-file or\n"
     "OPSLEDGER_TOKEN (never from the command line). Exit status: 0 done, 1 refused by the\n"
@@ -677,6 +678,26 @@ static int cmd_history(client_t *c, args_t *a)
     return rc;
 }
 
+/* Q3: the known errors and articles suggested for a text or an incident (--target). */
+static int cmd_suggest(client_t *c, args_t *a)
+{
+    if (!a->q && !a->target) {
+        fprintf(stderr, "opsledger: records suggest needs --q TEXT or --target INCIDENT\n");
+        return EXIT_USAGE;
+    }
+    ol_buf_t b;
+    ol_buf_init(&b);
+    ol_buf_printf(&b, "%s/api/v1/known_errors/suggest", c->base);
+    static const char *const names[] = {"q", "incident", "limit"};
+    const char *values[] = {a->q, a->target, a->limit};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (values[i])
+            add_query(c, &b, names[i], strlen(names[i]), values[i]);
+    int rc = run(c, "GET", b.p, NULL, 0, SHOW_LIST);
+    ol_buf_clear(&b);
+    return rc;
+}
+
 static const struct {
     const char *name;
     int npos; /* positional arguments after the subcommand */
@@ -685,7 +706,7 @@ static const struct {
     {"create", 1, cmd_create},         {"get", 2, cmd_get},         {"list", 1, cmd_list},
     {"update", 2, cmd_update},         {"transition", 3, cmd_transition},
     {"comment", 2, cmd_comment},       {"link", 2, cmd_link},       {"history", 2, cmd_history},
-    {"export", 1, cmd_export},         {"stats", 1, cmd_stats},
+    {"export", 1, cmd_export},         {"stats", 1, cmd_stats},     {"suggest", 0, cmd_suggest},
 };
 
 /* ---- entry ----------------------------------------------------------------------------------- */

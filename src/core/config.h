@@ -131,6 +131,42 @@
     XX(sla_timezone, "Asia/Shanghai", "I4: time zone of the calendars: Asia/Shanghai, UTC or " \
        "a fixed offset such as +08:00")                                                       \
     XX(sla_sweep_batch, "500", "I4: warnings and breaches one sweep fires at most (each)")    \
+    /* ---- I1 monitoring intake ---- */                                                     \
+    XX(intake_label_map, "service=service;ci=instance,host",                                 \
+       "I1: incident fields from alert labels: field=label[,label...] separated by ';' (the " \
+       "first label present wins; fields service, ci)")                                      \
+    XX(intake_severity_map, "critical=high/high;disaster=high/high;high=high/high;"          \
+       "error=high/medium;warning=medium/medium;average=medium/medium;info=low/low;"         \
+       "information=low/low;not_classified=low/low",                                         \
+       "I1: alert severity (lower case) = impact/urgency, separated by ';'")                 \
+    XX(intake_severity_default, "medium/medium",                                             \
+       "I1: impact/urgency of an alert whose severity is absent or not in the map")          \
+    XX(intake_resolved_action, "annotate",                                                   \
+       "I1: when an alert resolves: annotate (a work note; people resolve the incident) or " \
+       "resolve (the incident is resolved once all its alerts are)")                        \
+    XX(intake_storm_threshold, "10",                                                         \
+       "I1: more new alerts than this for one service/CI within the window open one parent " \
+       "incident that the rest join (0 = off)")                                              \
+    XX(intake_storm_window_seconds, "300", "I1: the alert-storm window in seconds")           \
+    /* ---- Q1-Q4 problems ---- */                                                            \
+    XX(problem_auto_threshold, "3",                                                          \
+       "Q1: incidents of one kind (category + CI, or alert name, or category + service) within " \
+       "problem_auto_window_hours that open a problem automatically (002 §2.4.3)")             \
+    XX(problem_auto_window_hours, "168", "Q1: the window, in hours, those incidents fall in")  \
+    XX(problem_major_high_incidents, "3",                                                    \
+       "Q1: high-priority incidents behind a problem that make it a major problem")            \
+    XX(problem_plan_hours, "72", "Q2: hours to a solution plan for a low/medium known error")  \
+    XX(problem_fix_hours, "24", "Q2: hours to a fix in place for a high-priority known error") \
+    XX(problem_potential_analysis_hours, "120",                                              \
+       "Q2: hours to the analysis of a low/medium potential problem (5 working days)")         \
+    XX(problem_potential_response_hours, "48",                                               \
+       "Q2: hours to the response (assignment) to a high potential problem (2 working days)")  \
+    XX(problem_major_close_hours, "72", "Q2: hours in which a major problem is closed")        \
+    XX(problem_verify_hours, "48",                                                           \
+       "Q4: hours after the fix without a recurrence before a problem may be closed")          \
+    XX(problem_channel, "",                                                                  \
+       "Q1: notification channel told when a problem opens by itself or becomes major "        \
+       "(empty: none)")                                                                        \
     /* ---- C1-C9 changes ---- */                                                             \
     XX(change_level_matrix, "major,major,normal;major,normal,normal;normal,normal,standard",  \
        "C1: level by failure impact (rows high;medium;low) x failure likelihood (columns "   \
@@ -199,6 +235,10 @@ int ol_config_check_complaint(const ol_config_t *cfg, char *err, size_t errlen);
 int ol_config_check_sla(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the change policies C1-C9 (modules/change_rules.c). */
 int ol_config_check_change(const ol_config_t *cfg, char *err, size_t errlen);
+/* The checks of the monitoring intake policies I1 (modules/intake_read.c). */
+int ol_config_check_intake(const ol_config_t *cfg, char *err, size_t errlen);
+/* The checks of the problem policies Q1-Q4 (modules/problem_policy.c). */
+int ol_config_check_problem(const ol_config_t *cfg, char *err, size_t errlen);
 /* Prints "key = value" lines, for `opsledger config check`. */
 void ol_config_print(const ol_config_t *cfg);
 /* The effective database URL (db, or sqlite:DATA/opsledger.db when only data was set). */

@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "modules/incident_policy.h"
+#include "modules/problem.h"
 #include "records/schema.h"
 
 static const char *const classifications[] = {"configuration_change", "security", "network",
@@ -64,6 +65,7 @@ static const char *const st_progress[] = {"in_progress", NULL};
 static const char *const st_awaiting[] = {"awaiting_user", NULL};
 static const char *const st_resolved[] = {"resolved", NULL};
 static const char *const st_cancellable[] = {"new", "assigned", NULL};
+static const char *const st_open[] = {"new", "assigned", "in_progress", "awaiting_user", NULL};
 
 static const char *const desk[] = {"service_desk", "ops_manager", NULL};
 static const char *const engineers[] = {"ops_engineer", "ops_manager", NULL};
@@ -71,6 +73,7 @@ static const char *const workers[] = {"service_desk", "ops_engineer", "ops_manag
 static const char *const readers[] = {"service_desk", "ops_engineer", "ops_manager",
                                       "emergency_command", "emergency_handling", NULL};
 static const char *const managers[] = {"ops_manager", NULL};
+static const char *const monitoring[] = {"monitoring", NULL}; /* I1: integrations' actors only */
 static const char *const needs_owner[] = {"owner", NULL};
 static const char *const needs_resolution[] = {"resolution", NULL};
 
@@ -101,6 +104,9 @@ static const ol_transition_t transitions[] = {
     {"close", st_resolved, "closed", desk, NULL, 0, NULL, "Close", "关闭"},
     {"reopen", st_resolved, "in_progress", desk, NULL, 1, NULL, "Reopen", "重新打开"},
     {"cancel", st_cancellable, "cancelled", desk, NULL, 1, NULL, "Cancel", "取消"},
+    /* I1: monitoring resolves an incident whose alerts all resolved (intake_resolved_action). */
+    {"auto_resolve", st_open, "resolved", monitoring, needs_resolution, 1, NULL,
+     "Resolved by monitoring", "监控自动解决"},
 };
 
 static int index_of(const char *const *values, const json_t *v)
@@ -194,4 +200,5 @@ const ol_record_type_t ol_incident_type = {
     .perms = {.read = readers, .create = desk, .update = workers, .comment = readers,
               .export = managers},
     .compute = compute,
+    .after_write = ol_problem_after_incident, /* Q1 */
 };

@@ -12,6 +12,7 @@ extern const ol_record_type_t ol_incident_type; /* I2-I4 */
 extern const ol_record_type_t ol_service_type, ol_request_type, ol_survey_type,
     ol_complaint_type; /* V1-V3 */
 extern const ol_record_type_t ol_change_type, ol_change_model_type, ol_freeze_type; /* C1-C9 */
+extern const ol_record_type_t ol_problem_type;  /* Q1-Q4 */
 void ol_elevation_prepare(void);
 void ol_incident_prepare(void); /* I3: level rises by wake-up */
 void ol_change_prepare(void);   /* C6, C8: due dates by wake-up */
@@ -20,8 +21,9 @@ static const ol_record_type_t *const all[] = {&ol_kb_article_type, &ol_elevation
                                                 &ol_access_review_type, &ol_contact_type,
                                                 &ol_incident_type, &ol_service_type,
                                                 &ol_request_type, &ol_survey_type,
-                                                &ol_complaint_type, &ol_change_type,
-                                                &ol_change_model_type, &ol_freeze_type};
+                                                &ol_complaint_type, &ol_problem_type,
+                                                &ol_change_type, &ol_change_model_type,
+                                                &ol_freeze_type};
 
 void ol_schema_register_all(void)
 {

@@ -175,6 +175,18 @@ static const msg_t catalogue[] = {
      "emergency_command), not by the requester (C6)",
      "须由机构负责人(运维经理、应急指挥小组)填写,不能是变更发起人(C6)"},
     {"freeze_scope", "must be change types or categories: %s", "必须是变更类型或变更类别:%s"},
+    /* I1 monitoring intake */
+    {"type_object", "must be a JSON object", "必须是 JSON 对象"},
+    {"type_array", "must be an array", "必须是数组"},
+    {"type_labels", "must be an object of string values", "必须是值为字符串的对象"},
+    {"type_tags_zabbix", "must be Zabbix tags: [{\"tag\": ..., \"value\": ...}] or an object",
+     "必须是 Zabbix 标签:[{\"tag\": ..., \"value\": ...}] 或对象"},
+    {"rfc3339", "must be an RFC 3339 time like 2026-11-22T10:00:00Z or 2026-11-22T18:00:00+08:00",
+     "必须是 RFC 3339 时间,例如 2026-11-22T10:00:00Z 或 2026-11-22T18:00:00+08:00"},
+    {"integration_kind", "must be one of: alertmanager, zabbix, generic", "必须是以下之一:alertmanager、zabbix、generic"},
+    {"integration_name", "must be 1 to 48 characters of a-z, 0-9, '.', '_' and '-', and not "
+     "alertmanager or zabbix", "必须为 1 到 48 个字符(a-z、0-9、'.'、'_'、'-'),且不能是 alertmanager 或 zabbix"},
+    {"policy_spec", "%s", "%s"},
     {"reveal_unknown", "is not a sensitive field of this record type: %s", "不是该记录类型的敏感字段:%s"},
 };
 

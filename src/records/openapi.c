@@ -260,6 +260,22 @@ json_t *ol_openapi_document(const char *version)
         {"/api/v1/sla/due", "get", "Open SLA timers due within ?within=60m, soonest first", "200"},
         {"/api/v1/reports/sla", "get", "SLA report: ?month=YYYY-MM or from/to, type, group, "
                                        "format=json|csv", "200"},
+        /* I1 monitoring intake (api/intake_api.c); the three intake routes take an
+         * integration's token, not a person's. */
+        {"/api/v1/integrations", "get", "Monitoring integrations (admin, auditor)", "200"},
+        {"/api/v1/integrations", "post", "Create an integration; its token is shown once", "201"},
+        {"/api/v1/integrations/{name}", "get", "An integration (never its token)", "200"},
+        {"/api/v1/integrations/{name}", "delete", "Revoke an integration's token", "200"},
+        {"/api/v1/integrations/alertmanager", "post", "Alertmanager webhook (version 4), with "
+                                                      "an alertmanager integration's token", "200"},
+        {"/api/v1/integrations/zabbix", "post", "Zabbix webhook media type, with a zabbix "
+                                                "integration's token", "200"},
+        {"/api/v1/events", "post", "A monitoring event {dedupe_key, summary, severity, status, "
+                                   "...}, with a generic integration's token", "200"},
+        {"/api/v1/incidents/{number}/alerts", "get", "The alerts merged into an incident", "200"},
+        /* Q3 (api/problem_api.c). */
+        {"/api/v1/known_errors/suggest", "get", "Known errors and articles for ?q=TEXT or "
+                                                "?incident=INC-..., best first (&limit=1-50)", "200"},
     };
     for (size_t i = 0; i < sizeof mfa / sizeof mfa[0]; i++) {
         json_t *item = json_object_get(paths, mfa[i].path);

@@ -120,6 +120,12 @@ typedef void (*ol_compute_fn)(json_t *rec, const char *state);
  * detail set (ol_ctx_fail): then nothing is written. */
 typedef int (*ol_check_fn)(struct ol_conn *conn, struct ol_ctx *c, json_t *rec, const char *state,
                            const json_t *old);
+/* Work a write of the type causes beyond its record, e.g. opening a problem when incidents of one
+ * kind repeat (Q1): called inside the write's transaction after a create, an update that changed
+ * something, or a transition (action "create", "update" or "transition"), with the record in its
+ * new form as answered. A non-zero return (with the reason in the context) undoes the write. */
+typedef int (*ol_after_write_fn)(struct ol_conn *conn, struct ol_ctx *c, const json_t *record,
+                                 const char *action);
 
 typedef struct ol_record_type {
     const char *name;        /* "article": stored in records.type */
@@ -134,6 +140,7 @@ typedef struct ol_record_type {
     ol_perms_t perms;
     ol_compute_fn compute;        /* or NULL */
     ol_check_fn check;            /* or NULL */
+    ol_after_write_fn after_write; /* or NULL */
 } ol_record_type_t;
 
 /* ---- registry -------------------------------------------------------------------------------- */

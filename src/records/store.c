@@ -277,6 +277,10 @@ static int create_job(ol_conn_t *conn, void *arg)
         json_decref(out);
         return ol_ctx_db_fail(c, conn, rc);
     }
+    if (t->after_write && (rc = t->after_write(conn, c, out, "create"))) {
+        json_decref(out);
+        return rc; /* the hook set the context's detail */
+    }
     c->result = out;
     c->status = 201;
     return 0;
@@ -500,10 +504,12 @@ static int update_job(ol_conn_t *conn, void *arg)
                            "stored (see key_file)");
     if (rc == 0 && searchable_changed)
         rc = index_record(conn, t, id, out, 1);
-    if (rc == 0 && j->tr && j->tr->effect && (rc = j->tr->effect(conn, c, out))) {
+    if (rc == 0 && ((j->tr && j->tr->effect && (rc = j->tr->effect(conn, c, out))) ||
+                    (t->after_write &&
+                     (rc = t->after_write(conn, c, out, j->tr ? "transition" : "update"))))) {
         json_decref(changed);
         json_decref(out);
-        goto out; /* the effect set the context's detail */
+        goto out; /* the effect or hook set the context's detail */
     }
     if (rc == 0)
         rc = ol_sla_on_write(conn, c, t, id, out); /* I4: timers follow state and priority */

@@ -15,6 +15,8 @@ const ALL = ROLES;
 const READERS = ['admin', 'auditor']; // read-only access to administration: auditors see everything
 const ADMIN = ['admin'];
 const KB_WRITERS = ['admin', 'kb_author', 'kb_editor'];
+const PRB_READERS = [...READERS, 'problem_manager', 'ops_engineer', 'ops_manager', 'service_desk', 'developer', 'dev_manager',
+    'tester', 'test_manager', 'expert_team'];
 
 // [method, path, body, roles allowed]; {ART}, {EL} are replaced by records made for the test.
 const MATRIX = [
@@ -99,6 +101,23 @@ const MATRIX = [
     ['GET', '/api/v1/sla/due?within=2h', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling']],
     ['GET', '/api/v1/reports/sla?month=2026-11', null, [...READERS, 'ops_manager']],
     ['GET', '/api/v1/reports/sla?format=csv', null, [...READERS, 'ops_manager']],
+    // I1 monitoring intake: integrations (a fixture 'matrix-int'), an incident's alerts, and the
+    // intake routes, which take an integration's token only: a person's token is refused.
+    ['GET', '/api/v1/incidents/{INC}/alerts', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling']],
+    ['GET', '/api/v1/integrations', null, READERS],
+    ['POST', '/api/v1/integrations', { name: 'matrix-new-int', kind: 'generic' }, ADMIN],
+    ['GET', '/api/v1/integrations/matrix-int', null, READERS],
+    ['POST', '/api/v1/integrations/alertmanager', { version: '4', alerts: [] }, []],
+    ['POST', '/api/v1/integrations/zabbix', { event_id: '1', status: 'PROBLEM', trigger_name: 'Matrix' }, []],
+    ['POST', '/api/v1/events', { dedupe_key: 'matrix', summary: 'Matrix event' }, []],
+    ['DELETE', '/api/v1/integrations/matrix-int', null, ADMIN],
+    // Q1-Q4 problems (a fresh new problem {PRB} for each call) and the KEDB suggestions (Q3).
+    ['GET', '/api/v1/problems', null, PRB_READERS],
+    ['POST', '/api/v1/problems', { title: 'Matrix problem' }, ['admin', 'problem_manager', 'ops_engineer', 'ops_manager', 'developer', 'tester']],
+    ['GET', '/api/v1/problems/{PRB}', null, PRB_READERS],
+    ['POST', '/api/v1/problems/{PRB}/transitions/assign', { fields: { owner: 'u-tester' } }, ['admin', 'problem_manager', 'ops_manager']],
+    ['GET', '/api/v1/problems/export', null, [...READERS, 'problem_manager', 'ops_manager']],
+    ['GET', '/api/v1/known_errors/suggest?q=matrix', null, ALL],
     // P7 notifications: channels and the outbox (a fixture channel 'matrix-ch').
     ['GET', '/api/v1/notification_channels', null, READERS],
     ['POST', '/api/v1/notification_channels', { name: 'matrix-new', kind: 'webhook', url: 'http://127.0.0.1:9/' }, ADMIN],
@@ -132,6 +151,7 @@ describe('authorisation matrix [sqlite]', () => {
         fixtures.SVC = svc.json.number;
         const ch = { name: 'matrix-ch', kind: 'webhook', url: 'http://127.0.0.1:9/' };
         assert.equal((await srv.api('POST', '/api/v1/notification_channels', { body: ch })).status, 201);
+        assert.equal((await srv.api('POST', '/api/v1/integrations', { body: { name: 'matrix-int', kind: 'generic' } })).status, 201);
     });
     after(async () => {
         await srv?.stop();
@@ -166,6 +186,10 @@ describe('authorisation matrix [sqlite]', () => {
                     const m = await srv.api('POST', '/api/v1/complaints', { body: { title: `Matrix ${role}`, description: 'Matrix' }, token: srv.tokens['u-tester'] });
                     assert.equal(m.status, 201, m.text);
                     fixtures.CMP = m.json.number;
+                if (rawPath.includes('{PRB}')) {
+                    const pr = await srv.api('POST', '/api/v1/problems', { body: { title: `Matrix ${role}` } });
+                    assert.equal(pr.status, 201, pr.text);
+                    fixtures.PRB = pr.json.number;
                 }
                 if (rawPath.includes('{EL}')) {
                     const e = await srv.api('POST', '/api/v1/elevations', { body: { title: 'Matrix', user: 'u-tester', role: 'tester', reason: 'Fixture for the matrix', days: 1 }, token: srv.tokens['u-tester'] });
@@ -187,6 +211,7 @@ describe('authorisation matrix [sqlite]', () => {
                 if (rawPath.includes('{AR}') && method === 'GET') fixtures.AR = fixtures.AR || 'AR-000001';
                 const p = rawPath.replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC)
                     .replace('{SVCD}', fixtures.SVCD).replace('{REQ}', fixtures.REQ).replace('{CMP}', fixtures.CMP)
+                const p = rawPath.replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC).replace('{PRB}', fixtures.PRB)
                     .replace('/items/1', `/items/${fixtures.ITEM ?? 1}`);
                 const b = body && JSON.parse(JSON.stringify(body).replace('{SVC}', fixtures.SVC));
                 const res = await srv.api(method, p, { ...(b ? { body: b } : {}), token: srv.tokens[`u-${role}`] });

@@ -36,7 +36,9 @@ export function filterable(ty) {
 
 export function defaultColumns(ty) {
     const names = ['number', 'title', 'state'];
-    for (const f of ty.fields) if (f.filterable && names.length < 6 && f.kind !== 'datetime') names.push(f.name);
+    // the queue's own columns first (priority, owner) when the type has them, then its filters
+    for (const n of ['priority', 'owner']) if (ty.fields.some((f) => f.name === n)) names.push(n);
+    for (const f of ty.fields) if (f.filterable && names.length < 7 && f.kind !== 'datetime' && !names.includes(f.name)) names.push(f.name);
     names.push('updated_at');
     return [...new Set(names)];
 }
