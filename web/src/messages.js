@@ -155,6 +155,20 @@ const en = {
     'v.relates_to': 'relates to', 'v.references': 'references', 'v.referenced_by': 'referenced by', 'v.caused_by': 'caused by',
     'v.causes': 'causes', 'v.duplicates': 'duplicates', 'v.duplicated_by': 'duplicated by', 'v.documents': 'documents',
     'v.documented_by': 'documented by', 'v.depends_on': 'depends on', 'v.required_by': 'required by',
+    // changes (C1-C9): states, types, categories, levels and the form's schedule check
+    'v.assessment': 'Assessment', 'v.approval': 'Approval', 'v.expert_review': 'Expert review',
+    'v.scheduled': 'Scheduled', 'v.implementing': 'Implementing', 'v.review': 'Review', 'v.backed_out': 'Backed out',
+    'v.lifted': 'Lifted', 'v.application': 'Application', 'v.infrastructure': 'Infrastructure',
+    'v.application_restart': 'Application restart', 'v.application_config': 'Application configuration',
+    'v.application_component': 'Application component', 'v.database': 'Database', 'v.db_schema_change': 'Database schema change',
+    'v.virtualization': 'Virtualisation', 'v.operating_system': 'Operating system', 'v.storage': 'Storage',
+    'v.network_device_restart': 'Network device restart', 'v.payment_interface_config': 'Payment interface configuration',
+    'v.datacenter': 'Data centre', 'v.normal': 'Normal', 'v.standard': 'Standard', 'v.required': 'Required',
+    'v.not_required': 'Not required', 'v.successful': 'Successful', 'v.failed': 'Failed',
+    'change.check_title': 'Schedule check', 'change.check_ok': 'The schedule meets the change rules.',
+    'change.check_refused': 'This schedule would be refused:', 'change.check_warning': 'Warning:',
+    'change.check_earliest': 'Earliest start allowed by the lead time: {time}', 'change.check_conflicts': 'Conflicts with:',
+    'change.check_level': 'Level: {level}',
 };
 
 const zh = {
@@ -297,6 +311,16 @@ const zh = {
     'v.relates_to': '相关', 'v.references': '引用', 'v.referenced_by': '被引用', 'v.caused_by': '起因于', 'v.causes': '导致',
     'v.duplicates': '重复于', 'v.duplicated_by': '被重复', 'v.documents': '记录了', 'v.documented_by': '记录于',
     'v.depends_on': '依赖', 'v.required_by': '被依赖',
+    'v.assessment': '评估中', 'v.approval': '审批中', 'v.expert_review': '专家审批中', 'v.scheduled': '待实施',
+    'v.implementing': '实施中', 'v.review': '回顾中', 'v.backed_out': '已回退', 'v.lifted': '已解除',
+    'v.application': '应用系统', 'v.infrastructure': '基础环境', 'v.application_restart': '应用服务重启',
+    'v.application_config': '应用参数配置', 'v.application_component': '应用组件', 'v.database': '数据库',
+    'v.db_schema_change': '数据库表结构变更', 'v.virtualization': '虚拟化', 'v.operating_system': '操作系统', 'v.storage': '存储',
+    'v.network_device_restart': '网络设备重启', 'v.payment_interface_config': '支付接口配置', 'v.datacenter': '机房',
+    'v.normal': '常规', 'v.standard': '标准', 'v.required': '需要', 'v.not_required': '不需要', 'v.successful': '成功', 'v.failed': '失败',
+    'change.check_title': '变更时间检查', 'change.check_ok': '计划时间符合变更规则。', 'change.check_refused': '按此计划提交将被拒绝:',
+    'change.check_warning': '提示:', 'change.check_earliest': '按前导时间规则最早可于 {time} 开始',
+    'change.check_conflicts': '与以下变更冲突:', 'change.check_level': '变更级别:{level}',
 };
 
 export const messages = { en, 'zh-CN': zh };
