@@ -15,6 +15,7 @@
 #include "core/err.h"
 #include "modules/change.h"
 #include "modules/service_desk.h"
+#include "records/outbox.h"
 #include "records/store.h"
 
 extern const ol_record_type_t ol_incident_type;
@@ -606,6 +607,43 @@ static int check_written_approval(ol_ctx_t *c, json_t *rec, const json_t *old)
     return 0;
 }
 
+/* C6, C8: a due date that has just been missed is told to change_notify_channel, once. */
+static int notify_late(ol_conn_t *conn, ol_ctx_t *c, const json_t *rec, const json_t *old)
+{
+    static const struct {
+        const char *flag, *en, *zh;
+    } flags[] = {
+        {"written_approval_late", "the written approval of emergency change %s is late",
+         "紧急变更 %s 的书面审批已逾期"},
+        {"dr_update_overdue", "the DR-environment update of change %s is overdue",
+         "变更 %s 的灾备环境变更已逾期"},
+        {"regulator_notice_overdue", "the regulator notice of major change %s is overdue",
+         "重大变更 %s 的监管报告已逾期"},
+    };
+    const char *channel = ol_config()->change_notify_channel;
+    const char *number = str(rec, "number");
+    int rc = 0;
+    for (size_t k = 0; k < sizeof flags / sizeof flags[0] && rc == 0; k++) {
+        if (!*channel || !number || !is_true(rec, flags[k].flag) ||
+            (old && is_true(old, flags[k].flag)))
+            continue;
+        char subject_en[160], subject_zh[160], key[96];
+        /* The texts come from the table above, each with one %s. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        snprintf(subject_en, sizeof subject_en, flags[k].en, number);
+        snprintf(subject_zh, sizeof subject_zh, flags[k].zh, number);
+#pragma GCC diagnostic pop
+        snprintf(key, sizeof key, "change.late:%s:%s", number, flags[k].flag);
+        ol_notice_t n = {.channel = channel, .event = "change.late", .record = number,
+                         .subject_en = subject_en, .body_en = str(rec, "title"),
+                         .subject_zh = subject_zh, .body_zh = str(rec, "title"),
+                         .dedupe_key = key};
+        rc = ol_outbox_enqueue(conn, c, &n);
+    }
+    return rc;
+}
+
 static int check(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state, const json_t *old)
 {
     const char *before = old ? str(old, "state") : NULL;
@@ -669,9 +707,10 @@ static int check(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state, c
     int failed = !strcmp(state, "backed_out") ||
                  (!strcmp(state, "closed") && str(rec, "outcome") &&
                   !strcmp(str(rec, "outcome"), "failed"));
-    if (failed && is_true(rec, "caused_impact") && !str(rec, "incident"))
-        return open_incident(conn, c, rec);
-    return 0;
+    if (failed && is_true(rec, "caused_impact") && !str(rec, "incident") &&
+        (rc = open_incident(conn, c, rec)))
+        return rc;
+    return notify_late(conn, c, rec, old);
 }
 
 const ol_record_type_t ol_change_type = {

@@ -54,6 +54,7 @@ for (const backend of backends()) {
                     { name: 'expert', roles: ['expert_team'] },
                     { name: 'head', roles: ['emergency_command'] },
                 ],
+                args: ['--change_notify_channel', 'change-desk'],
                 env: { OPSLEDGER_TEST_CLOCK: clockFile },
             });
         });
@@ -313,6 +314,10 @@ for (const backend of backends()) {
             assert.equal((await get(ok.number)).written_approval_late, false);
             const list = await api('GET', '/api/v1/changes?written_approval_late=true', { token: tok('mgr') });
             assert.deepEqual(list.json.items.map((x) => x.number), [e.number]);
+            const outbox = await api('GET', '/api/v1/outbox?channel=change-desk&limit=200');
+            assert.equal(outbox.status, 200, outbox.text);
+            const notices = outbox.json.items.filter((n) => n.event === 'change.late' && n.record === e.number);
+            assert.equal(notices.length, 1, outbox.text);
             const hist = await api('GET', `/api/v1/changes/${e.number}/history`);
             assert.ok(hist.json.items.some((h) => JSON.stringify(h).includes('written_approval_late')), hist.text);
         });
