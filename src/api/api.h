@@ -90,5 +90,7 @@ void ol_api_integrations(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 void ol_api_incident_alerts(ol_req_t *r, ol_call_t *call, const char *number);
 /* Q3: GET /api/v1/known_errors/suggest (api/problem_api.c); 0 when not its route. */
 int ol_api_problem_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+/* K2, K5 (api/cmdb_api.c): relations, impact, discovery and import; 1 when the path was one. */
+int ol_api_cmdb_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 
 #endif

@@ -280,6 +280,8 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
         ol_api_incident_alerts(r, call, seg[3]);
     } else if (ol_api_problem_route(r, call, seg, nseg)) {
         /* Q3: /known_errors/suggest (api/problem_api.c) */
+    } else if (ol_api_cmdb_route(r, call, seg, nseg)) {
+        /* K2, K5: /cis/{number}/relations|impact, /cis/by-id/..., /cis/discovery|import */
     } else {
         ol_api_records(r, call, seg, nseg);
     }

@@ -30,6 +30,7 @@ typedef struct {
     const char *format, *by;
     const char *url, *token_file, *fields, *cacert;
     const char *reveal; /* S7: sensitive fields to show in clear */
+    const char *direction, *depth, *file, *mode; /* K2, K5: impact, import */
     int json, work_note;
     json_t *data; /* --fields, parsed; NULL when absent */
 } args_t;
@@ -62,6 +63,17 @@ static const char usage_text[] =
     "  export TYPE [--format csv|json] [--filter K=V]... [--sort S] [--q TEXT]   (to stdout)\n"
     "  stats TYPE --by FIELD [--filter K=V]... [--q TEXT]   (counts, e.g. --by state)\n"
     "  suggest [--q TEXT] [--target INCIDENT] [--limit N]   known errors and articles (Q3)\n"
+    "CMDB (TYPE cis):\n"
+    "  relate|unrelate cis NUMBER --link-type hosts|runs_on|depends_on|... --target NUMBER\n"
+    "  relations cis NUMBER\n"
+    "  impact cis NUMBER [--direction up|down] [--depth N]\n"
+    "  discover cis --fields '{\"items\": [...]}'|@FILE [--mode partial]  (upsert by ci_id)\n"
+    "  import cis --file FILE|- --format csv|json [--mode partial]\n"
+    "  audit-items ci_audits NUMBER [--filter status=unaudited]   (K4: the sample to check)\n"
+    "  audit-check ci_audits NUMBER ITEM --fields '{\"result\": \"matched\"|\"mismatched\"|"
+    "\"missing\", \"note\", \"corrections\": {...}}'\n"
+    "  audit-report ci_audits NUMBER\n"
+    "  scan cis [--fields '{\"baseline\": \"BL-000001\", \"open_incidents\": false}']  (K3)\n"
     "TYPE is the API path of the record type, e.g. articles. The server is --url, else\n"
     "OPSLEDGER_URL, else " DEFAULT_URL "; the API token is read from --token-file or\n"
     "OPSLEDGER_TOKEN (never from the command line). Exit status: 0 done, 1 refused by the\n"
@@ -82,6 +94,8 @@ static const struct {
     {"token-file", offsetof(args_t, token_file)}, {"fields", offsetof(args_t, fields)},
     {"cacert", offsetof(args_t, cacert)},       {"format", offsetof(args_t, format)},
     {"reveal", offsetof(args_t, reveal)},       {"by", offsetof(args_t, by)},
+    {"direction", offsetof(args_t, direction)}, {"depth", offsetof(args_t, depth)},
+    {"file", offsetof(args_t, file)},           {"mode", offsetof(args_t, mode)},
 };
 
 /* Splits argv (after "records SUB") into positional arguments and flags. */
@@ -319,7 +333,12 @@ static int problem(const resp_t *r)
     json_array_foreach(json_object_get(p, "errors"), i, e) {
         const char *field = json_string_value(json_object_get(e, "field"));
         const char *msg = json_string_value(json_object_get(e, "message"));
-        fprintf(stderr, "  %s: %s\n", field && *field ? field : "(body)", msg ? msg : "invalid");
+        json_t *row = json_object_get(e, "row"); /* K5: a batch's errors name the row */
+        if (json_is_integer(row))
+            fprintf(stderr, "  row %lld: %s: %s\n", (long long)json_integer_value(row),
+                    field && *field ? field : "(item)", msg ? msg : "invalid");
+        else
+            fprintf(stderr, "  %s: %s\n", field && *field ? field : "(body)", msg ? msg : "invalid");
     }
     json_decref(p);
     return EXIT_HTTP;
@@ -427,7 +446,89 @@ static void print_fields(const json_t *o)
 
 /* ---- subcommands ----------------------------------------------------------------------------- */
 
-typedef enum { SHOW_RECORD, SHOW_LIST, SHOW_HISTORY, SHOW_FIELDS, SHOW_STATS } show_t;
+typedef enum { SHOW_RECORD, SHOW_LIST, SHOW_HISTORY, SHOW_FIELDS, SHOW_STATS, SHOW_RELATIONS,
+               SHOW_IMPACT, SHOW_REPORT, SHOW_SCAN, SHOW_AUDIT_ITEMS } show_t;
+
+/* K4: one line per sampled CI: item id, status, number, ci_id, class, title. */
+static void print_audit_items(const json_t *res)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(res, "items"), i, it) {
+        const json_t *ci = json_object_get(it, "ci");
+        printf("%lld  %-10s  %s  %s  %s  %s\n",
+               (long long)json_integer_value(json_object_get(it, "id")), str(it, "status"),
+               str(ci, "number"), str(ci, "ci_id"), str(ci, "class"), str(ci, "title"));
+    }
+}
+
+/* K3: the compliance rate, then one line per deviating CI and baseline. */
+static void print_scan(const json_t *res)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(res, "deviations"), i, d) {
+        printf("%s  %s  %s  %s  ", str(d, "ci"), str(d, "ci_id"), str(d, "baseline"),
+               str(d, "incident"));
+        print_value(json_object_get(d, "deviations"));
+        putchar('\n');
+    }
+    printf("checked %lld, compliant %lld, deviating %lld: %.2f %% (target %.0f %%: %s)\n",
+           (long long)json_integer_value(json_object_get(res, "checked")),
+           (long long)json_integer_value(json_object_get(res, "compliant")),
+           (long long)json_integer_value(json_object_get(res, "deviating")),
+           json_number_value(json_object_get(res, "compliance_rate")),
+           json_number_value(json_object_get(res, "target")),
+           json_is_true(json_object_get(res, "meets_target")) ? "met" : "not met");
+}
+
+/* K2: one line per relationship, as seen from the CI asked about. */
+static void print_relations(const json_t *res)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(res, "items"), i, r) {
+        const json_t *ci = json_object_get(r, "ci");
+        printf("%s  %s %s %s  %s  %s\n", str(r, "direction"), str(r, "source"), str(r, "type"),
+               str(r, "target"), str(ci, "ci_id"), str(ci, "title"));
+    }
+}
+
+/* K2: depth, number, ci_id, class and title of each CI reached, then the business services. */
+static void print_impact(const json_t *res)
+{
+    size_t i;
+    json_t *n;
+    json_array_foreach(json_object_get(res, "nodes"), i, n)
+        printf("%lld  %s  %s  %s  %s  (%s %s)\n",
+               (long long)json_integer_value(json_object_get(n, "depth")), str(n, "number"),
+               str(n, "ci_id"), str(n, "class"), str(n, "title"), str(n, "relation"),
+               str(n, "from"));
+    printf("business services: ");
+    print_value(json_object_get(res, "business_services"));
+    putchar('\n');
+    if (json_is_true(json_object_get(res, "truncated")))
+        printf("truncated at cmdb_impact_max_nodes\n");
+}
+
+/* K5: one line per item of a discovery batch or import. */
+static void print_report(const json_t *res)
+{
+    const json_t *report = json_object_get(res, "report");
+    size_t i;
+    json_t *r;
+    json_array_foreach(report, i, r) {
+        printf("row %lld  %-9s  %s  %s  ", (long long)json_integer_value(json_object_get(r, "row")),
+               str(r, "status"), str(r, "ci_id"), str(r, "number"));
+        print_value(json_object_get(r, "fields"));
+        putchar('\n');
+    }
+    printf("created %lld, changed %lld, unchanged %lld, invalid %lld\n",
+           (long long)json_integer_value(json_object_get(res, "created")),
+           (long long)json_integer_value(json_object_get(res, "changed")),
+           (long long)json_integer_value(json_object_get(res, "unchanged")),
+           (long long)json_integer_value(json_object_get(res, "invalid")));
+}
 
 /* Runs one request and prints its answer: the raw body with --json, else in a readable form. */
 static int run(client_t *c, const char *method, const char *url, const json_t *body,
@@ -455,6 +556,16 @@ static int run(client_t *c, const char *method, const char *url, const json_t *b
             print_history(v);
         } else if (show == SHOW_STATS) {
             print_stats(v);
+        } else if (show == SHOW_RELATIONS) {
+            print_relations(v);
+        } else if (show == SHOW_IMPACT) {
+            print_impact(v);
+        } else if (show == SHOW_REPORT) {
+            print_report(v);
+        } else if (show == SHOW_SCAN) {
+            print_scan(v);
+        } else if (show == SHOW_AUDIT_ITEMS) {
+            print_audit_items(v);
         } else {
             print_fields(v);
         }
@@ -698,6 +809,168 @@ static int cmd_suggest(client_t *c, args_t *a)
     return rc;
 }
 
+/* ---- CMDB (K2, K5) --------------------------------------------------------------------------- */
+
+static int cmd_relate(client_t *c, args_t *a, int remove)
+{
+    if (!a->link_type || !a->target) {
+        fprintf(stderr, "opsledger: records %s needs --link-type T and --target NUMBER\n",
+                remove ? "unrelate" : "relate");
+        return EXIT_USAGE;
+    }
+    char *url = route(c, a->pos[0], a->pos[1], "relations", NULL);
+    int rc;
+    if (remove) {
+        ol_buf_t b;
+        ol_buf_init(&b);
+        ol_buf_puts(&b, url);
+        add_query(c, &b, "type", 4, a->link_type);
+        add_query(c, &b, "target", 6, a->target);
+        rc = run(c, "DELETE", b.p, NULL, 0, SHOW_FIELDS);
+        ol_buf_clear(&b);
+    } else {
+        json_t *body = json_pack("{ssss}", "type", a->link_type, "target", a->target);
+        rc = body ? run(c, "POST", url, body, 0, SHOW_FIELDS) : EXIT_USAGE;
+        json_decref(body);
+    }
+    free(url);
+    return rc;
+}
+
+static int cmd_relate_add(client_t *c, args_t *a)
+{
+    return cmd_relate(c, a, 0);
+}
+
+static int cmd_relate_remove(client_t *c, args_t *a)
+{
+    return cmd_relate(c, a, 1);
+}
+
+static int cmd_relations(client_t *c, args_t *a)
+{
+    char *url = route(c, a->pos[0], a->pos[1], "relations", NULL);
+    int rc = run(c, "GET", url, NULL, 0, SHOW_RELATIONS);
+    free(url);
+    return rc;
+}
+
+static int cmd_impact(client_t *c, args_t *a)
+{
+    ol_buf_t b;
+    ol_buf_init(&b);
+    char *url = route(c, a->pos[0], a->pos[1], "impact", NULL);
+    ol_buf_puts(&b, url);
+    free(url);
+    if (a->direction)
+        add_query(c, &b, "direction", 9, a->direction);
+    if (a->depth)
+        add_query(c, &b, "depth", 5, a->depth);
+    int rc = run(c, "GET", b.p, NULL, 0, SHOW_IMPACT);
+    ol_buf_clear(&b);
+    return rc;
+}
+
+static int cmd_discover(client_t *c, args_t *a)
+{
+    if (need_data(a, "records discover"))
+        return EXIT_USAGE;
+    if (a->mode)
+        json_object_set_new(a->data, "mode", json_string(a->mode));
+    char *url = route(c, a->pos[0], "discovery", NULL, NULL);
+    int rc = run(c, "POST", url, a->data, 0, SHOW_REPORT);
+    free(url);
+    return rc;
+}
+
+/* K3: a compliance scan; --fields may name the baseline and turn off opening incidents. */
+static int cmd_scan(client_t *c, args_t *a)
+{
+    json_t *body = a->data ? json_incref(a->data) : json_object();
+    char *url = route(c, a->pos[0], "compliance-scan", NULL, NULL);
+    int rc = run(c, "POST", url, body, 0, SHOW_SCAN);
+    free(url);
+    json_decref(body);
+    return rc;
+}
+
+/* K4: an audit's sample (--filter status=unaudited), one finding, the report. */
+static int cmd_audit_items(client_t *c, args_t *a)
+{
+    ol_buf_t b;
+    ol_buf_init(&b);
+    char *url = route(c, a->pos[0], a->pos[1], "items", NULL);
+    ol_buf_puts(&b, url);
+    free(url);
+    for (int i = 0; i < a->nfilters; i++) {
+        const char *eq = strchr(a->filters[i], '=');
+        add_query(c, &b, a->filters[i], (size_t)(eq - a->filters[i]), eq + 1);
+    }
+    int rc = run(c, "GET", b.p, NULL, 0, SHOW_AUDIT_ITEMS);
+    ol_buf_clear(&b);
+    return rc;
+}
+
+static int cmd_audit_check(client_t *c, args_t *a)
+{
+    if (need_data(a, "records audit-check"))
+        return EXIT_USAGE;
+    char *url = route(c, a->pos[0], a->pos[1], "items", a->pos[2]);
+    int rc = run(c, "POST", url, a->data, 0, SHOW_FIELDS);
+    free(url);
+    return rc;
+}
+
+static int cmd_audit_report(client_t *c, args_t *a)
+{
+    char *url = route(c, a->pos[0], a->pos[1], "report", NULL);
+    int rc = run(c, "GET", url, NULL, 0, SHOW_FIELDS);
+    free(url);
+    return rc;
+}
+
+/* The file's text goes as it is: CSV as "data", JSON as the items (an array or {"items"}). */
+static int cmd_import(client_t *c, args_t *a)
+{
+    int csv = a->format && !strcmp(a->format, "csv");
+    if (!a->file || !a->format || (!csv && strcmp(a->format, "json"))) {
+        fprintf(stderr, "opsledger: records import needs --file FILE|- and --format csv|json\n");
+        return EXIT_USAGE;
+    }
+    size_t len;
+    char *at = ol_xmalloc(strlen(a->file) + 2);
+    snprintf(at, strlen(a->file) + 2, "@%s", a->file);
+    char *text = data_text(at, &len);
+    free(at);
+    if (!text)
+        return EXIT_USAGE;
+    json_t *body = json_pack("{ss}", "format", a->format), *items = NULL;
+    char err[256];
+    if (csv) {
+        json_t *data = json_stringn(text, len);
+        if (!data)
+            fprintf(stderr, "opsledger: %s is not UTF-8 text\n", a->file);
+        json_object_set_new(body, "data", data ? data : json_null());
+    } else if (ol_json_parse(text, len, MAX_DATA_DEPTH, &items, err, sizeof err)) {
+        fprintf(stderr, "opsledger: %s is not valid JSON: %s\n", a->file, err);
+    } else {
+        json_object_set(body, "items", json_is_array(items) ? items : json_object_get(items, "items"));
+    }
+    free(text);
+    json_decref(items);
+    int rc = EXIT_USAGE;
+    const json_t *data = json_object_get(body, "data");
+    if ((data && !json_is_null(data)) || json_object_get(body, "items")) {
+        if (a->mode)
+            json_object_set_new(body, "mode", json_string(a->mode));
+        char *url = route(c, a->pos[0], "import", NULL, NULL);
+        rc = run(c, "POST", url, body, 0, SHOW_REPORT);
+        free(url);
+    }
+    json_decref(body);
+    return rc;
+}
+
 static const struct {
     const char *name;
     int npos; /* positional arguments after the subcommand */
@@ -707,6 +980,11 @@ static const struct {
     {"update", 2, cmd_update},         {"transition", 3, cmd_transition},
     {"comment", 2, cmd_comment},       {"link", 2, cmd_link},       {"history", 2, cmd_history},
     {"export", 1, cmd_export},         {"stats", 1, cmd_stats},     {"suggest", 0, cmd_suggest},
+    {"relate", 2, cmd_relate_add},     {"unrelate", 2, cmd_relate_remove},
+    {"relations", 2, cmd_relations},
+    {"impact", 2, cmd_impact},         {"discover", 1, cmd_discover}, {"import", 1, cmd_import},
+    {"scan", 1, cmd_scan},             {"audit-items", 2, cmd_audit_items},
+    {"audit-check", 3, cmd_audit_check}, {"audit-report", 2, cmd_audit_report},
 };
 
 /* ---- entry ----------------------------------------------------------------------------------- */

@@ -167,6 +167,26 @@
     XX(problem_channel, "",                                                                  \
        "Q1: notification channel told when a problem opens by itself or becomes major "        \
        "(empty: none)")                                                                        \
+    /* ---- K1-K5 CMDB ---- */                                                                \
+    XX(cmdb_impact_default_depth, "5",                                                       \
+       "K2: levels an impact analysis walks when the request names no depth")              \
+    XX(cmdb_impact_max_depth, "10", "K2: deepest impact analysis a request may ask for")    \
+    XX(cmdb_impact_max_nodes, "10000",                                                       \
+       "K2: most CIs one impact analysis returns (the answer says truncated beyond)")       \
+    XX(cmdb_batch_max_items, "5000",                                                         \
+       "K5: most items of one discovery batch or import (larger ones are refused whole)")  \
+    XX(cmdb_change_ref_required, "on",                                                       \
+       "K5: on = a CI update or transition names the change, incident or request behind it " \
+       "(change_ref); discovery, import and audit corrections are exempt")                  \
+    XX(cmdb_change_ref_types, "change,incident,request",                                     \
+       "K5: record types (comma-separated) a CI's change_ref may name")                     \
+    XX(cmdb_baseline_compliance_target, "95",                                                \
+       "K3: baseline compliance target in percent that a scan reports against (002 2.2.5)") \
+    XX(cmdb_scan_max_cis, "100000", "K3: most CIs one baseline may apply to in one scan")   \
+    XX(cmdb_audit_sample_percent, "5", "K4: default sample of a CMDB audit, % of the CIs")   \
+    XX(cmdb_accuracy_target, "98", "K4: CMDB accuracy target in percent (002 2.2.5)")       \
+    XX(cmdb_accuracy_governance_below, "95",                                                 \
+       "K4: teams below this accuracy in percent are flagged for data governance")          \
     /* ---- C1-C9 changes ---- */                                                             \
     XX(change_level_matrix, "major,major,normal;major,normal,normal;normal,normal,standard",  \
        "C1: level by failure impact (rows high;medium;low) x failure likelihood (columns "   \
@@ -239,6 +259,8 @@ int ol_config_check_change(const ol_config_t *cfg, char *err, size_t errlen);
 int ol_config_check_intake(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the problem policies Q1-Q4 (modules/problem_policy.c). */
 int ol_config_check_problem(const ol_config_t *cfg, char *err, size_t errlen);
+/* The checks of the CMDB policies K2, K5 (modules/cmdb_graph.c). */
+int ol_config_check_cmdb(const ol_config_t *cfg, char *err, size_t errlen);
 /* Prints "key = value" lines, for `opsledger config check`. */
 void ol_config_print(const ol_config_t *cfg);
 /* The effective database URL (db, or sqlite:DATA/opsledger.db when only data was set). */

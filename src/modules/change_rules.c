@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "modules/change.h"
+#include "modules/cmdb.h"
 #include "modules/incident_policy.h"
 #include "records/query.h"
 #include "records/sla.h"
@@ -261,19 +262,67 @@ static int scan(ol_ctx_t *c, const ol_record_type_t *t, const char *const *args,
     return rc;
 }
 
-/* The CIs a change on cis may disturb: each CI itself and, through the CMDB's impact graph up to
- * change_conflict_depth, the CIs that depend on it and those it depends on. *related =
- * {ci: how it was reached}. */
+/* Adds a CI (its number and its unique ID) to related with how it was reached, unless there. */
+static void relate(json_t *related, const json_t *ci, const char *how)
+{
+    static const char *const keys[] = {"number", "ci_id", NULL};
+    for (int k = 0; keys[k]; k++) {
+        const char *v = str(ci, keys[k]);
+        if (v && !json_object_get(related, v))
+            json_object_set_new(related, v, json_string(how));
+    }
+}
+
+/* The CIs a change on cis may disturb: each CI itself (named by number or unique ID) and,
+ * through the CMDB's impact graph up to change_conflict_depth levels, the CIs that depend on it
+ * (up) and those it depends on (down). *related = {CI number or ID: how it was reached}. A name
+ * that is no CI of the CMDB stands for itself. */
 static int related_cis(ol_ctx_t *c, const json_t *cis, json_t **related)
 {
-    (void)c;
     *related = json_object();
-    size_t i;
-    json_t *ci;
-    json_array_foreach(cis, i, ci)
-        if (json_is_string(ci))
-            json_object_set_new(*related, json_string_value(ci), json_string("same CI"));
-    return 0;
+    const char *depth = ol_config()->change_conflict_depth;
+    size_t i, j;
+    json_t *ci, *node;
+    int rc = 0;
+    json_array_foreach(cis, i, ci) {
+        const char *name = json_string_value(ci);
+        if (!name)
+            continue;
+        json_object_set_new(*related, name, json_string("same CI"));
+        if (ol_config_int(depth) < 1)
+            continue;
+        /* A unique ID is resolved to its CI's number first. */
+        char number[64];
+        snprintf(number, sizeof number, "%s", name);
+        json_t *found = NULL;
+        const char *const by_id[] = {"ci_id", name, NULL};
+        if (strncmp(name, "CI-", 3) && scan(c, &ol_ci_type, by_id, &found) == 0 &&
+            json_array_size(found))
+            snprintf(number, sizeof number, "%s", str(json_array_get(found, 0), "number"));
+        json_decref(found);
+        static const char *const directions[] = {"up", "down"};
+        for (int d = 0; d < 2 && rc == 0; d++) {
+            ol_ctx_t gc;
+            ol_ctx_init(&gc, c->db, "system", system_roles);
+            gc.lang = c->lang;
+            int got = ol_cmdb_impact(&gc, number, directions[d], depth);
+            if (got == 0) {
+                relate(*related, json_object_get(gc.result, "ci"), "same CI");
+                json_array_foreach(json_object_get(gc.result, "nodes"), j, node) {
+                    char how[300];
+                    snprintf(how, sizeof how, "%s %s %s (%s, depth %lld)",
+                             str(node, "number"), d ? "is needed by" : "depends on", name,
+                             d ? "down" : "up",
+                             (long long)json_integer_value(json_object_get(node, "depth")));
+                    relate(*related, node, how);
+                }
+            } else if (got != -OL_ENOTFOUND && got != -OL_EINVAL) {
+                rc = ol_ctx_fail(c, got, "reading the CMDB graph: %s", gc.detail);
+            }
+            ol_ctx_clear(&gc);
+        }
+    }
+    return rc;
 }
 
 /* C5: the changes holding a slot that overlaps [s, e) on a CI related to rec's, into

@@ -13,6 +13,10 @@ extern const ol_record_type_t ol_service_type, ol_request_type, ol_survey_type,
     ol_complaint_type; /* V1-V3 */
 extern const ol_record_type_t ol_change_type, ol_change_model_type, ol_freeze_type; /* C1-C9 */
 extern const ol_record_type_t ol_problem_type;  /* Q1-Q4 */
+extern const ol_record_type_t ol_ci_type;       /* K1-K5 */
+extern const ol_record_type_t ol_ci_baseline_type; /* K3 */
+extern const ol_record_type_t ol_ci_audit_type;    /* K4 */
+extern const ol_record_type_t ol_ci_attribute_type; /* K1 */
 void ol_elevation_prepare(void);
 void ol_incident_prepare(void); /* I3: level rises by wake-up */
 void ol_change_prepare(void);   /* C6, C8: due dates by wake-up */
@@ -22,6 +26,8 @@ static const ol_record_type_t *const all[] = {&ol_kb_article_type, &ol_elevation
                                                 &ol_incident_type, &ol_service_type,
                                                 &ol_request_type, &ol_survey_type,
                                                 &ol_complaint_type, &ol_problem_type,
+                                                &ol_ci_type, &ol_ci_baseline_type,
+                                                &ol_ci_audit_type, &ol_ci_attribute_type,
                                                 &ol_change_type, &ol_change_model_type,
                                                 &ol_freeze_type};
 

@@ -188,6 +188,34 @@ static const msg_t catalogue[] = {
      "alertmanager or zabbix", "必须为 1 到 48 个字符(a-z、0-9、'.'、'_'、'-'),且不能是 alertmanager 或 zabbix"},
     {"policy_spec", "%s", "%s"},
     {"reveal_unknown", "is not a sensitive field of this record type: %s", "不是该记录类型的敏感字段:%s"},
+    /* ---- K1-K5 CMDB ---- */
+    {"unique", "is already used by another record: it must be unique",
+     "已被其他记录使用:必须唯一"},
+    {"ci_id", "must be 1 to 128 characters of letters, digits, '.', '_', ':', '+' and '-', "
+     "e.g. CSW-210231A3TQB194000005", "必须是 1 至 128 个字母、数字、'.'、'_'、':'、'+' 或 '-',"
+     "例如 CSW-210231A3TQB194000005"},
+    {"ci_target", "is not a configuration item: %s", "不是配置项:%s"},
+    {"relation_self", "a configuration item cannot be related to itself", "配置项不能与自身建立关系"},
+    {"relation_exists", "this relationship already exists", "该关系已存在"},
+    {"direction", "must be up (what an outage affects) or down (what it depends on)",
+     "必须是 up(故障影响的上游)或 down(依赖的下游)"},
+    {"import_format", "must be csv or json", "必须是 csv 或 json"},
+    {"import_mode", "must be all_or_nothing or partial", "必须是 all_or_nothing 或 partial"},
+    {"csv", "is not valid CSV: %s", "不是有效的 CSV:%s"},
+    {"change_ref_required", "is required: a configuration item changes only under a change, "
+     "incident or request (record types %s), or through discovery", "为必填项:配置项只能通过变更、"
+     "事件或服务请求(记录类型 %s)或自动发现修改"},
+    {"change_ref_unknown", "must be the number of an existing record of type %s",
+     "必须是已存在的以下类型记录的编号:%s"},
+    {"attribute_name", "must be 1 to 40 characters of a-z, 0-9 and '_', starting with a letter",
+     "必须是 1 至 40 个 a-z、0-9 或 '_',以字母开头"},
+    {"attribute_unknown", "names no attribute of this class: %s", "不是该类别的属性:%s"},
+    {"attribute_twice", "gives the attribute %s twice", "重复给出属性 %s"},
+    {"attribute_value", "has a value of the wrong kind for %s", "属性 %s 的值类型不符"},
+    {"attribute_required", "must give the attribute %s (required for this class)",
+     "必须填写属性 %s(该类别必填)"},
+    {"duplicate_in_batch", "appears more than once in this batch (first at row %s)",
+     "在本批次中重复出现(首次出现在第 %s 行)"},
 };
 
 const char *ol_msg(const char *code, const char *lang, const char *arg, char *buf, size_t len)

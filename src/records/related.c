@@ -18,8 +18,7 @@ typedef struct {
     long long id;
 } find_t;
 
-/* Resolves a number of type t to its id. */
-static int find_id(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t, const char *number,
+int ol_rec_find_id(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t, const char *number,
                    long long *id)
 {
     ol_rows_t *r;
@@ -78,7 +77,7 @@ typedef struct {
 static int sub_list_fn(ol_conn_t *conn, void *arg)
 {
     sub_list_t *s = arg;
-    int rc = find_id(s->f.c, conn, s->f.t, s->f.number, &s->f.id);
+    int rc = ol_rec_find_id(s->f.c, conn, s->f.t, s->f.number, &s->f.id);
     if (rc)
         return rc;
     ol_rows_t *r;
@@ -217,7 +216,7 @@ static int comment_job(ol_conn_t *conn, void *arg)
     note_job_t *j = arg;
     ol_ctx_t *c = j->f.c;
     char now[32];
-    int rc = find_id(c, conn, j->f.t, j->f.number, &j->f.id);
+    int rc = ol_rec_find_id(c, conn, j->f.t, j->f.number, &j->f.id);
     if (rc)
         return rc;
     ol_rows_t *r;
@@ -276,7 +275,7 @@ static int link_job(ol_conn_t *conn, void *arg)
     note_job_t *j = arg;
     ol_ctx_t *c = j->f.c;
     char now[32];
-    int rc = find_id(c, conn, j->f.t, j->f.number, &j->f.id);
+    int rc = ol_rec_find_id(c, conn, j->f.t, j->f.number, &j->f.id);
     if (rc)
         return rc;
     ol_rows_t *r;
@@ -363,7 +362,7 @@ static int unlink_job(ol_conn_t *conn, void *arg)
 {
     note_job_t *j = arg;
     ol_ctx_t *c = j->f.c;
-    int rc = find_id(c, conn, j->f.t, j->f.number, &j->f.id);
+    int rc = ol_rec_find_id(c, conn, j->f.t, j->f.number, &j->f.id);
     if (rc)
         return rc;
     ol_rows_t *r;

@@ -26,6 +26,9 @@ enum {
     OL_FIELD_READONLY = 1 << 3,   /* set only by transitions or the engine */
     OL_FIELD_SORTABLE = 1 << 4,
     OL_FIELD_SENSITIVE = 1 << 5,  /* S7: encrypted at rest, masked on output (see mask) */
+    OL_FIELD_UNIQUE = 1 << 6,     /* K1: unique among the type's records, enforced by a unique
+                                   * index named records_<type>_<field>_key (a migration); a
+                                   * duplicate is refused with 409 naming the field */
 };
 
 /* S7: how a sensitive field is shown to readers without the reveal permission (records/mask.c). */

@@ -166,6 +166,29 @@ static int history(ol_conn_t *conn, long long id, long long version, const ol_ct
     return rc;
 }
 
+/* A unique violation of a write of rec: 409 naming the OL_FIELD_UNIQUE field whose index
+ * (records_<type>_<field>_key) the database reports; other conflicts as database errors. */
+static int conflict_fail(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t,
+                         const json_t *rec, int rc)
+{
+    for (size_t k = 0; rc == -OL_ECONFLICT && k < t->nfields; k++) {
+        const ol_field_t *f = &t->fields[k];
+        char index[160];
+        if (!(f->flags & OL_FIELD_UNIQUE) ||
+            snprintf(index, sizeof index, "records_%s_%s_key", t->name, f->name) >=
+                (int)sizeof index ||
+            !strstr(ol_conn_errmsg(conn), index))
+            continue;
+        char *value = ol_json_dump(json_object_get(rec, f->name));
+        ol_schema_add_error(c->errors, f->name, "unique", c->lang, NULL);
+        ol_ctx_fail(c, rc, "another %s record already has %s = %s", t->label_en, f->name,
+                    value ? value : "null");
+        free(value);
+        return rc;
+    }
+    return ol_ctx_db_fail(c, conn, rc);
+}
+
 /* The row of the record of type t with this number into *r (caller frees; 0 rows when none). */
 static int select_row(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t, const char *number,
                       ol_rows_t **r)
@@ -261,7 +284,7 @@ static int create_job(ol_conn_t *conn, void *arg)
                     p, 10, &r);
     free(data);
     if (rc)
-        return ol_ctx_db_fail(c, conn, rc);
+        return conflict_fail(c, conn, t, rec, rc);
     long long id = ol_rows_int(r, 0, 0);
     json_t *out = ol_rec_from_row(t, r, 0);
     ol_rows_free(r);
@@ -461,7 +484,7 @@ static int update_job(ol_conn_t *conn, void *arg)
     free(data);
     if (rc) {
         json_decref(changed);
-        rc = ol_ctx_db_fail(c, conn, rc);
+        rc = conflict_fail(c, conn, t, rec, rc);
         goto out;
     }
     if (ol_rows_count(r) == 0) { /* a concurrent writer won: only possible on PostgreSQL */

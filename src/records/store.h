@@ -36,6 +36,11 @@ int ol_rec_history(ol_ctx_t *c, const ol_record_type_t *t, const char *number);
 int ol_rec_comments(ol_ctx_t *c, const ol_record_type_t *t, const char *number);
 int ol_rec_links(ol_ctx_t *c, const ol_record_type_t *t, const char *number);
 
+/* Resolves a number of type t to its id inside a callback: -OL_ENOTFOUND (set in c) when
+ * there is none or it is outside c's data scope. */
+int ol_rec_find_id(ol_ctx_t *c, ol_conn_t *conn, const ol_record_type_t *t, const char *number,
+                   long long *id);
+
 /* For the engine's own rules (a type's check hook) inside a write: the record of type t with
  * this number, read on conn regardless of the actor's data scope and permissions, sensitive
  * fields masked, into *rec (caller frees). Returns 0, -OL_ENOTFOUND (no detail set) or a

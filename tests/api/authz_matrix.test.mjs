@@ -17,6 +17,7 @@ const ADMIN = ['admin'];
 const KB_WRITERS = ['admin', 'kb_author', 'kb_editor'];
 const PRB_READERS = [...READERS, 'problem_manager', 'ops_engineer', 'ops_manager', 'service_desk', 'developer', 'dev_manager',
     'tester', 'test_manager', 'expert_team'];
+const CMDB = ['admin', 'config_manager', 'config_admin'];
 
 // [method, path, body, roles allowed]; {ART}, {EL} are replaced by records made for the test.
 const MATRIX = [
@@ -141,6 +142,32 @@ const MATRIX = [
     ['GET', '/api/v1/outbox', null, READERS],
     ['POST', '/api/v1/outbox/1/retry', null, ADMIN],
     ['DELETE', '/api/v1/notification_channels/matrix-ch', null, ADMIN],
+    // K1, K2, K5 the CMDB ({CI} is CI-000001; CI-000002 is the other fixture CI).
+    ['GET', '/api/v1/cis', null, ALL],
+    ['POST', '/api/v1/cis', { title: 'Matrix CI', ci_id: 'MATRIX-NEW', class: 'server' }, CMDB],
+    ['GET', '/api/v1/cis/{CI}', null, ALL],
+    ['POST', '/api/v1/cis/{CI}/transitions/commission', {}, CMDB],
+    ['GET', '/api/v1/cis/export', null, [...READERS, 'config_manager', 'config_admin']],
+    ['GET', '/api/v1/cis/{CI}/relations', null, ALL],
+    ['POST', '/api/v1/cis/{CI}/relations', { type: 'hosts', target: 'CI-000002' }, CMDB],
+    ['DELETE', '/api/v1/cis/{CI}/relations?type=hosts&target=CI-000002', null, CMDB],
+    ['GET', '/api/v1/cis/{CI}/impact?direction=up&depth=3', null, ALL],
+    ['PUT', '/api/v1/cis/by-id/MATRIX-PUT', { title: 'Matrix PUT', class: 'server' }, CMDB],
+    ['POST', '/api/v1/cis/discovery', { items: [{ ci_id: 'MATRIX-D', title: 'Matrix D', class: 'server' }] }, CMDB],
+    ['POST', '/api/v1/cis/import', { format: 'csv', data: 'ci_id,title,class\nMATRIX-I,Matrix I,server\n' }, CMDB],
+    // K3 baselines and the compliance scan.
+    ['GET', '/api/v1/ci_baselines', null, ALL],
+    ['POST', '/api/v1/ci_baselines', { title: 'Matrix baseline', class: 'server', expected: ['environment=production'] }, CMDB],
+    ['POST', '/api/v1/cis/compliance-scan', { open_incidents: false }, CMDB],
+    // K4 audits by sampling ({CA} is an audit in progress whose sample holds item 1).
+    ['GET', '/api/v1/ci_audits', null, [...READERS, 'config_manager', 'config_admin', 'ops_manager']],
+    ['POST', '/api/v1/ci_audits', { title: 'Matrix audit', classes: ['server'] }, CMDB],
+    ['GET', '/api/v1/ci_audits/{CA}/items', null, [...READERS, 'config_manager', 'config_admin', 'ops_manager']],
+    ['POST', '/api/v1/ci_audits/{CA}/items/1', { result: 'matched' }, CMDB],
+    ['GET', '/api/v1/ci_audits/{CA}/report', null, [...READERS, 'config_manager', 'config_admin', 'ops_manager']],
+    // K1 attributes added to a class by the configuration manager.
+    ['GET', '/api/v1/ci_attributes', null, ALL],
+    ['POST', '/api/v1/ci_attributes', { title: 'Matrix attribute', class: 'document', name: 'matrix_attr' }, ['admin', 'config_manager']],
 ];
 
 describe('authorisation matrix [sqlite]', () => {
@@ -163,6 +190,15 @@ describe('authorisation matrix [sqlite]', () => {
         assert.equal(svc.status, 201, svc.text);
         assert.equal((await srv.api('POST', `/api/v1/services/${svc.json.number}/transitions/publish`)).status, 200);
         fixtures.SVC = svc.json.number;
+        for (const id of ['MATRIX-CI-1', 'MATRIX-CI-2']) {
+            const c = await srv.api('POST', '/api/v1/cis', { body: { title: id, ci_id: id, class: 'server' } });
+            assert.equal(c.status, 201, c.text);
+            fixtures.CI ??= c.json.number;
+        }
+        const ca = await srv.api('POST', '/api/v1/ci_audits', { body: { title: 'Matrix fixture audit', classes: ['server'], sample_percent: 100 } });
+        assert.equal(ca.status, 201, ca.text);
+        assert.equal((await srv.api('POST', `/api/v1/ci_audits/${ca.json.number}/transitions/start`, { body: {} })).status, 200);
+        fixtures.CA = ca.json.number;
         const ch = { name: 'matrix-ch', kind: 'webhook', url: 'http://127.0.0.1:9/' };
         assert.equal((await srv.api('POST', '/api/v1/notification_channels', { body: ch })).status, 201);
         assert.equal((await srv.api('POST', '/api/v1/integrations', { body: { name: 'matrix-int', kind: 'generic' } })).status, 201);
@@ -233,9 +269,10 @@ describe('authorisation matrix [sqlite]', () => {
                     fixtures.ITEM = list.find((i) => i.username !== me).id; // not the caller's own right
                 }
                 if (rawPath.includes('{AR}') && method === 'GET') fixtures.AR = fixtures.AR || 'AR-000001';
-                const p = rawPath.replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC)
-                    .replace('{SVCD}', fixtures.SVCD).replace('{REQ}', fixtures.REQ).replace('{CMP}', fixtures.CMP).replace('{PRB}', fixtures.PRB).replace('{CHG}', fixtures.CHG)
-                    .replace('/items/1', `/items/${fixtures.ITEM ?? 1}`);
+                const p = rawPath.replace('{AR}/items/1', `{AR}/items/${fixtures.ITEM ?? 1}`).replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC)
+                    .replace('{SVCD}', fixtures.SVCD).replace('{REQ}', fixtures.REQ).replace('{CMP}', fixtures.CMP).replace('{PRB}', fixtures.PRB)
+                    .replace('{CI}', fixtures.CI).replace('{CA}', fixtures.CA)
+                    .replace('{CHG}', fixtures.CHG);
                 const b = body && JSON.parse(JSON.stringify(body).replace('{SVC}', fixtures.SVC));
                 const res = await srv.api(method, p, { ...(b ? { body: b } : {}), token: srv.tokens[`u-${role}`] });
                 const ok = res.status !== 401 && res.status !== 403;
