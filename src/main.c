@@ -26,7 +26,8 @@ static const struct {
     {"audit", ol_cli_audit, "audit verify | export [--format jsonl|syslog] [--since ISO] | purge"},
     {"keys", ol_cli_keys, "keys status | rotate [--resume]: field-encryption keys (S7)"},
     {"channel", ol_cli_channel, "channel add|list|test|disable: notification channels (P7)"},
-    {"report", ol_cli_report, "report complaints|satisfaction [--from ISO] [--to ISO] [--format csv] (V3)"},
+    {"report", ol_cli_report, "report complaints|satisfaction|changes [--from ISO] [--to ISO] [--format csv] (V3, C9)"},
+    {"change", ol_cli_change, "change check --planned_start ISO --planned_end ISO [--category C ...]: schedule rules (C3-C5)"},
     {"sla", ol_cli_sla, "sla report|due|sweep: the SLA report, timers due soon, one sweep (I4)"},
     {"integration", ol_cli_integration, "integration create|list|revoke: monitoring intake (I1)"},
 };

@@ -504,11 +504,13 @@ static int check_plans(ol_ctx_t *c, const json_t *rec)
     return missing;
 }
 
-/* C3-C5: the schedule rules and conflicts; the conflicting changes are kept on the record. */
+/* C3-C5: the schedule rules and conflicts; the conflicting changes are kept on the record. The
+ * lead time counts from the submission (when rescheduled or assessed later too). */
 static int check_schedule(ol_ctx_t *c, json_t *rec)
 {
     json_t *report = NULL;
-    int n = ol_change_rules(c, rec, ol_time(), &report);
+    time_t from = at_of(rec, "submitted_at");
+    int n = ol_change_rules(c, rec, from ? from : ol_time(), &report);
     if (n < 0)
         return n;
     json_t *numbers = json_array();
@@ -647,7 +649,7 @@ static int notify_late(ol_conn_t *conn, ol_ctx_t *c, const json_t *rec, const js
 static int check(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state, const json_t *old)
 {
     const char *before = old ? str(old, "state") : NULL;
-    if (!str(rec, "requester") && c->user && strncmp(c->user, "cli:", 4))
+    if (!old && !str(rec, "requester") && c->user && strncmp(c->user, "cli:", 4))
         json_object_set_new(rec, "requester", json_string(c->user));
     int rc = 0;
     if (!old || ol_sd_changed(old, rec, "model"))

@@ -552,7 +552,9 @@ int ol_change_check(ol_ctx_t *c, const json_t *args)
     if (level >= 0)
         json_object_set_new(rec, "level", json_string(ol_change_levels[level]));
     json_t *report = NULL;
-    int n = ol_change_rules(c, rec, ol_time(), &report);
+    time_t submitted;
+    int n = ol_change_rules(c, rec, ol_iso_parse(str(rec, "submitted_at"), &submitted)
+                                        ? ol_time() : submitted, &report);
     if (n < 0) {
         json_decref(report);
         json_decref(rec);

@@ -421,6 +421,24 @@ for (const backend of backends()) {
             assert.equal((await api('GET', '/api/v1/changes/check?category=other', { token: tok('expert') })).status, 200);
             const none = await api('POST', '/api/v1/changes/check', { body: {}, token: tok('eng') });
             assert.equal(none.status, 405);
+            // The CLI verb: exit 3 and the refusal when the schedule breaks a rule, 0 when not.
+            const refused = cliResult(['change', 'check', '--category', 'network_device_restart', '--planned_start', '2030-01-08T06:00:00Z', '--planned_end', '2030-01-08T07:00:00Z', ...srv.dbArgs]);
+            assert.equal(refused.status, 3, refused.stderr);
+            assert.equal(JSON.parse(refused.stdout).errors[0].code, 'change_window_business_hours');
+            const fine = cliResult(['change', 'check', '--category', 'network_device_restart', '--planned_start', '2030-01-08T19:00:00Z', '--planned_end', '2030-01-08T20:00:00Z', ...srv.dbArgs]);
+            assert.equal(fine.status, 0, fine.stdout + fine.stderr);
+        });
+
+        test('change-12 the lead time counts from the submission, also when assessed or rescheduled later', async () => {
+            setNow('2026-12-16T20:00:00Z'); // Thursday 04:00 in Shanghai: 2 working days -> Friday 18:00
+            const c = await submitted({ category: 'application_config', planned_start: '2026-12-21T18:00:00Z', planned_end: '2026-12-21T19:00:00Z' });
+            setNow('2026-12-21T03:00:00Z'); // Monday 11:00: less than 2 working days before the start now
+            const cur = await get(c.number);
+            const early = await api('PATCH', `/api/v1/changes/${c.number}`, { body: { planned_start: '2026-12-17T18:00:00Z', planned_end: '2026-12-17T19:00:00Z' }, token: tok('eng'), headers: { 'If-Match': String(cur.version) } });
+            assert.equal(early.status, 400, early.text);
+            assert.match(fieldErrors(early).planned_start, /lead-time rule.*not before 2026-12-18T10:00:00Z/);
+            await move(c.number, 'assess', 'assessor', { fields: { risk_assessment: 'ok', dr_sync: 'not_required' } });
+            assert.equal((await get(c.number)).state, 'approval');
         });
     });
 }
