@@ -461,8 +461,11 @@ static int check_model(ol_conn_t *conn, ol_ctx_t *c, json_t *rec)
             json_object_set(rec, copied[k], json_object_get(m, copied[k]));
     }
     json_decref(m);
-    if (is_true(rec, "pre_approved"))
+    if (is_true(rec, "pre_approved")) { /* compute ran with the matrix's level: not major */
         json_object_set_new(rec, "level", json_string("standard"));
+        json_object_set_new(rec, "regulator_notice_due", json_null());
+        json_object_set_new(rec, "regulator_notice_overdue", json_null());
+    }
     return 0;
 }
 

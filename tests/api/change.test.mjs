@@ -280,9 +280,10 @@ for (const backend of backends()) {
             await api('POST', `/api/v1/change_models/${model.json.number}/transitions/activate`, { token: tok('eng') }).then((r) => assert.equal(r.status, 403, r.text));
             const act = await api('POST', `/api/v1/change_models/${model.json.number}/transitions/activate`, { token: tok('mgr') });
             assert.equal(act.status, 200, act.text);
-            const s = await create({ title: 'Add 100 GB to vm-17', model: model.json.number, failure_impact: 'high', planned_start: '2026-12-09T18:00:00Z', planned_end: '2026-12-09T19:00:00Z' });
+            const s = await create({ title: 'Add 100 GB to vm-17', model: model.json.number, failure_impact: 'high', failure_likelihood: 'high', planned_start: '2026-12-09T18:00:00Z', planned_end: '2026-12-09T19:00:00Z' });
             assert.equal(s.level, 'standard');
             assert.equal(s.pre_approved, true);
+            assert.equal(s.regulator_notice_due, null); // high impact, but not a major change
             assert.equal(s.category, 'virtualization');
             assert.equal(s.backout_plan, PLANS.backout_plan);
             await move(s.number, 'submit', 'eng');
