@@ -7,7 +7,9 @@ import { ROOT, baseOf, launch, login, openPage, unexpectedProblems } from '../te
 
 const OUT = path.join(ROOT, 'docs', 'img');
 fs.mkdirSync(OUT, { recursive: true });
-const srv = await startServer({ users: [{ name: 'lihua', roles: ['kb_author'] }] });
+const srv = await startServer({
+    users: [{ name: 'lihua', roles: ['kb_author'] }, { name: 'wangwu', roles: [] }, { name: 'desk1', roles: ['service_desk'] }],
+});
 const base = baseOf(srv);
 const browser = await launch();
 try {
@@ -74,7 +76,48 @@ try {
     await tablet.goto(`${base}/records/articles/KB-000001`);
     await tablet.locator('[data-testid=comment-body]').waitFor();
     await tablet.screenshot({ path: path.join(OUT, 'ui-tablet.png') });
-    const bad = [...unexpectedProblems(page), ...unexpectedProblems(tablet)];
+    // Issue 6: the self-service portal, confirming with a rating, alerts on an incident, integrations.
+    const ok = (r) => {
+        if (r.status >= 300) throw new Error(r.text);
+        return r.json;
+    };
+    for (const [title, category, level, description] of [
+        ['笔记本电脑申领', '桌面', '30 分钟响应,3 个工作日交付', '为新员工或到期更换配发笔记本电脑'],
+        ['VPN 账号开通', '账号', '1 个工作日开通', 'Remote access for staff working from home'],
+        ['数据库只读账号', '数据', '2 个工作日,需审批', '为报表与分析开通生产库只读账号'],
+    ]) {
+        const svc = ok(await srv.api('POST', '/api/v1/services', { body: { title, category, description, service_level: level, kind: 'technical', owner: 'admin', service_version: '1.0', approval_required: category === '数据' } }));
+        ok(await srv.api('POST', `/api/v1/services/${svc.number}/transitions/publish`, { body: {} }));
+    }
+    const rq = ok(await srv.api('POST', '/api/v1/requests', { token: srv.tokens.wangwu, body: { title: '新员工笔记本', service: 'SVC-000001', justification: '下周一入职' } }));
+    ok(await srv.api('POST', `/api/v1/requests/${rq.number}/transitions/start`, { token: srv.tokens.desk1, body: { fields: { owner: 'desk1' } } }));
+    ok(await srv.api('POST', `/api/v1/requests/${rq.number}/transitions/fulfil`, { token: srv.tokens.desk1, body: { fields: { resolution: '已配发 ThinkPad X1,资产号 A-1024' } } }));
+    ok(await srv.api('POST', '/api/v1/requests', { token: srv.tokens.wangwu, body: { title: 'VPN for 王五', service: 'SVC-000002' } }));
+    const requester = await openPage(browser, { width: 1280, height: 800 });
+    await login(requester, base, 'wangwu', 'Us3r-Passw0rd-long!');
+    await requester.getByRole('heading', { name: /Welcome/ }).waitFor();
+    await requester.goto(`${base}/portal`);
+    await requester.locator('[data-testid=my-requests]').waitFor();
+    await requester.screenshot({ path: path.join(OUT, 'ui-portal.png'), fullPage: true });
+    await requester.goto(`${base}/portal/requests/${rq.number}`);
+    await requester.locator('label[for=cf-rating-4]').click();
+    await requester.getByLabel('Comment').fill('很快,谢谢');
+    await requester.screenshot({ path: path.join(OUT, 'ui-portal-confirm.png'), fullPage: true });
+    await page.goto(`${base}/admin/integrations`);
+    await page.getByLabel('Name').fill('prom-prod');
+    await page.getByRole('button', { name: 'Create integration' }).click();
+    const token = await page.locator('#tok-value').inputValue();
+    await snap('integrations', true);
+    const hook = await fetch(`${base}/api/v1/integrations/alertmanager`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ version: '4', status: 'firing', alerts: [{ status: 'firing', fingerprint: 'disk-db1', labels: { alertname: 'DiskFull', instance: 'db1:9100', severity: 'critical', service: 'core-banking' }, annotations: { summary: '磁盘使用率 95%' }, generatorURL: 'http://prometheus.example:9090/graph?g0.expr=disk' }] }),
+    });
+    const inc = (await hook.json()).alerts[0].incident;
+    await page.goto(`${base}/records/incidents/${inc}`);
+    await page.locator('[data-testid=alerts]').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+    await snap('incident-alerts');
+    const bad = [...unexpectedProblems(page), ...unexpectedProblems(tablet), ...unexpectedProblems(requester)];
     if (bad.length) throw new Error(`console errors: ${bad.join('\n')}`);
     console.log(`screenshots in ${OUT}`);
 } finally {

@@ -1,7 +1,8 @@
 /* api/notify_api.c - P7 notification administration:
  *   GET/POST /api/v1/notification_channels, GET/PATCH/DELETE /api/v1/notification_channels/{name}
  *   (DELETE disables: the channel's notices keep their history), POST .../{name}/test,
- *   GET /api/v1/outbox?state=&channel=&limit=&cursor=, POST /api/v1/outbox/{id}/retry.
+ *   GET /api/v1/outbox?state=&channel=&limit=&cursor=, POST /api/v1/outbox/{id}/retry,
+ *   GET/POST /api/v1/notification_rules, DELETE /api/v1/notification_rules/{id} (per team).
  * Reading needs read on "notification_channel", everything else administer (auth/authz.h). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,32 @@ int ol_api_notify_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
             if (!body)
                 return 1;
             int rc = nseg == 3 ? ol_channel_create(c, body) : ol_channel_update(c, seg[3], body);
+            json_decref(body);
+            reply(r, rc, c);
+        }
+        return 1;
+    }
+    if (!strcmp(seg[2], "notification_rules") && nseg <= 4) { /* P7: per team */
+        r->route = nseg == 3 ? "/api/v1/notification_rules" : "/api/v1/notification_rules/{id}";
+        const char *allow = nseg == 3 ? "GET, POST" : "DELETE";
+        if (!method_in(m, allow)) {
+            not_allowed(r, allow);
+            return 1;
+        }
+        if (refused(r, call, get))
+            return 1;
+        if (get) {
+            reply(r, ol_rule_list(c), c);
+        } else if (nseg == 4) {
+            char *end;
+            long long id = strtoll(seg[3], &end, 10);
+            reply(r, *end || id < 1 ? ol_ctx_fail(c, -OL_ENOTFOUND, "there is no rule '%s'", seg[3])
+                                    : ol_rule_delete(c, id), c);
+        } else {
+            json_t *body = ol_api_body_or_reply(r, call);
+            if (!body)
+                return 1;
+            int rc = ol_rule_create(c, body);
             json_decref(body);
             reply(r, rc, c);
         }

@@ -7,6 +7,7 @@
 #include "auth/account.h"
 #include "auth/authz.h"
 #include "auth/mfa.h"
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -180,6 +181,8 @@ void ol_api_me(ol_req_t *r, ol_call_t *call)
                             ol_api_locale_of(call));
     if (call->who.via_session)
         json_object_set_new(out, "csrf_token", json_string(call->who.csrf));
+    char now[32]; /* I5/I6: the screens count deadlines down from the server's clock */
+    json_object_set_new(out, "server_time", json_string(ol_iso_at(ol_time(), now)));
     ol_reply_json(r, 200, out);
     json_decref(out);
 }

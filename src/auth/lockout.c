@@ -83,12 +83,11 @@ static int fail_job(ol_conn_t *conn, void *arg)
 }
 
 /* S2: the security team hears of the alert through the outbox (P7), in the alert's own
- * transaction, when security_alert_channel names a channel; once per account and day. */
+ * transaction: security_alert_channel and the notification rules' channels; once per account and
+ * day. */
 static int notify_alert(ol_conn_t *conn, const fail_job_t *j)
 {
     const char *channel = ol_config()->security_alert_channel;
-    if (!*channel)
-        return 0;
     char subject_en[256], subject_zh[256], body_en[512], body_zh[512], key[200];
     snprintf(subject_en, sizeof subject_en, "Security alert: %lld failed logins of %s today",
              (long long)j->day_count, j->a->username);

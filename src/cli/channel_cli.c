@@ -1,5 +1,6 @@
-/* cli/channel_cli.c - `opsledger channel add|list|test|disable`: P7 notification channels on the
- * database directly, mirroring /api/v1/notification_channels. A secret (webhook signing secret,
+/* cli/channel_cli.c - `opsledger channel add|list|test|disable|rule|rules|unrule`: P7 notification
+ * channels and the per-team rules on the database directly, mirroring
+ * /api/v1/notification_channels and /api/v1/notification_rules. A secret (webhook signing secret,
  * SMTP password) never comes from argv: --secret-file FILE or OPSLEDGER_CHANNEL_SECRET. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,10 @@ static const char usage[] =
     "       opsledger channel list\n"
     "       opsledger channel test NAME      (a running server delivers it)\n"
     "       opsledger channel disable NAME\n"
+    "       opsledger channel rule CHANNEL --event sla.*|sla.breach|* [--group TEAM]\n"
+    "                          (also send that team's notices of those events to CHANNEL)\n"
+    "       opsledger channel rules\n"
+    "       opsledger channel unrule ID\n"
     "       (secrets: --secret-file FILE or OPSLEDGER_CHANNEL_SECRET; never on the command line)\n";
 
 static int add(const ol_config_t *cfg, ol_ctx_t *c, int argc, char **argv)
@@ -90,13 +95,47 @@ static int list(ol_ctx_t *c)
     return rc;
 }
 
+static int rule(ol_ctx_t *c, int argc, char **argv)
+{
+    json_t *in = json_pack("{ss}", "channel", argv[2]);
+    const char *event = ol_cli_flag(argc, argv, "event"), *group = ol_cli_flag(argc, argv, "group");
+    if (event)
+        json_object_set_new(in, "event", json_string(event));
+    if (group)
+        json_object_set_new(in, "group", json_string(group));
+    int rc = ol_rule_create(c, in);
+    json_decref(in);
+    if (rc == 0)
+        printf("rule %lld: %s notices of %s go to %s\n",
+               (long long)json_integer_value(json_object_get(c->result, "id")),
+               group ? group : "every team's", event, argv[2]);
+    return rc;
+}
+
+static int rules(ol_ctx_t *c)
+{
+    int rc = ol_rule_list(c);
+    size_t i;
+    json_t *r;
+    if (rc == 0)
+        json_array_foreach(json_object_get(c->result, "items"), i, r) {
+            const char *g = json_string_value(json_object_get(r, "group"));
+            printf("%-6lld %-24s %-20s %s\n", (long long)json_integer_value(json_object_get(r, "id")),
+                   json_string_value(json_object_get(r, "event")), *g ? g : "(every team)",
+                   json_string_value(json_object_get(r, "channel")));
+        }
+    return rc;
+}
+
 int ol_cli_channel(ol_config_t *cfg, int argc, char **argv)
 {
-    static const char *const verbs[] = {"add", "list", "test", "disable", NULL};
+    static const char *const verbs[] = {"add", "list", "test", "disable", "rule", "rules",
+                                        "unrule", NULL};
     int known = 0;
     for (int i = 0; argc >= 2 && verbs[i]; i++)
         known |= !strcmp(argv[1], verbs[i]);
-    if (!known || (strcmp(argv[1], "list") && (argc < 3 || argv[2][0] == '-'))) {
+    int no_arg = !strcmp(argv[1], "list") || !strcmp(argv[1], "rules");
+    if (!known || (!no_arg && (argc < 3 || argv[2][0] == '-'))) {
         fputs(usage, stderr);
         return 2;
     }
@@ -113,6 +152,17 @@ int ol_cli_channel(ol_config_t *cfg, int argc, char **argv)
         rc = add(cfg, &c, argc, argv);
     } else if (!strcmp(verb, "list")) {
         rc = list(&c);
+    } else if (!strcmp(verb, "rule")) {
+        rc = rule(&c, argc, argv);
+    } else if (!strcmp(verb, "rules")) {
+        rc = rules(&c);
+    } else if (!strcmp(verb, "unrule")) {
+        char *end;
+        long long id = strtoll(argv[2], &end, 10);
+        rc = *end || id < 1 ? ol_ctx_fail(&c, -OL_ENOTFOUND, "there is no rule %s", argv[2])
+                            : ol_rule_delete(&c, id);
+        if (rc == 0)
+            printf("rule %lld removed\n", id);
     } else if (!strcmp(verb, "test")) {
         rc = ol_channel_test(&c, argv[2]);
         if (rc == 0)

@@ -1,5 +1,6 @@
-/* cli/report_cli.c - `opsledger report complaints|satisfaction|changes [--from ISO] [--to ISO]
- * [--format json|csv]` (REQUIREMENTS V3, C9): the reports of GET /api/v1/reports/..., read directly
+/* cli/report_cli.c - `opsledger report complaints|satisfaction|incidents|changes [--from ISO]
+ * [--to ISO] [--group G (incidents)] [--format json|csv]` (REQUIREMENTS V3, I9, C9): the reports
+ * of GET /api/v1/reports/..., read directly
  * from the database (the server may be running) as an administrator. */
 #include <pwd.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "cli/cli.h"
 #include "core/json.h"
 #include "modules/change.h"
+#include "modules/incident_major.h"
 #include "modules/registry.h"
 #include "modules/service_desk.h"
 #include "records/ctx.h"
@@ -20,11 +22,12 @@ int ol_cli_report(ol_config_t *cfg, int argc, char **argv)
 {
     const char *which = argc >= 2 ? argv[1] : "";
     const char *format = ol_cli_flag(argc, argv, "format");
-    int complaints = !strcmp(which, "complaints"), changes = !strcmp(which, "changes");
-    if ((!complaints && !changes && strcmp(which, "satisfaction")) ||
+    int complaints = !strcmp(which, "complaints"), incidents = !strcmp(which, "incidents");
+    int changes = !strcmp(which, "changes"); /* C9 */
+    if ((!complaints && !incidents && !changes && strcmp(which, "satisfaction")) ||
         (format && strcmp(format, "json") && strcmp(format, "csv"))) {
-        fprintf(stderr, "usage: opsledger report complaints|satisfaction|changes [--from ISO] "
-                        "[--to ISO] [--format json|csv]\n");
+        fprintf(stderr, "usage: opsledger report complaints|satisfaction|incidents|changes "
+                        "[--from ISO] [--to ISO] [--group G] [--format json|csv]\n");
         return 2;
     }
     ol_db_t *db;
@@ -38,13 +41,15 @@ int ol_cli_report(ol_config_t *cfg, int argc, char **argv)
     ol_ctx_init(&c, db, actor, cli_roles);
     c.via = "cli";
     const char *from = ol_cli_flag(argc, argv, "from"), *to = ol_cli_flag(argc, argv, "to");
-    int rc = complaints ? ol_report_complaints(&c, from, to)
-             : changes  ? ol_report_changes(&c, from, to)
-                        : ol_report_satisfaction(&c, from, to);
+    int rc = incidents    ? ol_report_incidents(&c, from, to, ol_cli_flag(argc, argv, "group"))
+             : complaints ? ol_report_complaints(&c, from, to)
+             : changes    ? ol_report_changes(&c, from, to)
+                          : ol_report_satisfaction(&c, from, to);
     if (rc) {
-        ol_cli_print_failure(&c, rc, complaints ? "make the complaint report"
-                                     : changes  ? "make the change report"
-                                                : "make the satisfaction report");
+        ol_cli_print_failure(&c, rc, incidents    ? "make the incident KPI report"
+                                     : complaints ? "make the complaint report"
+                                     : changes    ? "make the change report"
+                                                  : "make the satisfaction report");
     } else if (format && !strcmp(format, "csv")) {
         ol_buf_t b;
         ol_buf_init(&b);

@@ -187,6 +187,40 @@
     XX(cmdb_accuracy_target, "98", "K4: CMDB accuracy target in percent (002 2.2.5)")       \
     XX(cmdb_accuracy_governance_below, "95",                                                 \
        "K4: teams below this accuracy in percent are flagged for data governance")          \
+    /* ---- I5-I9 regulatory reports, major incidents, confirmation, reviews, KPIs ---- */      \
+    XX(incident_report_level, "2",                                                           \
+       "I5: incidents at this level or above (1 特别重大, 2 重大) are reported to the "        \
+       "regulator (0 = none; 004 §9.1.6.3)")                                                   \
+    XX(incident_report_initial_minutes, "60",                                                \
+       "I5: minutes from detection (or from the rise to a reportable level) to the initial "   \
+       "report")                                                                               \
+    XX(incident_report_written_minutes, "720",                                               \
+       "I5: minutes from detection (or the rise) to the written report")                       \
+    XX(incident_report_followup_minutes, "240",                                              \
+       "I5: after the written report, a follow-up report is due this many minutes after the "  \
+       "last one until the incident is closed (0 = none)")                                     \
+    XX(incident_major_auto_level, "1",                                                       \
+       "I6: incidents at this level or above are declared major by themselves (0 = only by "   \
+       "hand)")                                                                                \
+    XX(incident_major_update_minutes, "30",                                                  \
+       "I6: a major incident's progress update is due this many minutes after the last one "   \
+       "while it is open (000 §4.2)")                                                          \
+    XX(incident_channel, "emergency-command",                                                \
+       "I5-I8: notification channel told of major incidents, report and update reminders, "    \
+       "escalations, reviews and overdue actions")                                             \
+    XX(incident_confirm_minutes, "120",                                                      \
+       "I7: minutes the reporter has to confirm a resolution; then the incident closes by "    \
+       "itself (0 = never; 002 §2.3.2)")                                                       \
+    XX(incident_review_priorities, "high,medium",                                            \
+       "I8: priorities of incidents whose closure opens a post-incident review (empty: none)") \
+    XX(incident_review_hours, "48", "I8: hours from closure in which the review is due")       \
+    XX(incident_kpi_resolution_percent, "95", "I9: target share of incidents resolved")        \
+    XX(incident_kpi_sla_percent, "98", "I9: target SLA attainment in percent")                 \
+    XX(incident_kpi_mttr_minutes, "120", "I9: target mean time to recover (000 §6.4)")         \
+    XX(incident_kpi_escalation_percent, "20",                                                \
+       "I9: most incidents escalated to the second or third line, in percent")                \
+    XX(incident_kpi_knowledge_percent, "60",                                                 \
+       "I9: target share of resolved incidents linked to a knowledge article")                 \
     /* ---- C1-C9 changes ---- */                                                             \
     XX(change_level_matrix, "major,major,normal;major,normal,normal;normal,normal,standard",  \
        "C1: level by failure impact (rows high;medium;low) x failure likelihood (columns "   \

@@ -30,7 +30,8 @@ int ol_report_changes(ol_ctx_t *c, const char *from, const char *to)
 {
     char f[32], t[32];
     json_t *items;
-    int rc = ol_report_gather(c, &ol_change_type, from, to, "submitted_at", NULL, f, t, &items);
+    int rc = ol_report_gather(c, &ol_change_type, from, to, "submitted_at", NULL, NULL, f, t,
+                              &items);
     if (rc)
         return rc;
     long total = 0, emergency = 0, ok = 0, failed = 0, incidents = 0;

@@ -148,9 +148,7 @@ int ol_config_check_complaint(const ol_config_t *cfg, char *err, size_t errlen)
 static int notify_rise(ol_conn_t *conn, ol_ctx_t *c, const json_t *rec, int level,
                        const char *name, const char *why)
 {
-    const char *channel = ol_config()->complaint_notify_channel;
-    if (!*channel)
-        return 0;
+    const char *channel = ol_config()->complaint_notify_channel; /* "": the rules' only */
     const char *number = json_string_value(json_object_get(rec, "number"));
     char subject[320], body[600], key[128];
     snprintf(subject, sizeof subject, "Complaint %s escalated to level %d (%s)",

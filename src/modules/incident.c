@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "modules/incident_major.h"
 #include "modules/incident_policy.h"
 #include "modules/problem.h"
 #include "records/schema.h"
@@ -17,6 +18,8 @@
 static const char *const classifications[] = {"configuration_change", "security", "network",
                                               "third_party", "traffic_surge", "other", NULL};
 static const char *const categories[] = {"outage", "performance", "security", "request", NULL};
+
+#define RO (OL_FIELD_READONLY | OL_FIELD_FILTERABLE)
 
 static const ol_field_t fields[] = {
     {"title", OL_F_STRING, OL_FIELD_REQUIRED | OL_FIELD_SEARCHABLE, 3, 200, NULL, NULL,
@@ -55,6 +58,44 @@ static const ol_field_t fields[] = {
     {"resolution", OL_F_TEXT, OL_FIELD_SEARCHABLE, 0, 20000, NULL, NULL, "Resolution",
      "解决方案"},
     {"root_cause", OL_F_TEXT, OL_FIELD_SEARCHABLE, 0, 20000, NULL, NULL, "Root cause", "根本原因"},
+    /* I6 major-incident mode (incident_major.c) */
+    {"major", OL_F_BOOL, OL_FIELD_FILTERABLE, 0, 0, NULL, "false", "Major incident", "重大事件"},
+    {"major_declared_at", OL_F_DATETIME, RO, 0, 0, NULL, NULL, "Declared major at",
+     "宣布重大事件时间"},
+    {"command_group", OL_F_TAGS, 0, 0, 50, NULL, "[]", "Command group (users)", "应急指挥组"},
+    {"handling_group", OL_F_TAGS, 0, 0, 50, NULL, "[]", "Handling group (users)", "应急处置组"},
+    {"last_update_at", OL_F_DATETIME, RO, 0, 0, NULL, NULL, "Last progress update",
+     "最近进展通报"},
+    {"next_update_due", OL_F_DATETIME, RO, 0, 0, NULL, NULL, "Next progress update due",
+     "下次进展通报时限"},
+    {"update_overdue", OL_F_BOOL, RO, 0, 0, NULL, NULL, "Progress update overdue",
+     "进展通报已超时"},
+    /* I5 regulatory reports */
+    {"report_from", OL_F_DATETIME, RO, 0, 0, NULL, NULL, "Reportable since", "上报起算时间"},
+    {"report_level", OL_F_INT, RO, 0, 0, NULL, NULL, "Level reported", "上报级别"},
+    {"initial_report_due", OL_F_DATETIME, RO, 0, 0, NULL, NULL, "Initial report due",
+     "初报时限"},
+    {"initial_report_at", OL_F_DATETIME, RO, 0, 0, NULL, NULL, "Initial report submitted",
+     "初报时间"},
+    {"initial_report_overdue", OL_F_BOOL, RO, 0, 0, NULL, NULL, "Initial report overdue",
+     "初报超时"},
+    {"written_report_due", OL_F_DATETIME, RO, 0, 0, NULL, NULL, "Written report due",
+     "书面报告时限"},
+    {"written_report_at", OL_F_DATETIME, RO, 0, 0, NULL, NULL, "Written report submitted",
+     "书面报告时间"},
+    {"written_report_overdue", OL_F_BOOL, RO, 0, 0, NULL, NULL, "Written report overdue",
+     "书面报告超时"},
+    {"next_followup_due", OL_F_DATETIME, RO, 0, 0, NULL, NULL, "Next follow-up report due",
+     "下次续报时限"},
+    {"followup_overdue", OL_F_BOOL, RO, 0, 0, NULL, NULL, "Follow-up report overdue",
+     "续报超时"},
+    {"report_overdue", OL_F_BOOL, RO, 0, 0, NULL, NULL, "A regulatory report is overdue",
+     "监管报告超时"},
+    /* I7 resolution and confirmation */
+    {"confirm_due", OL_F_DATETIME, RO, 0, 0, NULL, NULL, "Confirmation due (then closed)",
+     "确认时限(超时自动关闭)"},
+    {"recovery_minutes", OL_F_INT, RO, 0, 0, NULL, NULL, "Recovery time (minutes)",
+     "恢复时长(分钟)"},
 };
 
 static const char *const states[] = {"new", "assigned", "in_progress", "awaiting_user",
@@ -69,11 +110,15 @@ static const char *const st_open[] = {"new", "assigned", "in_progress", "awaitin
 
 static const char *const desk[] = {"service_desk", "ops_manager", NULL};
 static const char *const engineers[] = {"ops_engineer", "ops_manager", NULL};
+/* I6: the emergency command declares and runs major incidents. */
+static const char *const updaters[] = {"service_desk", "ops_engineer", "ops_manager",
+                                       "emergency_command", NULL};
 static const char *const workers[] = {"service_desk", "ops_engineer", "ops_manager", NULL};
 static const char *const readers[] = {"service_desk", "ops_engineer", "ops_manager",
                                       "emergency_command", "emergency_handling", NULL};
 static const char *const managers[] = {"ops_manager", NULL};
 static const char *const monitoring[] = {"monitoring", NULL}; /* I1: integrations' actors only */
+static const char *const system_only[] = {"admin", NULL}; /* I7: serve's sweep */
 static const char *const needs_owner[] = {"owner", NULL};
 static const char *const needs_resolution[] = {"resolution", NULL};
 
@@ -107,6 +152,9 @@ static const ol_transition_t transitions[] = {
     /* I1: monitoring resolves an incident whose alerts all resolved (intake_resolved_action). */
     {"auto_resolve", st_open, "resolved", monitoring, needs_resolution, 1, NULL,
      "Resolved by monitoring", "监控自动解决"},
+    /* I7: no confirmation within incident_confirm_minutes (incident_sweep.c). */
+    {"auto_close", st_resolved, "closed", system_only, NULL, 1, NULL,
+     "Closed without confirmation", "超时未确认自动关闭"},
 };
 
 static int index_of(const char *const *values, const json_t *v)
@@ -197,8 +245,9 @@ const ol_record_type_t ol_incident_type = {
     .states = states,
     .transitions = transitions,
     .ntransitions = sizeof transitions / sizeof transitions[0],
-    .perms = {.read = readers, .create = desk, .update = workers, .comment = readers,
+    .perms = {.read = readers, .create = desk, .update = updaters, .comment = readers,
               .export = managers},
     .compute = compute,
-    .after_write = ol_problem_after_incident, /* Q1 */
+    .check = ol_incident_major_check,           /* I5-I7 */
+    .after_write = ol_incident_after_write,     /* Q1, I8 */
 };

@@ -68,6 +68,52 @@ int ol_incident_rises(const char *spec, long *minutes, char *err, size_t errlen)
     return n;
 }
 
+/* I5-I9: the numbers are integers in range; the review priorities are priorities. */
+static int check_major(const ol_config_t *cfg, char *err, size_t errlen)
+{
+    const struct {
+        const char *name, *value;
+        long min, max;
+    } keys[] = {
+        {"incident_report_level", cfg->incident_report_level, 0, 4},
+        {"incident_report_initial_minutes", cfg->incident_report_initial_minutes, 1, 525600},
+        {"incident_report_written_minutes", cfg->incident_report_written_minutes, 1, 525600},
+        {"incident_report_followup_minutes", cfg->incident_report_followup_minutes, 0, 525600},
+        {"incident_major_auto_level", cfg->incident_major_auto_level, 0, 4},
+        {"incident_major_update_minutes", cfg->incident_major_update_minutes, 1, 1440},
+        {"incident_confirm_minutes", cfg->incident_confirm_minutes, 0, 525600},
+        {"incident_review_hours", cfg->incident_review_hours, 1, 8784},
+        {"incident_kpi_resolution_percent", cfg->incident_kpi_resolution_percent, 0, 100},
+        {"incident_kpi_sla_percent", cfg->incident_kpi_sla_percent, 0, 100},
+        {"incident_kpi_mttr_minutes", cfg->incident_kpi_mttr_minutes, 1, 525600},
+        {"incident_kpi_escalation_percent", cfg->incident_kpi_escalation_percent, 0, 100},
+        {"incident_kpi_knowledge_percent", cfg->incident_kpi_knowledge_percent, 0, 100},
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        char *end;
+        long n = strtol(keys[i].value, &end, 10);
+        if (end == keys[i].value || *end || n < keys[i].min || n > keys[i].max) {
+            snprintf(err, errlen, "%s = '%s': must be an integer from %ld to %ld", keys[i].name,
+                     keys[i].value, keys[i].min, keys[i].max);
+            return -1;
+        }
+    }
+    const char *p = cfg->incident_review_priorities;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        int ok = 0;
+        for (int k = 0; ol_incident_levels3[k]; k++)
+            ok |= strlen(ol_incident_levels3[k]) == n && !strncmp(ol_incident_levels3[k], p, n);
+        if (!ok) {
+            snprintf(err, errlen, "incident_review_priorities = '%s': a comma-separated list of "
+                                  "high, medium, low", cfg->incident_review_priorities);
+            return -1;
+        }
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
 int ol_config_check_incident(const ol_config_t *cfg, char *err, size_t errlen)
 {
     int cells[16];
@@ -87,7 +133,7 @@ int ol_config_check_incident(const ol_config_t *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "incident_level_rise_minutes: %s", why);
         return -1;
     }
-    return 0;
+    return check_major(cfg, err, errlen);
 }
 
 /* The level matrix's values are the levels themselves. */

@@ -151,13 +151,11 @@ static const char *utf8_prefix(const char *s, size_t max, char *buf)
     return buf;
 }
 
-/* Tells problem_channel (P7), in the write's transaction, that problem (its answer form) opened
+/* Tells problem_channel and the notification rules (P7), in the write's transaction, that problem (its answer form) opened
  * by itself (event "problem.opened") or became major ("problem.major"). */
 static int notify(ol_conn_t *conn, ol_ctx_t *c, const json_t *problem, int major)
 {
-    const ol_config_t *cfg = ol_config();
-    if (!*cfg->problem_channel)
-        return 0;
+    const ol_config_t *cfg = ol_config(); /* an empty problem_channel: the teams' rules only */
     const char *number = json_string_value(json_object_get(problem, "number"));
     const char *title = json_string_value(json_object_get(problem, "title"));
     const char *count = major ? cfg->problem_major_high_incidents : cfg->problem_auto_threshold;

@@ -17,6 +17,8 @@ extern const ol_record_type_t ol_ci_type;       /* K1-K5 */
 extern const ol_record_type_t ol_ci_baseline_type; /* K3 */
 extern const ol_record_type_t ol_ci_audit_type;    /* K4 */
 extern const ol_record_type_t ol_ci_attribute_type; /* K1 */
+extern const ol_record_type_t ol_incident_report_type, ol_timeline_type, ol_review_type,
+    ol_action_type; /* I5-I8 */
 void ol_elevation_prepare(void);
 void ol_incident_prepare(void); /* I3: level rises by wake-up */
 void ol_change_prepare(void);   /* C6, C8: due dates by wake-up */
@@ -28,6 +30,8 @@ static const ol_record_type_t *const all[] = {&ol_kb_article_type, &ol_elevation
                                                 &ol_complaint_type, &ol_problem_type,
                                                 &ol_ci_type, &ol_ci_baseline_type,
                                                 &ol_ci_audit_type, &ol_ci_attribute_type,
+                                                &ol_incident_report_type, &ol_timeline_type,
+                                                &ol_review_type, &ol_action_type,
                                                 &ol_change_type, &ol_change_model_type,
                                                 &ol_freeze_type};
 

@@ -39,10 +39,10 @@ static int period(ol_ctx_t *c, const char *from, const char *to, char *f, char *
     return 0;
 }
 
-/* Every record of t with field in [from, to) (the stored forms, "" = open) and the state, when
- * not NULL, into *items. */
+/* Every record of t with field in [from, to) (the stored forms, "" = open) and key = value,
+ * when value is not NULL, into *items. */
 static int collect(ol_ctx_t *c, const ol_record_type_t *t, const char *field, const char *from,
-                   const char *to, const char *state, json_t **items)
+                   const char *to, const char *key, const char *value, json_t **items)
 {
     char gte[64], lt[64];
     snprintf(gte, sizeof gte, "%s[gte]", field);
@@ -55,8 +55,8 @@ static int collect(ol_ctx_t *c, const ol_record_type_t *t, const char *field, co
         rc = ol_query_add(c, t, &q, gte, from);
     if (!rc && *to)
         rc = ol_query_add(c, t, &q, lt, to);
-    if (!rc && state)
-        rc = ol_query_add(c, t, &q, "state", state);
+    if (!rc && value)
+        rc = ol_query_add(c, t, &q, key, value);
     if (!rc)
         rc = ol_query_add(c, t, &q, "limit", "200");
     *items = json_array();
@@ -88,13 +88,14 @@ static int collect(ol_ctx_t *c, const ol_record_type_t *t, const char *field, co
 }
 
 int ol_report_gather(ol_ctx_t *c, const ol_record_type_t *t, const char *from, const char *to,
-                     const char *field, const char *state, char *f, char *t2, json_t **items)
+                     const char *field, const char *key, const char *value, char *f, char *t2,
+                     json_t **items)
 {
     if (!ol_rec_allowed(c, t, "export"))
         return ol_ctx_fail(c, -OL_EFORBIDDEN, "this report needs the export permission on %s "
                                               "records", t->label_en);
     int rc = period(c, from, to, f, t2);
-    return rc ? rc : collect(c, t, field, f, t2, state, items);
+    return rc ? rc : collect(c, t, field, f, t2, key, value, items);
 }
 
 static json_t *period_json(const char *from, const char *to)
@@ -124,7 +125,8 @@ int ol_report_complaints(ol_ctx_t *c, const char *from, const char *to)
 {
     char f[32], t[32];
     json_t *items;
-    int rc = ol_report_gather(c, &ol_complaint_type, from, to, "created_at", NULL, f, t, &items);
+    int rc = ol_report_gather(c, &ol_complaint_type, from, to, "created_at", NULL, NULL, f, t,
+                              &items);
     if (rc)
         return rc;
     char names[OL_COMPLAINT_MAX_LEVELS][32], err[256];
@@ -212,8 +214,8 @@ int ol_report_satisfaction(ol_ctx_t *c, const char *from, const char *to)
 {
     char f[32], t[32];
     json_t *items;
-    int rc = ol_report_gather(c, &ol_survey_type, from, to, "answered_at", "answered", f, t,
-                              &items);
+    int rc = ol_report_gather(c, &ol_survey_type, from, to, "answered_at", "state", "answered", f,
+                              t, &items);
     if (rc)
         return rc;
     tally_t all = {0}, kinds[2] = {{0}};
@@ -300,6 +302,22 @@ void ol_report_csv(const json_t *report, ol_buf_t *out)
     const char *kind = json_string_value(json_object_get(report, "report"));
     size_t i;
     json_t *r;
+    if (kind && !strcmp(kind, "incidents")) { /* I9: the KPIs, then the incidents */
+        static const char *const cols[] = {
+            "section", "kpi", "value", "target", "comparison", "met", "number", "title",
+            "priority", "level", "state", "group", "created_at", "resolved_at",
+            "recovery_minutes", "escalated", "knowledge_linked", NULL};
+        static const char *const sections[][2] = {{"kpis", "kpi"}, {"items", "incident"}};
+        csv_header(out, cols);
+        for (size_t s = 0; s < 2; s++)
+            json_array_foreach(json_object_get(report, sections[s][0]), i, r) {
+                json_t *row = json_copy(r);
+                json_object_set_new(row, "section", json_string(sections[s][1]));
+                csv_row(out, row, cols);
+                json_decref(row);
+            }
+        return;
+    }
     static const char *const change_cols[] = {
         "number", "title", "change_type", "category", "level", "emergency", "state", "outcome",
         "incident", "planned_start", "planned_end", "submitted_at", "implemented_at",

@@ -49,12 +49,13 @@ int ol_complaint_sweep(ol_db_t *db);
  * -OL_EINVAL naming "from" or "to"; more than export_max_rows records are refused. */
 int ol_report_complaints(ol_ctx_t *c, const char *from, const char *to);
 int ol_report_satisfaction(ol_ctx_t *c, const char *from, const char *to);
-/* A report's records: the caller's export permission on t (-OL_EFORBIDDEN), the period [from,
- * to) checked (-OL_EINVAL naming from/to) into f and t2 (stored forms, "" = open; >= 32 bytes
- * each), then every record of t with field in it (and the state, when not NULL) into *items,
- * refused above export_max_rows. Shared by the service-desk and change reports. */
+/* A report's records: the caller's export permission on t, the period [from, to) checked into
+ * f and t2 (stored forms, >= 32 bytes; "" = open), then every record of t with field in the
+ * period and key = value when value is not NULL, into *items (read a page at a time through the
+ * engine's list, so the data scope applies; more than export_max_rows are refused). */
 int ol_report_gather(ol_ctx_t *c, const ol_record_type_t *t, const char *from, const char *to,
-                     const char *field, const char *state, char *f, char *t2, json_t **items);
+                     const char *field, const char *key, const char *value, char *f, char *t2,
+                     json_t **items);
 /* The report in c->result as CSV (UTF-8 with a byte-order mark) into out. */
 void ol_report_csv(const json_t *report, ol_buf_t *out);
 

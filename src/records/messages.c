@@ -29,6 +29,10 @@ static const msg_t catalogue[] = {
     {"reason_required", "a reason is required for this transition", "此状态转换必须填写原因"},
     {"bad_filter", "%s", "%s"},
     {"type_object", "must be a JSON object", "必须是 JSON 对象"},
+    {"no_such_channel", "there is no notification channel %s", "不存在通知渠道 %s"},
+    {"no_such_group", "there is no group %s", "不存在组 %s"},
+    {"event_pattern", "must be an event (sla.breach), a family (sla.*) or *",
+     "必须是事件名(如 sla.breach)、事件族(如 sla.*)或 *"},
     {"type_array", "must be an array", "必须是数组"},
     {"unknown_type", "is not a record type", "不是记录类型"},
     {"views_full", "you keep %s views of this type already: remove one first",
@@ -187,6 +191,10 @@ static const msg_t catalogue[] = {
     {"integration_name", "must be 1 to 48 characters of a-z, 0-9, '.', '_' and '-', and not "
      "alertmanager or zabbix", "必须为 1 到 48 个字符(a-z、0-9、'.'、'_'、'-'),且不能是 alertmanager 或 zabbix"},
     {"policy_spec", "%s", "%s"},
+    {"major_role", "may be changed only by the emergency command or an operations manager",
+     "仅应急指挥组或运维经理可变更"},
+    {"incident_unknown", "no such incident: %s", "事件不存在:%s"},
+    {"record_unknown", "no such record: %s", "记录不存在:%s"},
     {"reveal_unknown", "is not a sensitive field of this record type: %s", "不是该记录类型的敏感字段:%s"},
     /* ---- K1-K5 CMDB ---- */
     {"unique", "is already used by another record: it must be unique",

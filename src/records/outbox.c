@@ -55,7 +55,7 @@ static int body_ok(const char *s)
 /* Which part of a notice is wrong, or NULL. */
 static const char *notice_problem(const ol_notice_t *n)
 {
-    if (!name_ok(n->channel, 64))
+    if (n->channel && *n->channel && !name_ok(n->channel, 64))
         return "channel";
     if (!name_ok(n->event, 64))
         return "event";
@@ -70,14 +70,9 @@ static const char *notice_problem(const ol_notice_t *n)
     return NULL;
 }
 
-int ol_outbox_enqueue_id(ol_conn_t *conn, const ol_ctx_t *c, const ol_notice_t *n,
-                         long long *id)
+int ol_outbox_enqueue_one(ol_conn_t *conn, const ol_ctx_t *c, const ol_notice_t *n,
+                          long long *id)
 {
-    const char *bad = notice_problem(n);
-    if (bad) {
-        ol_log(OL_LOG_ERROR, "P7: a notice with a malformed %s was not enqueued", bad);
-        return -OL_EINVAL;
-    }
     char now[32];
     ol_now_iso(now);
     ol_val_t p[] = {OL_VTEXT(n->channel), OL_VTEXT(n->event), OL_VTEXT(n->record),
@@ -107,6 +102,23 @@ int ol_outbox_enqueue_id(ol_conn_t *conn, const ol_ctx_t *c, const ol_notice_t *
     if (id)
         *id = got;
     return fresh;
+}
+
+int ol_outbox_enqueue_id(ol_conn_t *conn, const ol_ctx_t *c, const ol_notice_t *n,
+                         long long *id)
+{
+    const char *bad = notice_problem(n);
+    if (bad) {
+        ol_log(OL_LOG_ERROR, "P7: a notice with a malformed %s was not enqueued", bad);
+        return -OL_EINVAL;
+    }
+    int fresh = 0;
+    if (id)
+        *id = 0;
+    if (n->channel && *n->channel && (fresh = ol_outbox_enqueue_one(conn, c, n, id)) < 0)
+        return fresh;
+    int rc = ol_notify_fanout(conn, c, n); /* the teams' rules (records/notify_rules.c) */
+    return rc ? rc : fresh;
 }
 
 int ol_outbox_enqueue(ol_conn_t *conn, const ol_ctx_t *c, const ol_notice_t *n)

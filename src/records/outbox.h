@@ -21,7 +21,8 @@
 /* One notice to send. Strings are borrowed for the call. */
 typedef struct {
     const char *channel;    /* the channel's name (need not exist yet: sending then fails and
-                             * is retried, so a channel created late still gets it) */
+                             * is retried, so a channel created late still gets it); NULL or ""
+                             * = none: only the notification rules' channels get it */
     const char *event;      /* what happened: "sla.warning", "channel.test"; [a-z0-9._-], <= 64 */
     const char *record;     /* the record it is about ("INC-000123"), or NULL */
     const char *subject_en, *body_en; /* required; subject one line of <= 300 bytes */
@@ -39,6 +40,22 @@ int ol_outbox_enqueue(ol_conn_t *conn, const ol_ctx_t *c, const ol_notice_t *n);
  * value is 1 when it was new, 0 when it was already there, or negative. */
 int ol_outbox_enqueue_id(ol_conn_t *conn, const ol_ctx_t *c, const ol_notice_t *n,
                          long long *id);
+
+/* The same for one channel only, without the rules (n already checked); used for the copies. */
+int ol_outbox_enqueue_one(ol_conn_t *conn, const ol_ctx_t *c, const ol_notice_t *n,
+                          long long *id);
+
+/* ---- who is notified of what, per team (records/notify_rules.c) ------------------------------ */
+
+/* Enqueues a copy of n to the channel of every rule whose event pattern ("sla.breach", "sla.*",
+ * "*") matches n's event and whose group is empty or the group of n's record; called by
+ * ol_outbox_enqueue in the caller's transaction. 0 or a database error. */
+int ol_notify_fanout(ol_conn_t *conn, const ol_ctx_t *c, const ol_notice_t *n);
+/* c->result = {"items": [{"id","event","group","channel","created_at","created_by"}]}. */
+int ol_rule_list(ol_ctx_t *c);
+/* From {"event", "group" (optional), "channel"}: both must exist; audited. 409 for a repeat. */
+int ol_rule_create(ol_ctx_t *c, const json_t *in);
+int ol_rule_delete(ol_ctx_t *c, long long id);
 
 /* ---- administration (records/outbox.c) ----------------------------------------------------- */
 

@@ -386,7 +386,7 @@ static int fire(ol_conn_t *conn, const ol_ctx_t *c, const ol_rows_t *r, int i, i
                           .event = breach ? "sla.breach" : "sla.warning",
                           .record = number, .subject_en = subject_en, .body_en = body_en,
                           .subject_zh = subject_zh, .body_zh = body_zh, .dedupe_key = key};
-    if (rc == 0 && *notice.channel)
+    if (rc == 0) /* also when sla_channel is empty: the teams' rules may want it */
         rc = ol_outbox_enqueue(conn, c, &notice);
     if (rc == 0) {
         json_t *d = json_pack("{sssssssIss}", "kind", kind, "priority", priority, "category",

@@ -119,6 +119,18 @@ const MATRIX = [
     ['POST', '/api/v1/problems/{PRB}/transitions/assign', { fields: { owner: 'u-tester' } }, ['admin', 'problem_manager', 'ops_manager']],
     ['GET', '/api/v1/problems/export', null, [...READERS, 'problem_manager', 'ops_manager']],
     ['GET', '/api/v1/known_errors/suggest?q=matrix', null, ALL],
+    // I5-I9: regulatory reports, the timeline, reviews and actions ({INC}, {PIR}, {ACT} fresh for
+    // each call), the KPI report (export on incidents).
+    ['GET', '/api/v1/incident-reports', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling', 'problem_manager']],
+    ['POST', '/api/v1/incident-reports', { incident: '{INC}', kind: 'initial', recipient: 'Matrix regulator', text: 'Matrix' }, ['admin', 'emergency_command', 'ops_manager']],
+    ['GET', '/api/v1/timeline', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling', 'problem_manager']],
+    ['POST', '/api/v1/timeline', { incident: '{INC}', kind: 'update', text: 'Matrix update' }, ['admin', 'emergency_command', 'emergency_handling', 'ops_manager', 'ops_engineer', 'service_desk']],
+    ['GET', '/api/v1/reviews/{PIR}', null, [...READERS, 'service_desk', 'ops_engineer', 'ops_manager', 'emergency_command', 'emergency_handling', 'problem_manager']],
+    ['POST', '/api/v1/reviews', { title: 'Matrix review', source: '{INC}' }, ['admin', 'ops_manager', 'problem_manager', 'emergency_command']],
+    ['POST', '/api/v1/actions', { title: 'Matrix action', source: '{INC}', owner: 'u-tester', due_at: '2030-01-01T00:00:00Z' }, ['admin', 'ops_engineer', 'ops_manager', 'problem_manager', 'emergency_command', 'emergency_handling']],
+    ['POST', '/api/v1/actions/{ACT}/transitions/done', { fields: { outcome: 'Matrix' } }, ['admin', 'ops_engineer', 'ops_manager', 'problem_manager', 'emergency_command', 'emergency_handling']],
+    ['GET', '/api/v1/reports/incidents', null, [...READERS, 'ops_manager']],
+    ['GET', '/api/v1/reports/incidents?format=csv&group=matrix', null, [...READERS, 'ops_manager']],
     // C1-C9 changes ({CHG}: a fresh change in assessment for each call), models, freezes, the
     // schedule dry run (create or update on changes) and the KPI report (export on changes).
     ['GET', '/api/v1/changes', null, ALL],
@@ -142,6 +154,9 @@ const MATRIX = [
     ['GET', '/api/v1/outbox', null, READERS],
     ['POST', '/api/v1/outbox/1/retry', null, ADMIN],
     ['DELETE', '/api/v1/notification_channels/matrix-ch', null, ADMIN],
+    ['GET', '/api/v1/notification_rules', null, READERS],
+    ['POST', '/api/v1/notification_rules', { event: 'sla.*', channel: 'matrix-ch' }, ADMIN],
+    ['DELETE', '/api/v1/notification_rules/999', null, ADMIN],
     // K1, K2, K5 the CMDB ({CI} is CI-000001; CI-000002 is the other fixture CI).
     ['GET', '/api/v1/cis', null, ALL],
     ['POST', '/api/v1/cis', { title: 'Matrix CI', ci_id: 'MATRIX-NEW', class: 'server' }, CMDB],
@@ -269,11 +284,22 @@ describe('authorisation matrix [sqlite]', () => {
                     fixtures.ITEM = list.find((i) => i.username !== me).id; // not the caller's own right
                 }
                 if (rawPath.includes('{AR}') && method === 'GET') fixtures.AR = fixtures.AR || 'AR-000001';
+                if (rawPath.includes('{PIR}') || rawPath.includes('{ACT}')) {
+                    // I8: a fresh open review of a closed incident, and an open action of it.
+                    const i = await srv.api('POST', '/api/v1/incidents', { body: { title: `Matrix ${role}`, reporter: 'u-tester' } });
+                    const r = await srv.api('POST', '/api/v1/reviews', { body: { title: `Matrix ${role}`, source: i.json.number } });
+                    assert.equal(r.status, 201, r.text);
+                    fixtures.PIR = r.json.number;
+                    const a = await srv.api('POST', '/api/v1/actions', { body: { title: `Matrix ${role}`, source: r.json.number, owner: 'u-tester', due_at: '2030-01-01T00:00:00Z' } });
+                    assert.equal(a.status, 201, a.text);
+                    fixtures.ACT = a.json.number;
+                }
                 const p = rawPath.replace('{AR}/items/1', `{AR}/items/${fixtures.ITEM ?? 1}`).replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC)
                     .replace('{SVCD}', fixtures.SVCD).replace('{REQ}', fixtures.REQ).replace('{CMP}', fixtures.CMP).replace('{PRB}', fixtures.PRB)
+                    .replace('{PIR}', fixtures.PIR).replace('{ACT}', fixtures.ACT)
                     .replace('{CI}', fixtures.CI).replace('{CA}', fixtures.CA)
                     .replace('{CHG}', fixtures.CHG);
-                const b = body && JSON.parse(JSON.stringify(body).replace('{SVC}', fixtures.SVC));
+                const b = body && JSON.parse(JSON.stringify(body).replace('{SVC}', fixtures.SVC).replace('{INC}', fixtures.INC));
                 const res = await srv.api(method, p, { ...(b ? { body: b } : {}), token: srv.tokens[`u-${role}`] });
                 const ok = res.status !== 401 && res.status !== 403;
                 if (ok !== allowed.includes(role)) wrong.push(`${role}: ${res.status} ${res.text.slice(0, 160)}`);

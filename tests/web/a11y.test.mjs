@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ADMIN_PASSWORD, startServer } from '../api/harness.mjs';
+import { ADMIN_PASSWORD, USER_PASSWORD, request, startServer } from '../api/harness.mjs';
 import { ROOT, assertClean, baseOf, launch, login, openPage } from './browser.mjs';
 
 const AXE = fs.readFileSync(createRequire(path.join(ROOT, 'web', 'package.json')).resolve('axe-core/axe.min.js'), 'utf8');
@@ -24,7 +24,7 @@ async function axe(page, what) {
 describe('accessibility', () => {
     let srv, browser, base;
     before(async () => {
-        srv = await startServer({});
+        srv = await startServer({ users: [{ name: 'req1', roles: [] }, { name: 'desk1', roles: ['service_desk'] }] });
         base = baseOf(srv);
         const r = await srv.api('POST', '/api/v1/articles', { body: { title: '无障碍检查 accessibility', body: '正文足够长，可以提交审核并发布出去。', tags: ['a11y'] } });
         assert.equal(r.status, 201, r.text);
@@ -90,6 +90,54 @@ describe('accessibility', () => {
         await page.keyboard.press('Enter');
         await page.locator('[data-testid=comment-body]', { hasText: '键盘发表的评论' }).waitFor();
         assertClean(assert, page, 'keyboard');
+        await page.context().close();
+    });
+
+    test('a11y-3 the portal, the request form, confirming with stars, the integrations screen and the alerts panel pass axe', async () => {
+        const ok = (r) => assert.ok(r.status < 300, r.text);
+        const svc = await srv.api('POST', '/api/v1/services', { body: { title: '笔记本电脑申领', kind: 'technical', owner: 'admin', service_version: '1.0', approval_required: false, service_level: '3 个工作日交付' } });
+        ok(svc);
+        ok(await srv.api('POST', `/api/v1/services/${svc.json.number}/transitions/publish`, { body: {} }));
+        const req = await srv.api('POST', '/api/v1/requests', { token: srv.tokens.req1, body: { title: '新员工笔记本', service: svc.json.number } });
+        ok(req);
+        const n = req.json.number;
+        ok(await srv.api('POST', `/api/v1/requests/${n}/transitions/start`, { token: srv.tokens.desk1, body: { fields: { owner: 'desk1' } } }));
+        ok(await srv.api('POST', `/api/v1/requests/${n}/transitions/fulfil`, { token: srv.tokens.desk1, body: { fields: { resolution: '已交付' } } }));
+        ok(await srv.api('POST', '/api/v1/surveys', { token: srv.tokens.desk1, body: { title: '季度满意度调查', kind: 'periodic', respondent: 'req1' } }));
+        for (const [width, height] of [[1280, 900], [820, 1180]]) {
+            const page = await openPage(browser, { width, height });
+            await login(page, base, 'req1', USER_PASSWORD);
+            await page.getByRole('heading', { name: 'Welcome, req1' }).waitFor(); // the portal is a requester's home
+            await page.locator('[data-testid=catalog] article').first().waitFor();
+            await page.locator('[data-survey]').first().waitFor();
+            await axe(page, `portal ${width}`);
+            await page.goto(`${base}/portal/services/${svc.json.number}`);
+            await page.getByLabel('Title').fill('');
+            await page.getByRole('button', { name: 'Submit request' }).click();
+            await page.locator('#f-title-err').waitFor();
+            await axe(page, `request form with errors ${width}`);
+            await page.goto(`${base}/portal/requests/${n}`);
+            await page.getByRole('button', { name: 'Confirm and rate' }).click();
+            await page.locator('#cf-rating-err').waitFor();
+            await page.getByRole('button', { name: 'Complain about this request' }).click();
+            await axe(page, `confirm and complain ${width}`);
+            assertClean(assert, page, 'a11y portal');
+            await page.context().close();
+        }
+        const page = await openPage(browser);
+        await login(page, base, 'admin', ADMIN_PASSWORD);
+        await page.getByRole('heading', { name: 'Welcome, admin' }).waitFor();
+        await page.goto(`${base}/admin/integrations`);
+        await page.getByLabel('Name').fill('a11y-am');
+        await page.getByRole('button', { name: 'Create integration' }).click();
+        const token = await page.locator('#tok-value').inputValue();
+        await axe(page, 'integrations with a new token');
+        const r = await request(srv.url, 'POST', '/api/v1/integrations/alertmanager', { token, body: { alerts: [{ status: 'firing', fingerprint: 'a11y', labels: { alertname: 'DiskFull', instance: 'db1' }, generatorURL: 'http://prom.example/graph' }] } });
+        ok(r);
+        await page.goto(`${base}/records/incidents/${r.json.alerts[0].incident}`);
+        await page.locator('[data-testid=alerts]').waitFor();
+        await axe(page, 'incident with alerts');
+        assertClean(assert, page, 'a11y integrations');
         await page.context().close();
     });
 });

@@ -54,6 +54,26 @@ describe('integrations and policies in the web UI', () => {
         assertClean(assert, page, 'notifications');
     });
 
+    test('int-1b a per-team rule is added (a bad one refused beside its field) and removed', async () => {
+        assert.equal((await srv.api('POST', '/api/v1/groups', { body: { name: 'dba' } })).status, 201);
+        await page.locator('#rule-event').fill('SLA!');
+        await page.locator('#rule-channel').selectOption('ops-room');
+        await page.getByRole('button', { name: 'Add rule' }).click();
+        await page.locator('.field-error', { hasText: 'family' }).waitFor();
+        await page.locator('#rule-event').fill('sla.*');
+        await page.locator('#rule-group').fill('dba');
+        await page.getByRole('button', { name: 'Add rule' }).click();
+        await page.getByText('Rule added.').waitFor();
+        const row = page.locator('table.rules tr', { hasText: 'dba' });
+        await row.waitFor();
+        assert.match(await row.textContent(), /sla\.\*.*dba.*ops-room/);
+        assert.deepEqual((await srv.api('GET', '/api/v1/notification_rules')).json.items.map((r) => [r.event, r.group, r.channel]), [['sla.*', 'dba', 'ops-room']]);
+        await row.getByRole('button', { name: /Remove/ }).click();
+        await page.getByText('Rule removed.').waitFor();
+        assert.deepEqual((await srv.api('GET', '/api/v1/notification_rules')).json.items, []);
+        assertClean(assert, page, 'rules');
+    });
+
     test('int-2 the policies page shows each setting with its default; auditors see it too, read-only', async () => {
         await page.getByRole('link', { name: 'Policies' }).click();
         const row = page.locator('tr[data-key=lockout_threshold]');

@@ -30,6 +30,11 @@ const routes = [
     { path: '/admin/org-units', component: () => import('./views/admin/OrgUnitsView.vue') },
     { path: '/admin/policies', component: () => import('./views/admin/PoliciesView.vue') },
     { path: '/admin/channels', component: () => import('./views/admin/ChannelsView.vue') },
+    { path: '/admin/integrations', component: () => import('./views/admin/IntegrationsView.vue') },
+    // Issue 6: the self-service portal (V1-V3); requesters also have it on their home page.
+    { path: '/portal', component: () => import('./views/portal/PortalView.vue') },
+    { path: '/portal/services/:number', component: () => import('./views/portal/PortalRequestForm.vue') },
+    { path: '/portal/requests/:number', component: () => import('./views/portal/PortalRequestView.vue') },
     { path: '/:rest(.*)*', component: () => import('./views/NotFound.vue') },
 ];
 

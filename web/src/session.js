@@ -14,6 +14,14 @@ export function hasRole(role) {
     return !!session.user?.roles?.includes(role);
 }
 
+/** A requester: none of the service-desk roles (those of the server's ol_sd_workers, and
+ * administrators) and no read of incidents. The self-service portal is their home. */
+const DESK_ROLES = ['admin', 'service_desk', 'ops_engineer', 'ops_manager'];
+export function isRequester() {
+    if (!session.user || session.user.roles.some((r) => DESK_ROLES.includes(r))) return false;
+    return !session.types.some((t) => t.path === 'incidents' && t.may.read);
+}
+
 export function typeByPath(path) {
     return session.types.find((t) => t.path === path) || null;
 }
