@@ -81,6 +81,10 @@ static const ol_field_t fields[] = {
     {"conflicts", OL_F_TAGS, RO | FI, 0, 50, NULL, NULL, "Conflicting changes", "冲突的变更"},
     {"conflict_note", OL_F_TEXT, 0, 0, 4000, NULL, NULL, "How the conflicts are resolved",
      "冲突处理说明"},
+    {"leadership_required", OL_F_BOOL, FI, 0, 0, NULL, "false",
+     "Major change referred to the leadership", "需提交上级领导层审批"},
+    {"leadership_approval", OL_F_TEXT, 0, 0, 4000, NULL, NULL,
+     "Leadership approval (reference of the decision)", "上级领导层审批意见"},
     {"assessor", OL_F_USER, RO | FI, 0, 0, NULL, NULL, "Assessor", "变更评估人"},
     {"approver", OL_F_USER, RO | FI, 0, 0, NULL, NULL, "Approver", "变更审批人"},
     {"implementer", OL_F_USER, FI, 0, 0, NULL, NULL, "Implementer", "变更实施人"},
@@ -259,6 +263,17 @@ static int major_only(const ol_guard_ctx_t *g, char *msg, size_t msglen)
                                                            "expert team");
 }
 
+/* C6 (004 §7.2.5.3): "必要时可提交上级领导层审批" - when the change was referred to the
+ * leadership, the expert team's approval records the leadership's. */
+static int leadership_recorded(const ol_guard_ctx_t *g, char *msg, size_t msglen)
+{
+    const char *text = str(g->record, "leadership_approval");
+    if (is_true(g->record, "leadership_required") && (!text || !*text))
+        return refuse(msg, msglen, "the change was referred to the leadership: record their "
+                                   "approval in leadership_approval");
+    return 0;
+}
+
 /* C7: the named reviewer confirms the implementation, before the back-out point. */
 static int reviewer_completes(const ol_guard_ctx_t *g, char *msg, size_t msglen)
 {
@@ -298,7 +313,8 @@ static const ol_transition_t transitions[] = {
      approve_duties},
     {"endorse", st_approval, "expert_review", managers, NULL, 0, major_only,
      "First review passed: to the expert team", "初审通过,提交专家团队", approve_duties},
-    {"approve_expert", st_expert, "scheduled", experts, NULL, 0, NULL, "Expert team approves",
+    {"approve_expert", st_expert, "scheduled", experts, NULL, 0, leadership_recorded,
+     "Expert team approves",
      "专家团队审批通过", approve_duties},
     {"approve_emergency", st_approval, "scheduled", heads, NULL, 0, emergency_only,
      "Approve emergency change", "紧急变更审批通过", approve_duties},

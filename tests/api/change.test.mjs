@@ -265,11 +265,13 @@ for (const backend of backends()) {
         test('change-6 approvals per level: major via the expert team; a pre-approved model skips approval', async () => {
             const c = await submitted({ category: 'application_config', failure_impact: 'high', failure_likelihood: 'medium', planned_start: '2026-12-22T18:00:00Z', planned_end: '2026-12-22T19:00:00Z' });
             assert.equal((await get(c.number)).level, 'major');
-            await move(c.number, 'assess', 'assessor', { fields: { risk_assessment: 'Risk report attached', dr_sync: 'required' } });
+            await move(c.number, 'assess', 'assessor', { fields: { risk_assessment: 'Risk report attached', dr_sync: 'required', leadership_required: true } });
             await move(c.number, 'approve', 'mgr', {}, 422);
             await move(c.number, 'endorse', 'mgr');
             await move(c.number, 'approve_expert', 'mgr', {}, 403);
-            await move(c.number, 'approve_expert', 'expert');
+            // Referred to the leadership: the experts record the leadership's approval with theirs.
+            assert.match((await move(c.number, 'approve_expert', 'expert', {}, 422)).text, /leadership/);
+            await move(c.number, 'approve_expert', 'expert', { fields: { leadership_approval: '2026-12 leadership meeting minutes, item 3' } });
             assert.equal((await get(c.number)).state, 'scheduled');
 
             const model = await api('POST', '/api/v1/change_models', { body: { title: 'Add disk to a VM', change_type: 'infrastructure', category: 'virtualization', pre_approved: true, ...PLANS }, token: tok('eng') });
