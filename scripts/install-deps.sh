@@ -6,7 +6,8 @@ SUDO=""
 PKGS="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev
       libsodium-dev libcurl4-openssl-dev libcmocka-dev postgresql postgresql-contrib
       clang libclang-rt-14-dev wrk liboath-dev libqrencode-dev libldap-dev slapd ldap-utils
-      libgnutls28-dev openssl chromium fonts-wqy-microhei prometheus-alertmanager"
+      libgnutls28-dev openssl chromium fonts-wqy-microhei prometheus-alertmanager
+      python3-icalendar"   # python3-icalendar: the P5 iCalendar feed tests
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"   # builds the web UI (web/package-lock.json)
 missing=""

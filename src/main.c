@@ -29,6 +29,8 @@ static const struct {
     {"report", ol_cli_report, "report complaints|satisfaction|changes [--from ISO] [--to ISO] [--format csv] (V3, C9)"},
     {"change", ol_cli_change, "change check --planned_start ISO --planned_end ISO [--category C ...]: schedule rules (C3-C5)"},
     {"sla", ol_cli_sla, "sla report|due|sweep: the SLA report, timers due soon, one sweep (I4)"},
+    {"calendar", ol_cli_calendar, "calendar list|conflicts|ics|feed: the operations calendar (P5)"},
+    {"release", ol_cli_release, "release rollout|reading REL-...: gray stages and gate readings (R2)"},
     {"integration", ol_cli_integration, "integration create|list|revoke: monitoring intake (I1)"},
 };
 

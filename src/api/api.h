@@ -80,6 +80,11 @@ void ol_api_reports(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 int ol_api_notify_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* I4: /{type}/{number}/sla, /sla/due, /reports/sla (api/sla_api.c); 1 when it answered. */
 int ol_api_sla_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+/* R2, P5 (api/calendar_api.c): /calendar..., /releases/{n}/rollout|gate_readings; 1 when it
+ * answered. */
+int ol_api_calendar_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
+/* P5: GET /ical/{token}.ics, the iCalendar feed (no session: the token is the credential). */
+void ol_api_ical(ol_req_t *r, ol_app_t *app, const char *file);
 /* C3-C5: GET /changes/check, the dry run of a change's schedule (api/change_api.c); 1 when
  * the route was its. */
 int ol_api_change_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);

@@ -272,6 +272,8 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
         /* P7: /notification_channels..., /outbox... (api/notify_api.c) */
     } else if (ol_api_change_route(r, call, seg, nseg)) {
         /* C3-C5: /changes/check (api/change_api.c) */
+    } else if (ol_api_calendar_route(r, call, seg, nseg)) {
+        /* R2, P5: /calendar..., /releases/{number}/rollout|gate_readings (api/calendar_api.c) */
     } else if (ol_api_sla_route(r, call, seg, nseg)) {
         /* I4: /{type}/{number}/sla, /sla/due, /reports/sla (api/sla_api.c) */
     } else if (!strcmp(seg[2], "integrations")) {
@@ -318,6 +320,10 @@ void ol_api_handle(ol_req_t *r)
         r->route = "public";
         ol_reply_problem(r, 405, reason_phrase(405), "this resource answers GET only", NULL);
         ol_reply_header(r, "Allow", "GET, HEAD");
+        return;
+    }
+    if (nseg == 2 && !strcmp(seg[0], "ical")) {
+        ol_api_ical(r, app, seg[1]); /* P5: the token is the credential */
         return;
     }
     /* The web UI (api/web_static.c): files and, for browsers (Accept: text/html), index.html

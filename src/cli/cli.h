@@ -26,6 +26,8 @@ int ol_cli_channel(ol_config_t *cfg, int argc, char **argv); /* P7 */
 int ol_cli_report(ol_config_t *cfg, int argc, char **argv); /* V3 */
 int ol_cli_change(ol_config_t *cfg, int argc, char **argv); /* C3-C5 */
 int ol_cli_sla(ol_config_t *cfg, int argc, char **argv);     /* I4 */
+int ol_cli_calendar(ol_config_t *cfg, int argc, char **argv); /* P5 */
+int ol_cli_release(ol_config_t *cfg, int argc, char **argv);  /* R2 */
 int ol_cli_integration(ol_config_t *cfg, int argc, char **argv); /* I1 */
 
 /* ---- shared helpers (cli/common.c) ---- */

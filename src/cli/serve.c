@@ -19,6 +19,7 @@
 #include "modules/change.h"
 #include "modules/problem.h"
 #include "modules/registry.h"
+#include "modules/release.h"
 #include "modules/service_desk.h"
 #include "records/config_audit.h"
 #include "records/keys.h"
@@ -210,6 +211,8 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
             ol_log(OL_LOG_WARN, "could not create the access reviews due; will retry");
         if (tick % SWEEP_EVERY_S == 0 && ol_complaint_sweep(db) < 0)
             ol_log(OL_LOG_WARN, "V3: could not escalate the complaints due; will retry");
+        if (tick % SWEEP_EVERY_S == 0 && ol_release_sweep(db) < 0)
+            ol_log(OL_LOG_WARN, "R3: could not flag the overdue release reviews; will retry");
         if (tick % SWEEP_EVERY_S == 0 && ol_survey_schedule(db) < 0)
             ol_log(OL_LOG_WARN, "V3: could not send the periodic surveys due; will retry");
     }

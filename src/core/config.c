@@ -288,6 +288,8 @@ int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
         return -1;
     if (ol_config_check_cmdb(cfg, err, errlen))
         return -1;
+    if (ol_config_check_release(cfg, err, errlen))
+        return -1;
     /* P7: a send must end before its lease does, or another node would send it too. */
     if (ol_config_int(cfg->outbox_lease_seconds) <= ol_config_int(cfg->outbox_timeout) ||
         ol_config_int(cfg->outbox_backoff_max_seconds) <

@@ -157,10 +157,11 @@
        "Q1: high-priority incidents behind a problem that make it a major problem")            \
     XX(problem_plan_hours, "72", "Q2: hours to a solution plan for a low/medium known error")  \
     XX(problem_fix_hours, "24", "Q2: hours to a fix in place for a high-priority known error") \
-    XX(problem_potential_analysis_hours, "120",                                              \
-       "Q2: hours to the analysis of a low/medium potential problem (5 working days)")         \
-    XX(problem_potential_response_hours, "48",                                               \
-       "Q2: hours to the response (assignment) to a high potential problem (2 working days)")  \
+    XX(problem_potential_analysis_working_days, "5",                                         \
+       "Q2: working days (the 5x8 business calendar, holidays and 调休 included) to the analysis " \
+       "of a low/medium potential problem")                                                   \
+    XX(problem_potential_response_working_days, "2",                                         \
+       "Q2: working days to the response (assignment) to a high potential problem")          \
     XX(problem_major_close_hours, "72", "Q2: hours in which a major problem is closed")        \
     XX(problem_verify_hours, "48",                                                           \
        "Q4: hours after the fix without a recurrence before a problem may be closed")          \
@@ -221,6 +222,20 @@
        "I9: most incidents escalated to the second or third line, in percent")                \
     XX(incident_kpi_knowledge_percent, "60",                                                 \
        "I9: target share of resolved incidents linked to a knowledge article")                 \
+    /* ---- R1-R3 releases and P5 operations calendar ---- */                                \
+    XX(release_stages, "10%/30m,100%",                                                        \
+       "R2: gray-release stages: PERCENT[/OBSERVE],... ending at 100% (002 §11.5: 10%, "       \
+       "observe 30 min, 100%)")                                                               \
+    XX(release_gates, "error_rate<=1,latency_ms<=500",                                        \
+       "R2: default gates of every stage: METRIC<=N or METRIC>=N,... (a release may set its own)") \
+    XX(release_review_days, "3", "R3: the post-release review is due this many days after release") \
+    XX(release_dr_working_days, "1",                                                          \
+       "R3: the DR environment is updated within this many working days (5x8 calendar)")     \
+    XX(release_channel, "release-managers",                                                   \
+       "R2, R3: notification channel told of tripped circuit breakers and overdue reviews")   \
+    XX(calendar_feed_past_days, "30", "P5: days before today an iCalendar feed includes")      \
+    XX(calendar_feed_future_days, "365", "P5: days after today an iCalendar feed includes")    \
+    XX(calendar_max_entries, "2000", "P5: entries one calendar or conflict query reads at most") \
     /* ---- C1-C9 changes ---- */                                                             \
     XX(change_level_matrix, "major,major,normal;major,normal,normal;normal,normal,standard",  \
        "C1: level by failure impact (rows high;medium;low) x failure likelihood (columns "   \
@@ -287,6 +302,8 @@ int ol_config_check_incident(const ol_config_t *cfg, char *err, size_t errlen);
 int ol_config_check_complaint(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the SLA policies and calendars I4 (records/sla_policy.c). */
 int ol_config_check_sla(const ol_config_t *cfg, char *err, size_t errlen);
+/* The checks of the release and calendar policies R2, R3, P5 (modules/release_rollout.c). */
+int ol_config_check_release(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the change policies C1-C9 (modules/change_rules.c). */
 int ol_config_check_change(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the monitoring intake policies I1 (modules/intake_read.c). */

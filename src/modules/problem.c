@@ -12,6 +12,7 @@
 #include "core/err.h"
 #include "modules/problem.h"
 #include "records/schema.h"
+#include "records/sla.h"
 
 static const char *const types[] = {"known_error", "potential", "major", NULL};
 static const char *const priorities[] = {"high", "medium", "low", NULL};
@@ -162,25 +163,30 @@ static int filled(const json_t *rec, const char *key)
     return s && *s;
 }
 
-/* Q2 (002 §2.4.1): which deadline applies, after how many hours from opening, and the field that
- * meets it. */
-static void deadline(const json_t *rec, const char **kind, long *hours, const char **met_by)
+/* Q2 (002 §2.4.1): which deadline applies, when it falls for a problem opened at opened, and
+ * the field that meets it. Potential problems count working days on the 5x8 business calendar
+ * (holidays and 调休 included); the others count hours. */
+static time_t deadline(const json_t *rec, time_t opened, const char **kind, const char **met_by)
 {
     const ol_config_t *cfg = ol_config();
     const char *type = json_string_value(json_object_get(rec, "problem_type"));
     const char *prio = json_string_value(json_object_get(rec, "priority"));
     int high = prio && !strcmp(prio, "high");
+    long hours;
     if (type && !strcmp(type, "major")) {
         *kind = "close", *met_by = "closed_at";
-        *hours = ol_config_int(cfg->problem_major_close_hours);
+        hours = ol_config_int(cfg->problem_major_close_hours);
     } else if (type && !strcmp(type, "known_error")) {
         *kind = high ? "fix" : "plan", *met_by = high ? "fixed_at" : "planned_at";
-        *hours = ol_config_int(high ? cfg->problem_fix_hours : cfg->problem_plan_hours);
+        hours = ol_config_int(high ? cfg->problem_fix_hours : cfg->problem_plan_hours);
     } else {
         *kind = high ? "response" : "analysis", *met_by = high ? "assigned_at" : "planned_at";
-        *hours = ol_config_int(high ? cfg->problem_potential_response_hours
-                                    : cfg->problem_potential_analysis_hours);
+        long days = ol_config_int(high ? cfg->problem_potential_response_working_days
+                                       : cfg->problem_potential_analysis_working_days);
+        const ol_calendar_t *cal = ol_sla_calendar(OL_CAL_5X8);
+        return ol_cal_add(cal, opened, days * (long long)(cal->work_end - cal->work_start));
     }
+    return opened + hours * 3600;
 }
 
 static void compute(json_t *rec, const char *state)
@@ -211,10 +217,8 @@ static void compute(json_t *rec, const char *state)
                                      (filled(rec, "root_cause") && filled(rec, "workaround"))));
 
     const char *due_kind, *met_by;
-    long hours;
-    deadline(rec, &due_kind, &hours, &met_by);
     ol_iso_parse(json_string_value(json_object_get(rec, "opened_at")), &opened);
-    time_t due = opened + hours * 3600, met = ol_time();
+    time_t due = deadline(rec, opened, &due_kind, &met_by), met = ol_time();
     ol_iso_parse(json_string_value(json_object_get(rec, met_by)), &met);
     if (!strcmp(state, "rejected"))
         met = opened; /* an invalid problem has no deadline to miss */

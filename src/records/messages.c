@@ -196,6 +196,14 @@ static const msg_t catalogue[] = {
     {"incident_unknown", "no such incident: %s", "事件不存在:%s"},
     {"record_unknown", "no such record: %s", "记录不存在:%s"},
     {"reveal_unknown", "is not a sensitive field of this record type: %s", "不是该记录类型的敏感字段:%s"},
+    /* R1-R3, P5 */
+    {"bad_spec", "is not valid: %s", "无效:%s"},
+    {"plan_fixed", "is fixed once the rollout has started", "灰度发布开始后不能修改"},
+    {"end_before_start", "must be after the start", "必须晚于开始时间"},
+    {"type_number", "must be a number", "必须是数字"},
+    {"too_many_entries", "the period holds more than %s entries: narrow it",
+     "该时间段超过 %s 条:请缩小范围"},
+    {"not_member", "you are not a member of the team %s", "您不是团队 %s 的成员"},
     /* ---- K1-K5 CMDB ---- */
     {"unique", "is already used by another record: it must be unique",
      "已被其他记录使用:必须唯一"},

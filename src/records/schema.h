@@ -60,7 +60,9 @@ typedef struct {
 
 /* An effect runs inside the transition's transaction after the record changed (record: its new
  * form), for what the transition does beyond the record, e.g. granting a role. A non-zero
- * return (with the reason in the context) undoes the whole transition. */
+ * return (with the reason in the context) undoes the whole transition. An effect that writes
+ * the record again (a nested write in the same transaction) leaves its newer form in
+ * c->result, and the transition answers with that. */
 struct ol_ctx;
 struct ol_conn;
 typedef int (*ol_effect_fn)(struct ol_conn *conn, struct ol_ctx *c, const json_t *record);

@@ -534,6 +534,11 @@ static int update_job(ol_conn_t *conn, void *arg)
         json_decref(out);
         goto out; /* the effect or hook set the context's detail */
     }
+    if (rc == 0 && j->tr && j->tr->effect && c->result) {
+        json_decref(out); /* the effect wrote the record again: answer with its newer form */
+        out = c->result;
+        c->result = NULL;
+    }
     if (rc == 0)
         rc = ol_sla_on_write(conn, c, t, id, out); /* I4: timers follow state and priority */
     if (rc == 0) {

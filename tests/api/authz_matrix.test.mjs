@@ -157,6 +157,19 @@ const MATRIX = [
     ['GET', '/api/v1/notification_rules', null, READERS],
     ['POST', '/api/v1/notification_rules', { event: 'sla.*', channel: 'matrix-ch' }, ADMIN],
     ['DELETE', '/api/v1/notification_rules/999', null, ADMIN],
+    // R1-R3 releases ({RELR}: a release rolling out, made in before) and P5 the calendar.
+    ['GET', '/api/v1/releases', null, ALL],
+    ['POST', '/api/v1/releases', { title: 'Matrix release', release_version: '1.0' }, ['admin', 'release_manager', 'dev_manager', 'developer', 'version_quality_manager', 'test_manager', 'ops_manager']],
+    ['GET', '/api/v1/releases/{RELR}/rollout', null, ALL],
+    ['POST', '/api/v1/releases/{RELR}/gate_readings', { metrics: { error_rate: 0, latency_ms: 10 } }, ['admin', 'release_manager', 'dev_manager', 'developer', 'version_quality_manager', 'test_manager', 'ops_manager', 'ops_engineer', 'change_assessor']],
+    ['GET', '/api/v1/ops_events', null, ALL],
+    ['POST', '/api/v1/ops_events', { title: 'Matrix drill', kind: 'drill', start: '2026-12-20T01:00:00Z', end: '2026-12-20T02:00:00Z' }, ['admin', 'ops_manager', 'ops_engineer', 'continuity_manager', 'release_manager', 'change_assessor']],
+    ['GET', '/api/v1/calendar?month=2026-12', null, ALL],
+    ['GET', '/api/v1/calendar/conflicts?month=2026-12', null, ALL],
+    ['GET', '/api/v1/calendar/feeds', null, ALL],
+    ['POST', '/api/v1/calendar/feeds', { name: 'Matrix feed' }, ALL],
+    ['DELETE', '/api/v1/calendar/feeds/999999', null, ALL],
+    ['GET', '/ical/olcal_matrix.ics', null, ALL], // the token is the credential: 404 for a bad one
     // K1, K2, K5 the CMDB ({CI} is CI-000001; CI-000002 is the other fixture CI).
     ['GET', '/api/v1/cis', null, ALL],
     ['POST', '/api/v1/cis', { title: 'Matrix CI', ci_id: 'MATRIX-NEW', class: 'server' }, CMDB],
@@ -216,6 +229,18 @@ describe('authorisation matrix [sqlite]', () => {
         fixtures.CA = ca.json.number;
         const ch = { name: 'matrix-ch', kind: 'webhook', url: 'http://127.0.0.1:9/' };
         assert.equal((await srv.api('POST', '/api/v1/notification_channels', { body: ch })).status, 201);
+        const rel = await srv.api('POST', '/api/v1/releases', {
+            body: { title: 'Matrix fixture release', release_version: '1.0', runbook: 'r', backout_plan: 'b', planned_start: '2026-12-20T01:00:00Z', planned_end: '2026-12-20T02:00:00Z' },
+            token: srv.tokens['u-developer'],
+        });
+        assert.equal(rel.status, 201, rel.text);
+        fixtures.RELR = rel.json.number;
+        const steps = [['submit', 'u-developer', {}], ['assess', 'u-change_assessor', { fields: { completeness_ok: true, dependencies_deployed: true, time_ok: true, risk: 'low', assessment: 'ok' } }],
+            ['approve', 'u-release_manager', {}], ['start', 'u-ops_engineer', {}]];
+        for (const [name, who, b] of steps) {
+            const res = await srv.api('POST', `/api/v1/releases/${fixtures.RELR}/transitions/${name}`, { body: b, token: srv.tokens[who] });
+            assert.equal(res.status, 200, res.text);
+        }
         assert.equal((await srv.api('POST', '/api/v1/integrations', { body: { name: 'matrix-int', kind: 'generic' } })).status, 201);
     });
     after(async () => {
@@ -297,7 +322,7 @@ describe('authorisation matrix [sqlite]', () => {
                 const p = rawPath.replace('{AR}/items/1', `{AR}/items/${fixtures.ITEM ?? 1}`).replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC)
                     .replace('{SVCD}', fixtures.SVCD).replace('{REQ}', fixtures.REQ).replace('{CMP}', fixtures.CMP).replace('{PRB}', fixtures.PRB)
                     .replace('{PIR}', fixtures.PIR).replace('{ACT}', fixtures.ACT)
-                    .replace('{CI}', fixtures.CI).replace('{CA}', fixtures.CA)
+                    .replace('{CI}', fixtures.CI).replace('{CA}', fixtures.CA).replace('{RELR}', fixtures.RELR)
                     .replace('{CHG}', fixtures.CHG);
                 const b = body && JSON.parse(JSON.stringify(body).replace('{SVC}', fixtures.SVC).replace('{INC}', fixtures.INC));
                 const res = await srv.api(method, p, { ...(b ? { body: b } : {}), token: srv.tokens[`u-${role}`] });

@@ -28,7 +28,10 @@ for (const backend of backends()) {
 
         before(async () => {
             clockFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ol-clock-')), 'offset');
-            fs.writeFileSync(clockFile, '0');
+            // The server's day starts on Monday 2026-12-07, 10:00 in Shanghai (02:00 UTC), so that
+            // the working-day deadlines of Q2 fall on known days (no holiday that week).
+            offset = Math.round((Date.parse('2026-12-07T02:00:00Z') - Date.now()) / 1000);
+            fs.writeFileSync(clockFile, String(offset));
             srv = await startServer({
                 backend,
                 users: [
@@ -96,7 +99,9 @@ for (const backend of backends()) {
             const cases = [
                 [{ problem_type: 'known_error', priority: 'high' }, 'fix', 24],
                 [{ problem_type: 'known_error', priority: 'medium' }, 'plan', 72],
-                [{ problem_type: 'potential', priority: 'medium' }, 'analysis', 120],
+                // 5 and 2 working days of 9 business hours (09:00-18:00 Shanghai) from Monday
+                // 10:00: next Monday 10:00 and Wednesday 10:00.
+                [{ problem_type: 'potential', priority: 'medium' }, 'analysis', 168],
                 [{ problem_type: 'potential', priority: 'high' }, 'response', 48],
                 [{ problem_type: 'major', priority: 'low' }, 'close', 72],
             ];
@@ -112,7 +117,7 @@ for (const backend of backends()) {
             const desk = await api('POST', '/api/v1/problems', { body: { title: 'Desk may not' }, token: tok('desk') });
             assert.equal(desk.status, 403);
 
-            // The response to a high potential problem is due in 48 h: assigned in time, it is
+            // The response to a high potential problem is due in 2 working days: assigned in time, it is
             // not overdue; left waiting, serve's sweep marks it overdue without a write by anyone.
             const fast = await problem({ title: 'Answered in time', problem_type: 'potential', priority: 'high' });
             const slow = await problem({ title: 'Left waiting', problem_type: 'potential', priority: 'high' });

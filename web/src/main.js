@@ -21,6 +21,7 @@ const routes = [
     { path: '/records/:type/new', component: RecordForm },
     { path: '/records/:type/:number', component: RecordDetail },
     { path: '/records/:type/:number/edit', component: RecordForm },
+    { path: '/calendar', component: () => import('./views/CalendarView.vue') },
     { path: '/account/mfa', component: () => import('./views/MfaView.vue') },
     { path: '/account/password', component: () => import('./views/PasswordView.vue') },
     { path: '/account/tokens', component: () => import('./views/TokensView.vue') },
