@@ -85,6 +85,9 @@ int ol_api_sla_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 int ol_api_calendar_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* P5: GET /ical/{token}.ics, the iCalendar feed (no session: the token is the credential). */
 void ol_api_ical(ol_req_t *r, ol_app_t *app, const char *file);
+/* C3-C5: GET /changes/check, the dry run of a change's schedule (api/change_api.c); 1 when
+ * the route was its. */
+int ol_api_change_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 /* I1 (api/intake_api.c): the intake routes, authenticated by an integration's token (1 when
  * the path was one of them, then replied); integration administration; an incident's alerts. */
 int ol_api_intake_route(ol_req_t *r, ol_app_t *app, char **seg, int nseg);

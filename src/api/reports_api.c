@@ -2,6 +2,8 @@
  *   GET /api/v1/reports/complaints?from=&to=[&format=csv]    counts, by level, time to acceptance
  *   GET /api/v1/reports/satisfaction?from=&to=[&format=csv]  average, distribution, by service
  *   GET /api/v1/reports/incidents?from=&to=[&group=][&format=csv]  I9: the incident KPIs
+ *   GET /api/v1/reports/changes?from=&to=[&format=csv]       C9: success rate, emergency share,
+ *                                                            changes causing incidents
  * from and to are UTC times (the period is [from, to), either may be left out); the caller needs
  * the export permission on complaints, resp. surveys (modules/sd_report.c). */
 #include <stdio.h>
@@ -9,6 +11,7 @@
 
 #include "api/api.h"
 #include "core/err.h"
+#include "modules/change.h"
 #include "modules/incident_major.h"
 #include "modules/service_desk.h"
 
@@ -40,19 +43,21 @@ static int on_arg(void *arg, const char *key, const char *value)
 void ol_api_reports(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
 {
     ol_ctx_t *c = &call->ctx;
-    static const char *const names[] = {"complaints", "satisfaction", "incidents"};
+    static const char *const names[] = {"complaints", "satisfaction", "incidents", "changes"};
     int which = -1;
-    for (int k = 0; k < 3 && nseg == 4; k++)
+    for (int k = 0; k < 4 && nseg == 4; k++)
         if (!strcmp(seg[3], names[k]))
             which = k;
     if (which < 0) {
         ol_reply_problem(r, 404, "Not Found",
-                         "no such report: use complaints, satisfaction, incidents or sla", NULL);
+                         "no such report: use complaints, satisfaction, incidents, changes or "
+                         "sla", NULL);
         return;
     }
     static const char *const routes[] = {"/api/v1/reports/complaints",
                                          "/api/v1/reports/satisfaction",
-                                         "/api/v1/reports/incidents"};
+                                         "/api/v1/reports/incidents",
+                                         "/api/v1/reports/changes"};
     r->route = routes[which];
     if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
         ol_reply_problem(r, 405, "Method Not Allowed", "use GET", NULL);
@@ -64,7 +69,8 @@ void ol_api_reports(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
     /* With bad arguments the report refuses too (it sees the errors), naming from/to as well. */
     int rc = which == 0   ? ol_report_complaints(c, a.from, a.to)
              : which == 1 ? ol_report_satisfaction(c, a.from, a.to)
-                          : ol_report_incidents(c, a.from, a.to, a.group);
+             : which == 2 ? ol_report_incidents(c, a.from, a.to, a.group)
+                          : ol_report_changes(c, a.from, a.to);
     if (rc == 0 && a.bad)
         rc = ol_ctx_fail(c, -OL_EINVAL, "the report's parameters are invalid");
     if (rc) {

@@ -270,6 +270,8 @@ static void authenticated(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
         ol_api_audit(r, call, seg, nseg);
     } else if (ol_api_notify_route(r, call, seg, nseg)) {
         /* P7: /notification_channels..., /outbox... (api/notify_api.c) */
+    } else if (ol_api_change_route(r, call, seg, nseg)) {
+        /* C3-C5: /changes/check (api/change_api.c) */
     } else if (ol_api_calendar_route(r, call, seg, nseg)) {
         /* R2, P5: /calendar..., /releases/{number}/rollout|gate_readings (api/calendar_api.c) */
     } else if (ol_api_sla_route(r, call, seg, nseg)) {

@@ -24,6 +24,7 @@ int ol_cli_audit(ol_config_t *cfg, int argc, char **argv);
 int ol_cli_keys(ol_config_t *cfg, int argc, char **argv); /* S7 */
 int ol_cli_channel(ol_config_t *cfg, int argc, char **argv); /* P7 */
 int ol_cli_report(ol_config_t *cfg, int argc, char **argv); /* V3 */
+int ol_cli_change(ol_config_t *cfg, int argc, char **argv); /* C3-C5 */
 int ol_cli_sla(ol_config_t *cfg, int argc, char **argv);     /* I4 */
 int ol_cli_calendar(ol_config_t *cfg, int argc, char **argv); /* P5 */
 int ol_cli_release(ol_config_t *cfg, int argc, char **argv);  /* R2 */

@@ -1,5 +1,6 @@
-/* cli/report_cli.c - `opsledger report complaints|satisfaction|incidents [--from ISO] [--to ISO]
- * [--group G (incidents)] [--format json|csv]` (REQUIREMENTS V3, I9): the reports of GET /api/v1/reports/..., read directly
+/* cli/report_cli.c - `opsledger report complaints|satisfaction|incidents|changes [--from ISO]
+ * [--to ISO] [--group G (incidents)] [--format json|csv]` (REQUIREMENTS V3, I9, C9): the reports
+ * of GET /api/v1/reports/..., read directly
  * from the database (the server may be running) as an administrator. */
 #include <pwd.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "core/json.h"
+#include "modules/change.h"
 #include "modules/incident_major.h"
 #include "modules/registry.h"
 #include "modules/service_desk.h"
@@ -21,10 +23,11 @@ int ol_cli_report(ol_config_t *cfg, int argc, char **argv)
     const char *which = argc >= 2 ? argv[1] : "";
     const char *format = ol_cli_flag(argc, argv, "format");
     int complaints = !strcmp(which, "complaints"), incidents = !strcmp(which, "incidents");
-    if ((!complaints && !incidents && strcmp(which, "satisfaction")) ||
+    int changes = !strcmp(which, "changes"); /* C9 */
+    if ((!complaints && !incidents && !changes && strcmp(which, "satisfaction")) ||
         (format && strcmp(format, "json") && strcmp(format, "csv"))) {
-        fprintf(stderr, "usage: opsledger report complaints|satisfaction|incidents [--from ISO] "
-                        "[--to ISO] [--group G] [--format json|csv]\n");
+        fprintf(stderr, "usage: opsledger report complaints|satisfaction|incidents|changes "
+                        "[--from ISO] [--to ISO] [--group G] [--format json|csv]\n");
         return 2;
     }
     ol_db_t *db;
@@ -40,10 +43,12 @@ int ol_cli_report(ol_config_t *cfg, int argc, char **argv)
     const char *from = ol_cli_flag(argc, argv, "from"), *to = ol_cli_flag(argc, argv, "to");
     int rc = incidents    ? ol_report_incidents(&c, from, to, ol_cli_flag(argc, argv, "group"))
              : complaints ? ol_report_complaints(&c, from, to)
+             : changes    ? ol_report_changes(&c, from, to)
                           : ol_report_satisfaction(&c, from, to);
     if (rc) {
         ol_cli_print_failure(&c, rc, incidents    ? "make the incident KPI report"
                                      : complaints ? "make the complaint report"
+                                     : changes    ? "make the change report"
                                                   : "make the satisfaction report");
     } else if (format && !strcmp(format, "csv")) {
         ol_buf_t b;

@@ -16,6 +16,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/tls.h"
+#include "modules/change.h"
 #include "modules/problem.h"
 #include "modules/registry.h"
 #include "modules/release.h"
@@ -202,6 +203,8 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
         /* I4: SLA warnings and breaches due, read by index (an idle tick writes nothing). */
         if (ol_sla_sweep(db) < 0)
             ol_log(OL_LOG_WARN, "I4: could not fire the SLA warnings and breaches due; will retry");
+        if (tick % SWEEP_EVERY_S == 0 && ol_change_sweep(db) < 0)
+            ol_log(OL_LOG_WARN, "C6/C8: could not flag the changes due; will retry");
         if (tick % SWEEP_EVERY_S == 0 && ol_problem_sweep(db) < 0)
             ol_log(OL_LOG_WARN, "Q2: could not mark the overdue problems; will retry");
         if (tick % SWEEP_EVERY_S == 0 && ol_access_review_schedule(db) < 0)

@@ -282,6 +282,8 @@ int ol_config_check(const ol_config_t *cfg, char *err, size_t errlen)
     if (ol_config_check_incident(cfg, err, errlen) || ol_config_check_sla(cfg, err, errlen) ||
         ol_config_check_problem(cfg, err, errlen) || ol_config_check_complaint(cfg, err, errlen))
         return -1;
+    if (ol_config_check_change(cfg, err, errlen))
+        return -1;
     if (ol_config_check_intake(cfg, err, errlen)) /* I1 (modules/intake_read.c) */
         return -1;
     if (ol_config_check_cmdb(cfg, err, errlen))

@@ -236,6 +236,39 @@
     XX(calendar_feed_past_days, "30", "P5: days before today an iCalendar feed includes")      \
     XX(calendar_feed_future_days, "365", "P5: days after today an iCalendar feed includes")    \
     XX(calendar_max_entries, "2000", "P5: entries one calendar or conflict query reads at most") \
+    /* ---- C1-C9 changes ---- */                                                             \
+    XX(change_level_matrix, "major,major,normal;major,normal,normal;normal,normal,standard",  \
+       "C1: level by failure impact (rows high;medium;low) x failure likelihood (columns "   \
+       "high,medium,low), 004 §7.2.4.2.1")                                                   \
+    XX(change_lead_time_days, "*/major=10;infrastructure/normal=3;*/normal=2;*/standard=1",  \
+       "C3: working days (business calendar) from submission to the planned start, "         \
+       "TYPE/LEVEL=DAYS separated by ';' (type * = any; the first match applies); "           \
+       "emergency changes are exempt")                                                        \
+    XX(change_timezone, "Asia/Shanghai", "C4: time zone of the change windows")             \
+    XX(change_business_hours, "09:00-22:00",                                                  \
+       "C4: business hours, every day, in which the categories below may not be changed "    \
+       "(002 §12.1.2)")                                                                       \
+    XX(change_business_hours_forbidden,                                                       \
+       "network_device_restart,db_schema_change,payment_interface_config",                    \
+       "C4: change categories forbidden in business hours unless emergency")                 \
+    XX(change_recommended_window, "02:00-06:00",                                              \
+       "C4: recommended change window (000 §3.4): outside it a change is warned, not refused") \
+    XX(change_emergency_written_hours, "24",                                                  \
+       "C6: hours after an emergency change's implementation within which its written "      \
+       "approval is due (002 §2.5.3)")                                                        \
+    XX(change_dr_update_working_days, "1",                                                    \
+       "C8: working days after the implementation within which the DR environment is "       \
+       "updated (004 §7.2.5.4 g)")                                                            \
+    XX(change_regulator_notice_working_days, "10",                                            \
+       "C8: working days before a major change by which the regulator is notified "          \
+       "(004 §7.2.6)")                                                                        \
+    XX(change_conflict_depth, "3",                                                            \
+       "C5: relationship levels of the CMDB impact graph searched for conflicting changes "   \
+       "(0 = the same CIs only)")                                                             \
+    XX(change_success_target, "95", "C9: change success rate target in percent")             \
+    XX(change_notify_channel, "",                                                             \
+       "C6, C8: notification channel told when a written approval, DR update or regulator "  \
+       "notice becomes late (empty = none)")                                                  \
     /* ---- web UI ---- */                                                                    \
     XX(web_root, "", "directory of the built web UI (empty = web/dist beside the binary)")
 
@@ -271,6 +304,8 @@ int ol_config_check_complaint(const ol_config_t *cfg, char *err, size_t errlen);
 int ol_config_check_sla(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the release and calendar policies R2, R3, P5 (modules/release_rollout.c). */
 int ol_config_check_release(const ol_config_t *cfg, char *err, size_t errlen);
+/* The checks of the change policies C1-C9 (modules/change_rules.c). */
+int ol_config_check_change(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the monitoring intake policies I1 (modules/intake_read.c). */
 int ol_config_check_intake(const ol_config_t *cfg, char *err, size_t errlen);
 /* The checks of the problem policies Q1-Q4 (modules/problem_policy.c). */

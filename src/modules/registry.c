@@ -11,6 +11,7 @@ extern const ol_record_type_t ol_contact_type; /* S7 */
 extern const ol_record_type_t ol_incident_type; /* I2-I4 */
 extern const ol_record_type_t ol_service_type, ol_request_type, ol_survey_type,
     ol_complaint_type; /* V1-V3 */
+extern const ol_record_type_t ol_change_type, ol_change_model_type, ol_freeze_type; /* C1-C9 */
 extern const ol_record_type_t ol_release_type, ol_ops_event_type; /* R1-R3, P5 */
 extern const ol_record_type_t ol_problem_type;  /* Q1-Q4 */
 extern const ol_record_type_t ol_ci_type;       /* K1-K5 */
@@ -22,6 +23,7 @@ extern const ol_record_type_t ol_incident_report_type, ol_timeline_type, ol_revi
 void ol_elevation_prepare(void);
 void ol_release_prepare(void); /* R3: overdue reviews by wake-up */
 void ol_incident_prepare(void); /* I3: level rises by wake-up */
+void ol_change_prepare(void);   /* C6, C8: due dates by wake-up */
 
 static const ol_record_type_t *const all[] = {&ol_kb_article_type, &ol_elevation_type,
                                                 &ol_access_review_type, &ol_contact_type,
@@ -32,7 +34,9 @@ static const ol_record_type_t *const all[] = {&ol_kb_article_type, &ol_elevation
                                                 &ol_ci_audit_type, &ol_ci_attribute_type,
                                                 &ol_incident_report_type, &ol_timeline_type,
                                                 &ol_review_type, &ol_action_type,
-                                                &ol_release_type, &ol_ops_event_type};
+                                                &ol_release_type, &ol_ops_event_type,
+                                                &ol_change_type, &ol_change_model_type,
+                                                &ol_freeze_type};
 
 void ol_schema_register_all(void)
 {
@@ -42,6 +46,7 @@ void ol_schema_register_all(void)
     done = 1;
     ol_elevation_prepare();
     ol_incident_prepare();
+    ol_change_prepare();
     ol_release_prepare();
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         char err[256];

@@ -318,9 +318,15 @@ void ol_report_csv(const json_t *report, ol_buf_t *out)
             }
         return;
     }
-    if (kind && !strcmp(kind, "complaints")) {
-        csv_header(out, complaint_cols);
-        json_array_foreach(json_object_get(report, "items"), i, r) csv_row(out, r, complaint_cols);
+    static const char *const change_cols[] = {
+        "number", "title", "change_type", "category", "level", "emergency", "state", "outcome",
+        "incident", "planned_start", "planned_end", "submitted_at", "implemented_at",
+        "written_approval_due", "written_approval_at", "written_approval_late", NULL};
+    int changes = kind && !strcmp(kind, "changes"); /* C9: modules/change_report.c */
+    if (changes || (kind && !strcmp(kind, "complaints"))) {
+        const char *const *cols = changes ? change_cols : complaint_cols;
+        csv_header(out, cols);
+        json_array_foreach(json_object_get(report, "items"), i, r) csv_row(out, r, cols);
         return;
     }
     /* Satisfaction: one row per service, then the total ("(all)"). */

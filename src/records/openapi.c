@@ -276,6 +276,13 @@ json_t *ol_openapi_document(const char *version)
         /* Q3 (api/problem_api.c). */
         {"/api/v1/known_errors/suggest", "get", "Known errors and articles for ?q=TEXT or "
                                                 "?incident=INC-..., best first (&limit=1-50)", "200"},
+        /* C3-C5, C9 changes (api/change_api.c, api/reports_api.c). */
+        {"/api/v1/changes/check", "get", "Dry run of a change's schedule: lead time, windows, "
+                                         "freezes, conflicts (?planned_start, planned_end, "
+                                         "category, ... or number)", "200"},
+        {"/api/v1/reports/changes", "get", "Change KPIs of ?from/to: success rate, emergency "
+                                           "share, changes causing incidents (format=json|csv)",
+         "200"},
     };
     for (size_t i = 0; i < sizeof mfa / sizeof mfa[0]; i++) {
         json_t *item = json_object_get(paths, mfa[i].path);

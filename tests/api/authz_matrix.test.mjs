@@ -131,6 +131,20 @@ const MATRIX = [
     ['POST', '/api/v1/actions/{ACT}/transitions/done', { fields: { outcome: 'Matrix' } }, ['admin', 'ops_engineer', 'ops_manager', 'problem_manager', 'emergency_command', 'emergency_handling']],
     ['GET', '/api/v1/reports/incidents', null, [...READERS, 'ops_manager']],
     ['GET', '/api/v1/reports/incidents?format=csv&group=matrix', null, [...READERS, 'ops_manager']],
+    // C1-C9 changes ({CHG}: a fresh change in assessment for each call), models, freezes, the
+    // schedule dry run (create or update on changes) and the KPI report (export on changes).
+    ['GET', '/api/v1/changes', null, ALL],
+    ['POST', '/api/v1/changes', { title: 'Matrix change' }, ['admin', 'ops_engineer', 'ops_manager', 'release_manager']],
+    ['GET', '/api/v1/changes/{CHG}', null, ALL],
+    ['POST', '/api/v1/changes/{CHG}/transitions/assess', { fields: { risk_assessment: 'Matrix', dr_sync: 'not_required' } }, ['admin', 'change_assessor', 'ops_manager']],
+    ['GET', '/api/v1/changes/check?category=network_device_restart&planned_start=2030-01-01T06:00:00Z&planned_end=2030-01-01T07:00:00Z', null, ['admin', 'ops_engineer', 'ops_manager', 'release_manager', 'change_assessor', 'expert_team', 'emergency_command']],
+    ['GET', '/api/v1/changes/export', null, [...READERS, 'ops_manager', 'change_assessor']],
+    ['GET', '/api/v1/reports/changes', null, [...READERS, 'ops_manager', 'change_assessor']],
+    ['GET', '/api/v1/reports/changes?format=csv', null, [...READERS, 'ops_manager', 'change_assessor']],
+    ['GET', '/api/v1/change_models', null, ALL],
+    ['POST', '/api/v1/change_models', { title: 'Matrix model' }, ['admin', 'ops_engineer', 'ops_manager', 'change_assessor', 'release_manager']],
+    ['GET', '/api/v1/freezes', null, ALL],
+    ['POST', '/api/v1/freezes', { title: 'Matrix freeze', start: '2030-01-01T00:00:00Z', end: '2030-01-02T00:00:00Z', reason: 'Matrix' }, ['admin', 'ops_manager', 'change_assessor']],
     // P7 notifications: channels and the outbox (a fixture channel 'matrix-ch').
     ['GET', '/api/v1/notification_channels', null, READERS],
     ['POST', '/api/v1/notification_channels', { name: 'matrix-new', kind: 'webhook', url: 'http://127.0.0.1:9/' }, ADMIN],
@@ -263,6 +277,15 @@ describe('authorisation matrix [sqlite]', () => {
                     assert.equal(m.status, 201, m.text);
                     fixtures.CMP = m.json.number;
                 }
+                if (rawPath.includes('{CHG}')) {
+                    // A fresh change raised by an engineer and submitted: in assessment.
+                    const day = new Date(Date.now() + 40 * 86400e3).toISOString().slice(0, 10);
+                    const c = await srv.api('POST', '/api/v1/changes', { body: { title: `Matrix ${role}`, implementation_plan: 'a', coordination_plan: 'b', backout_plan: 'c', verification_plan: 'd', planned_start: `${day}T19:00:00Z`, planned_end: `${day}T20:00:00Z` }, token: srv.tokens['u-ops_engineer'] });
+                    assert.equal(c.status, 201, c.text);
+                    const sub = await srv.api('POST', `/api/v1/changes/${c.json.number}/transitions/submit`, { token: srv.tokens['u-ops_engineer'] });
+                    assert.equal(sub.status, 200, sub.text);
+                    fixtures.CHG = c.json.number;
+                }
                 if (rawPath.includes('{PRB}')) {
                     const pr = await srv.api('POST', '/api/v1/problems', { body: { title: `Matrix ${role}` } });
                     assert.equal(pr.status, 201, pr.text);
@@ -299,7 +322,8 @@ describe('authorisation matrix [sqlite]', () => {
                 const p = rawPath.replace('{AR}/items/1', `{AR}/items/${fixtures.ITEM ?? 1}`).replace('{ART}', fixtures.ART).replace('{EL}', fixtures.EL).replace('{AR}', fixtures.AR).replace('{CT}', fixtures.CT).replace('{INC}', fixtures.INC)
                     .replace('{SVCD}', fixtures.SVCD).replace('{REQ}', fixtures.REQ).replace('{CMP}', fixtures.CMP).replace('{PRB}', fixtures.PRB)
                     .replace('{PIR}', fixtures.PIR).replace('{ACT}', fixtures.ACT)
-                    .replace('{CI}', fixtures.CI).replace('{CA}', fixtures.CA).replace('{RELR}', fixtures.RELR);
+                    .replace('{CI}', fixtures.CI).replace('{CA}', fixtures.CA).replace('{RELR}', fixtures.RELR)
+                    .replace('{CHG}', fixtures.CHG);
                 const b = body && JSON.parse(JSON.stringify(body).replace('{SVC}', fixtures.SVC).replace('{INC}', fixtures.INC));
                 const res = await srv.api(method, p, { ...(b ? { body: b } : {}), token: srv.tokens[`u-${role}`] });
                 const ok = res.status !== 401 && res.status !== 403;

@@ -268,6 +268,20 @@ const en = {
     'integ.token': 'Token of {name}', 'integ.token_once': 'Copy the token now: it is not shown again.',
     'integ.copy': 'Copy token', 'integ.copied': 'Copied.', 'integ.copy_failed': 'Copying failed: select the token and copy it.',
     'integ.snippet': 'Configuration for {kind}', 'integ.none': 'No integration yet.', 'integ.done': 'Done: hide the token',
+    // changes (C1-C9): states, types, categories, levels and the form's schedule check
+    'v.approval': 'Approval', 'v.expert_review': 'Expert review',
+    'v.scheduled': 'Scheduled', 'v.implementing': 'Implementing', 'v.review': 'Review', 'v.backed_out': 'Backed out',
+    'v.lifted': 'Lifted', 'v.infrastructure': 'Infrastructure',
+    'v.application_restart': 'Application restart', 'v.application_config': 'Application configuration',
+    'v.application_component': 'Application component', 'v.db_schema_change': 'Database schema change',
+    'v.virtualization': 'Virtualisation',
+    'v.network_device_restart': 'Network device restart', 'v.payment_interface_config': 'Payment interface configuration',
+    'v.datacenter': 'Data centre', 'v.normal': 'Normal', 'v.standard': 'Standard', 'v.required': 'Required',
+    'v.not_required': 'Not required', 'v.successful': 'Successful',
+    'change.check_title': 'Schedule check', 'change.check_ok': 'The schedule meets the change rules.',
+    'change.check_refused': 'This schedule would be refused:', 'change.check_warning': 'Warning:',
+    'change.check_earliest': 'Earliest start allowed by the lead time: {time}', 'change.check_conflicts': 'Conflicts with:',
+    'change.check_level': 'Level: {level}',
 };
 
 const zh = {
@@ -521,6 +535,16 @@ const zh = {
     'integ.token': '{name} 的令牌', 'integ.token_once': '请立即复制令牌:它不会再次显示。',
     'integ.copy': '复制令牌', 'integ.copied': '已复制。', 'integ.copy_failed': '复制失败:请选中令牌手动复制。',
     'integ.snippet': '{kind} 配置', 'integ.none': '尚无集成。', 'integ.done': '完成:隐藏令牌',
+    'v.approval': '审批中', 'v.expert_review': '专家审批中', 'v.scheduled': '待实施',
+    'v.implementing': '实施中', 'v.review': '回顾中', 'v.backed_out': '已回退', 'v.lifted': '已解除',
+    'v.infrastructure': '基础环境', 'v.application_restart': '应用服务重启',
+    'v.application_config': '应用参数配置', 'v.application_component': '应用组件',
+    'v.db_schema_change': '数据库表结构变更', 'v.virtualization': '虚拟化',
+    'v.network_device_restart': '网络设备重启', 'v.payment_interface_config': '支付接口配置', 'v.datacenter': '机房',
+    'v.normal': '常规', 'v.standard': '标准', 'v.required': '需要', 'v.not_required': '不需要', 'v.successful': '成功',
+    'change.check_title': '变更时间检查', 'change.check_ok': '计划时间符合变更规则。', 'change.check_refused': '按此计划提交将被拒绝:',
+    'change.check_warning': '提示:', 'change.check_earliest': '按前导时间规则最早可于 {time} 开始',
+    'change.check_conflicts': '与以下变更冲突:', 'change.check_level': '变更级别:{level}',
 };
 
 export const messages = { en, 'zh-CN': zh };
