@@ -38,6 +38,18 @@ json_t *ol_api_body_or_reply(ol_req_t *r, ol_call_t *call);
 /* Runs call->write durably, without holding the thread on SQLite; then call->reply(r). */
 void ol_api_run_write(ol_req_t *r, ol_call_t *call, void (*reply)(ol_req_t *r));
 
+/* ---- answers shared by the special routes (api/reply.c) ----------------------------------- */
+
+/* The error of rc, or c->result with c->status (0 = 200; 204 = no body). */
+void ol_api_reply_result(ol_req_t *r, int rc, ol_ctx_t *c);
+/* Replies with the preparation's error rc, or runs call->write durably and then replies with
+ * ol_api_reply_result. */
+void ol_api_start_write(ol_req_t *r, ol_call_t *call, int rc);
+/* 405 naming the methods allowed ("GET, POST") in the detail and the Allow header. */
+void ol_api_not_allowed(ol_req_t *r, const char *allow);
+/* 1 when r's method is one of allow; otherwise replies 405 and returns 0. */
+int ol_api_method_ok(ol_req_t *r, const char *allow);
+
 void ol_api_records(ol_req_t *r, ol_call_t *call, char **seg, int nseg);
 void ol_api_search(ol_req_t *r, ol_call_t *call);
 /* GET /api/v1/{type}/export: every matching record as CSV or JSON (api/export_api.c). */

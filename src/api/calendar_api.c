@@ -16,41 +16,6 @@
 #include "modules/release.h"
 #include "records/sla.h"
 
-static void reply(ol_req_t *r, int rc, ol_ctx_t *c)
-{
-    if (rc)
-        ol_api_reply_error(r, rc, c);
-    else if (c->status == 204)
-        ol_reply(r, 204, "application/json", "", 0);
-    else
-        ol_reply_json(r, c->status ? c->status : 200, c->result);
-}
-
-static void reply_write(ol_req_t *r)
-{
-    ol_call_t *call = r->user;
-    reply(r, call->write_rc, &call->ctx);
-}
-
-static void start_write(ol_req_t *r, ol_call_t *call, int rc)
-{
-    if (rc)
-        ol_api_reply_error(r, rc, &call->ctx);
-    else
-        ol_api_run_write(r, call, reply_write);
-}
-
-static int allow(ol_req_t *r, const char *methods)
-{
-    if (strstr(methods, r->method))
-        return 1;
-    char detail[64];
-    snprintf(detail, sizeof detail, "use %s", methods);
-    ol_reply_problem(r, 405, "Method Not Allowed", detail, NULL);
-    ol_reply_header(r, "Allow", methods);
-    return 0;
-}
-
 /* The period: month=YYYY-MM, or from/to (dates or UTC times); none = the current month. */
 static int period(ol_req_t *r, ol_ctx_t *c, time_t *from, time_t *to)
 {
@@ -71,31 +36,31 @@ int ol_api_calendar_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
     time_t from, to;
     if (nseg == 3 && !strcmp(seg[2], "calendar")) {
         r->route = "/api/v1/calendar";
-        if (!allow(r, "GET"))
+        if (!ol_api_method_ok(r, "GET"))
             return 1;
         int rc = period(r, c, &from, &to);
         if (rc == 0)
             rc = ol_calendar_list(c, from, to, ol_req_query(r, "types"), ol_req_query(r, "ci"),
                                   ol_req_query(r, "team"));
-        reply(r, rc, c);
+        ol_api_reply_result(r, rc, c);
         return 1;
     }
     if (nseg == 4 && !strcmp(seg[2], "calendar") && !strcmp(seg[3], "conflicts")) {
         r->route = "/api/v1/calendar/conflicts";
-        if (!allow(r, "GET"))
+        if (!ol_api_method_ok(r, "GET"))
             return 1;
         int rc = period(r, c, &from, &to);
         if (rc == 0)
             rc = ol_calendar_conflicts(c, from, to);
-        reply(r, rc, c);
+        ol_api_reply_result(r, rc, c);
         return 1;
     }
     if (nseg == 4 && !strcmp(seg[2], "calendar") && !strcmp(seg[3], "feeds")) {
         r->route = "/api/v1/calendar/feeds";
-        if (!allow(r, "GET, POST"))
+        if (!ol_api_method_ok(r, "GET, POST"))
             return 1;
         if (!strcmp(r->method, "GET")) {
-            reply(r, ol_feed_list(c), c);
+            ol_api_reply_result(r, ol_feed_list(c), c);
             return 1;
         }
         json_t *body = ol_api_body_or_reply(r, call);
@@ -103,12 +68,12 @@ int ol_api_calendar_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
             return 1;
         int rc = ol_feed_create_prepare(c, body, &call->write);
         json_decref(body);
-        start_write(r, call, rc);
+        ol_api_start_write(r, call, rc);
         return 1;
     }
     if (nseg == 5 && !strcmp(seg[2], "calendar") && !strcmp(seg[3], "feeds")) {
         r->route = "/api/v1/calendar/feeds/{id}";
-        if (!allow(r, "DELETE"))
+        if (!ol_api_method_ok(r, "DELETE"))
             return 1;
         char *end;
         long long id = strtoll(seg[4], &end, 10);
@@ -117,25 +82,25 @@ int ol_api_calendar_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
             ol_api_reply_error(r, -OL_ENOTFOUND, c);
             return 1;
         }
-        start_write(r, call, ol_feed_revoke_prepare(c, id, &call->write));
+        ol_api_start_write(r, call, ol_feed_revoke_prepare(c, id, &call->write));
         return 1;
     }
     if (nseg == 5 && !strcmp(seg[2], ol_release_type.path) && !strcmp(seg[4], "rollout")) {
         r->route = "/api/v1/releases/{number}/rollout";
-        if (allow(r, "GET"))
-            reply(r, ol_release_rollout(c, seg[3]), c);
+        if (ol_api_method_ok(r, "GET"))
+            ol_api_reply_result(r, ol_release_rollout(c, seg[3]), c);
         return 1;
     }
     if (nseg == 5 && !strcmp(seg[2], ol_release_type.path) && !strcmp(seg[4], "gate_readings")) {
         r->route = "/api/v1/releases/{number}/gate_readings";
-        if (!allow(r, "POST"))
+        if (!ol_api_method_ok(r, "POST"))
             return 1;
         json_t *body = ol_api_body_or_reply(r, call);
         if (!body)
             return 1;
         int rc = ol_release_reading_prepare(c, seg[3], body, &call->write);
         json_decref(body);
-        start_write(r, call, rc);
+        ol_api_start_write(r, call, rc);
         return 1;
     }
     return 0;

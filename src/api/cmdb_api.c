@@ -15,34 +15,9 @@
 #include "core/err.h"
 #include "modules/cmdb.h"
 
-static void reply(ol_req_t *r, int rc, ol_ctx_t *c)
-{
-    if (rc)
-        ol_api_reply_error(r, rc, c);
-    else if (c->status == 204)
-        ol_reply(r, 204, "application/json", "", 0);
-    else
-        ol_reply_json(r, c->status ? c->status : 200, c->result);
-}
-
-static void reply_write(ol_req_t *r)
-{
-    ol_call_t *call = r->user;
-    reply(r, call->write_rc, &call->ctx);
-}
-
-static void start_write(ol_req_t *r, ol_call_t *call, int rc)
-{
-    if (rc)
-        ol_api_reply_error(r, rc, &call->ctx);
-    else
-        ol_api_run_write(r, call, reply_write);
-}
-
 static int wrong_method(ol_req_t *r, const char *allow)
 {
-    ol_reply_problem(r, 405, "Method Not Allowed", "this resource does not take that method", NULL);
-    ol_reply_header(r, "Allow", allow);
+    ol_api_not_allowed(r, allow);
     return 1;
 }
 
@@ -56,7 +31,7 @@ static int audit_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
         r->route = report ? "/api/v1/ci_audits/{number}/report" : "/api/v1/ci_audits/{number}/items";
         if (strcmp(m, "GET"))
             return wrong_method(r, "GET");
-        reply(r, report ? ol_cmdb_audit_report(c, seg[3])
+        ol_api_reply_result(r, report ? ol_cmdb_audit_report(c, seg[3])
                         : ol_cmdb_audit_items(c, seg[3], ol_req_query(r, "status")), c);
         return 1;
     }
@@ -74,7 +49,7 @@ static int audit_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
         return 1;
     int rc = ol_cmdb_audit_check_prepare(c, seg[3], item, body, &call->write);
     json_decref(body);
-    start_write(r, call, rc);
+    ol_api_start_write(r, call, rc);
     return 1;
 }
 
@@ -97,7 +72,7 @@ int ol_api_cmdb_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
         c->via = "discovery";
         int rc = ol_cmdb_upsert_prepare(c, seg[4], body, &call->write);
         json_decref(body);
-        start_write(r, call, rc);
+        ol_api_start_write(r, call, rc);
         return 1;
     }
     if (nseg == 4 && (!strcmp(seg[3], "discovery") || !strcmp(seg[3], "import"))) {
@@ -111,7 +86,7 @@ int ol_api_cmdb_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
         c->via = import ? "import" : "discovery";
         int rc = ol_cmdb_discovery_prepare(c, body, import, &call->write);
         json_decref(body);
-        start_write(r, call, rc);
+        ol_api_start_write(r, call, rc);
         return 1;
     }
     if (nseg == 4 && !strcmp(seg[3], "compliance-scan")) {
@@ -123,30 +98,30 @@ int ol_api_cmdb_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
             return 1;
         int rc = ol_cmdb_scan_prepare(c, body, &call->write);
         json_decref(body);
-        start_write(r, call, rc);
+        ol_api_start_write(r, call, rc);
         return 1;
     }
     if (nseg == 5 && !strcmp(seg[4], "impact")) {
         r->route = "/api/v1/cis/{number}/impact";
         if (strcmp(m, "GET"))
             return wrong_method(r, "GET");
-        reply(r, ol_cmdb_impact(c, seg[3], ol_req_query(r, "direction"),
+        ol_api_reply_result(r, ol_cmdb_impact(c, seg[3], ol_req_query(r, "direction"),
                                 ol_req_query(r, "depth")), c);
         return 1;
     }
     if (nseg == 5 && !strcmp(seg[4], "relations")) {
         r->route = "/api/v1/cis/{number}/relations";
         if (!strcmp(m, "GET")) {
-            reply(r, ol_cmdb_relations(c, seg[3]), c);
+            ol_api_reply_result(r, ol_cmdb_relations(c, seg[3]), c);
         } else if (!strcmp(m, "POST")) {
             json_t *body = ol_api_body_or_reply(r, call);
             if (!body)
                 return 1;
             int rc = ol_cmdb_relate_prepare(c, seg[3], body, &call->write);
             json_decref(body);
-            start_write(r, call, rc);
+            ol_api_start_write(r, call, rc);
         } else if (!strcmp(m, "DELETE")) {
-            start_write(r, call, ol_cmdb_unrelate_prepare(c, seg[3], ol_req_query(r, "type"),
+            ol_api_start_write(r, call, ol_cmdb_unrelate_prepare(c, seg[3], ol_req_query(r, "type"),
                                                           ol_req_query(r, "target"),
                                                           &call->write));
         } else {

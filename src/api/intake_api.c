@@ -19,30 +19,6 @@ extern const ol_record_type_t ol_incident_type;
  * the auto_resolve transition, which only this role may take. */
 static const char *const actor_roles[] = {"service_desk", "monitoring", NULL};
 
-static void reply(ol_req_t *r, int rc, ol_ctx_t *c)
-{
-    if (rc)
-        ol_api_reply_error(r, rc, c);
-    else if (c->status == 204)
-        ol_reply(r, 204, "application/json", "", 0);
-    else
-        ol_reply_json(r, c->status ? c->status : 200, c->result);
-}
-
-static void reply_written(ol_req_t *r)
-{
-    ol_call_t *call = r->user;
-    reply(r, call->write_rc, &call->ctx);
-}
-
-static void not_allowed(ol_req_t *r, const char *allow)
-{
-    char detail[64];
-    snprintf(detail, sizeof detail, "use %s", allow);
-    ol_reply_problem(r, 405, "Method Not Allowed", detail, NULL);
-    ol_reply_header(r, "Allow", allow);
-}
-
 static void unauthorized(ol_req_t *r, const char *detail)
 {
     ol_reply_problem(r, 401, "Unauthorized", detail, NULL);
@@ -63,7 +39,7 @@ int ol_api_intake_route(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
                : !strcmp(kind, "zabbix") ? "/api/v1/integrations/zabbix"
                                          : "/api/v1/integrations/alertmanager";
     if (strcmp(r->method, "POST")) {
-        not_allowed(r, "POST");
+        ol_api_not_allowed(r, "POST");
         return 1;
     }
     ol_call_t *call = ol_arena_alloc(&r->arena, sizeof(*call));
@@ -118,11 +94,7 @@ int ol_api_intake_route(ol_req_t *r, ol_app_t *app, char **seg, int nseg)
     if (rc == 0)
         rc = ol_intake_prepare(c, in, &alerts, &call->write);
     ol_alerts_clear(&alerts);
-    if (rc) {
-        ol_api_reply_error(r, rc, c);
-        return 1;
-    }
-    ol_api_run_write(r, call, reply_written);
+    ol_api_start_write(r, call, rc);
     return 1;
 }
 
@@ -138,7 +110,7 @@ void ol_api_integrations(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
         if (nseg > 4)
             ol_reply_problem(r, 404, "Not Found", "no such resource", NULL);
         else
-            not_allowed(r, allow);
+            ol_api_not_allowed(r, allow);
         return;
     }
     if (!ol_authz(c->roles, "integration", get ? "read" : "administer")) {
@@ -148,9 +120,9 @@ void ol_api_integrations(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
         return;
     }
     if (get) {
-        reply(r, nseg == 3 ? ol_integration_list(c) : ol_integration_get(c, seg[3]), c);
+        ol_api_reply_result(r, nseg == 3 ? ol_integration_list(c) : ol_integration_get(c, seg[3]), c);
     } else if (nseg == 4) {
-        reply(r, ol_integration_revoke(c, seg[3]), c);
+        ol_api_reply_result(r, ol_integration_revoke(c, seg[3]), c);
     } else {
         json_t *body = ol_api_body_or_reply(r, call);
         if (!body)
@@ -159,7 +131,7 @@ void ol_api_integrations(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
         int rc = ol_integration_create(c, body, token);
         json_decref(body);
         memset(token, 0, sizeof token);
-        reply(r, rc, c);
+        ol_api_reply_result(r, rc, c);
     }
 }
 
@@ -168,7 +140,7 @@ void ol_api_incident_alerts(ol_req_t *r, ol_call_t *call, const char *number)
     ol_ctx_t *c = &call->ctx;
     r->route = "/api/v1/incidents/{number}/alerts";
     if (strcmp(r->method, "GET")) {
-        not_allowed(r, "GET");
+        ol_api_not_allowed(r, "GET");
         return;
     }
     if (!ol_rec_allowed(c, &ol_incident_type, "read")) {
@@ -176,5 +148,5 @@ void ol_api_incident_alerts(ol_req_t *r, ol_call_t *call, const char *number)
         ol_api_reply_error(r, -OL_EFORBIDDEN, c);
         return;
     }
-    reply(r, ol_intake_alerts_of(c, number), c);
+    ol_api_reply_result(r, ol_intake_alerts_of(c, number), c);
 }

@@ -14,14 +14,6 @@
 #include "records/outbox.h"
 #include "records/schema.h"
 
-static void reply(ol_req_t *r, int rc, ol_ctx_t *c)
-{
-    if (rc)
-        ol_api_reply_error(r, rc, c);
-    else
-        ol_reply_json(r, c->status ? c->status : 200, c->result);
-}
-
 static int refused(ol_req_t *r, ol_call_t *call, int reading)
 {
     ol_ctx_t *c = &call->ctx;
@@ -31,24 +23,6 @@ static int refused(ol_req_t *r, ol_call_t *call, int reading)
                 reading ? "reading" : "administering");
     ol_api_reply_error(r, -OL_EFORBIDDEN, c);
     return 1;
-}
-
-static void not_allowed(ol_req_t *r, const char *allow)
-{
-    char detail[64];
-    snprintf(detail, sizeof detail, "use %s", allow);
-    ol_reply_problem(r, 405, "Method Not Allowed", detail, NULL);
-    ol_reply_header(r, "Allow", allow);
-}
-
-/* 1 when method is one of the comma-separated list allow ("GET, POST"). */
-static int method_in(const char *method, const char *allow)
-{
-    size_t n = strlen(method);
-    for (const char *p = allow; (p = strstr(p, method)); p += n)
-        if ((p == allow || p[-1] == ' ') && (p[n] == ',' || !p[n]))
-            return 1;
-    return 0;
 }
 
 int ol_api_notify_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
@@ -64,10 +38,8 @@ int ol_api_notify_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
         const char *allow = nseg == 3 ? "GET, POST" : nseg == 4 ? "GET, PATCH, DELETE" : "POST";
         if (nseg == 5 && strcmp(seg[4], "test"))
             return 0;
-        if (!method_in(m, allow)) {
-            not_allowed(r, allow);
+        if (!ol_api_method_ok(r, allow))
             return 1;
-        }
         if (refused(r, call, get))
             return 1;
         if (get) {
@@ -77,36 +49,34 @@ int ol_api_notify_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
                 json_decref(c->result);
                 c->result = out;
             }
-            reply(r, rc, c);
+            ol_api_reply_result(r, rc, c);
         } else if (nseg == 5) {
-            reply(r, ol_channel_test(c, seg[3]), c);
+            ol_api_reply_result(r, ol_channel_test(c, seg[3]), c);
         } else if (!strcmp(m, "DELETE")) {
-            reply(r, ol_channel_disable(c, seg[3]), c);
+            ol_api_reply_result(r, ol_channel_disable(c, seg[3]), c);
         } else {
             json_t *body = ol_api_body_or_reply(r, call);
             if (!body)
                 return 1;
             int rc = nseg == 3 ? ol_channel_create(c, body) : ol_channel_update(c, seg[3], body);
             json_decref(body);
-            reply(r, rc, c);
+            ol_api_reply_result(r, rc, c);
         }
         return 1;
     }
     if (!strcmp(seg[2], "notification_rules") && nseg <= 4) { /* P7: per team */
         r->route = nseg == 3 ? "/api/v1/notification_rules" : "/api/v1/notification_rules/{id}";
         const char *allow = nseg == 3 ? "GET, POST" : "DELETE";
-        if (!method_in(m, allow)) {
-            not_allowed(r, allow);
+        if (!ol_api_method_ok(r, allow))
             return 1;
-        }
         if (refused(r, call, get))
             return 1;
         if (get) {
-            reply(r, ol_rule_list(c), c);
+            ol_api_reply_result(r, ol_rule_list(c), c);
         } else if (nseg == 4) {
             char *end;
             long long id = strtoll(seg[3], &end, 10);
-            reply(r, *end || id < 1 ? ol_ctx_fail(c, -OL_ENOTFOUND, "there is no rule '%s'", seg[3])
+            ol_api_reply_result(r, *end || id < 1 ? ol_ctx_fail(c, -OL_ENOTFOUND, "there is no rule '%s'", seg[3])
                                     : ol_rule_delete(c, id), c);
         } else {
             json_t *body = ol_api_body_or_reply(r, call);
@@ -114,14 +84,14 @@ int ol_api_notify_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
                 return 1;
             int rc = ol_rule_create(c, body);
             json_decref(body);
-            reply(r, rc, c);
+            ol_api_reply_result(r, rc, c);
         }
         return 1;
     }
     if (!strcmp(seg[2], "outbox") && (nseg == 3 || (nseg == 5 && !strcmp(seg[4], "retry")))) {
         r->route = nseg == 3 ? "/api/v1/outbox" : "/api/v1/outbox/{id}/retry";
         if (strcmp(m, nseg == 3 ? "GET" : "POST")) {
-            not_allowed(r, nseg == 3 ? "GET" : "POST");
+            ol_api_not_allowed(r, nseg == 3 ? "GET" : "POST");
             return 1;
         }
         if (refused(r, call, nseg == 3))
@@ -132,7 +102,7 @@ int ol_api_notify_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
             int rc = *end || id <= 0 ? ol_ctx_fail(c, -OL_ENOTFOUND, "there is no notice '%s'",
                                                    seg[3])
                                      : ol_outbox_retry(c, id);
-            reply(r, rc, c);
+            ol_api_reply_result(r, rc, c);
             return 1;
         }
         const char *state = ol_req_query(r, "state"), *limit = ol_req_query(r, "limit");
@@ -153,7 +123,7 @@ int ol_api_notify_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
         int rc = json_array_size(c->errors)
                      ? ol_ctx_fail(c, -OL_EINVAL, "bad query")
                      : ol_outbox_list(c, state, channel, (int)n, before);
-        reply(r, rc, c);
+        ol_api_reply_result(r, rc, c);
         return 1;
     }
     return 0;

@@ -13,14 +13,6 @@
 #include "records/audit.h"
 #include "records/sla.h"
 
-static void reply(ol_req_t *r, int rc, ol_ctx_t *c)
-{
-    if (rc)
-        ol_api_reply_error(r, rc, c);
-    else
-        ol_reply_json(r, 200, c->result);
-}
-
 static void reply_csv(ol_req_t *r, const json_t *report)
 {
     char *text = ol_sla_report_csv(report);
@@ -29,27 +21,18 @@ static void reply_csv(ol_req_t *r, const json_t *report)
     free(text);
 }
 
-static int get_only(ol_req_t *r)
-{
-    if (!strcmp(r->method, "GET"))
-        return 1;
-    ol_reply_problem(r, 405, "Method Not Allowed", "use GET", NULL);
-    ol_reply_header(r, "Allow", "GET");
-    return 0;
-}
-
 int ol_api_sla_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
 {
     ol_ctx_t *c = &call->ctx;
     if (nseg == 5 && !strcmp(seg[4], "sla") && ol_schema_by_path(seg[2])) {
         r->route = "/api/v1/{type}/{number}/sla";
-        if (get_only(r))
-            reply(r, ol_sla_record(c, ol_schema_by_path(seg[2]), seg[3]), c);
+        if (ol_api_method_ok(r, "GET"))
+            ol_api_reply_result(r, ol_sla_record(c, ol_schema_by_path(seg[2]), seg[3]), c);
         return 1;
     }
     if (nseg == 4 && !strcmp(seg[2], "sla") && !strcmp(seg[3], "due")) {
         r->route = "/api/v1/sla/due";
-        if (!get_only(r))
+        if (!ol_api_method_ok(r, "GET"))
             return 1;
         const char *within = ol_req_query(r, "within"), *limit = ol_req_query(r, "limit");
         long minutes = within ? ol_sla_parse_duration(within) : 60, n = 50;
@@ -62,12 +45,12 @@ int ol_api_sla_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
         int rc = json_array_size(c->errors)
                      ? ol_ctx_fail(c, -OL_EINVAL, "bad query")
                      : ol_sla_due(c, ol_req_query(r, "type"), minutes * 60, (int)n);
-        reply(r, rc, c);
+        ol_api_reply_result(r, rc, c);
         return 1;
     }
     if (nseg == 4 && !strcmp(seg[2], "reports") && !strcmp(seg[3], "sla")) {
         r->route = "/api/v1/reports/sla";
-        if (!get_only(r))
+        if (!ol_api_method_ok(r, "GET"))
             return 1;
         const char *format = ol_req_query(r, "format");
         time_t from = 0, to = 0;
@@ -92,7 +75,7 @@ int ol_api_sla_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
         if (rc == 0 && format && !strcmp(format, "csv"))
             reply_csv(r, c->result);
         else
-            reply(r, rc, c);
+            ol_api_reply_result(r, rc, c);
         return 1;
     }
     return 0;
