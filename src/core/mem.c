@@ -165,6 +165,7 @@ void ol_buf_vprintf(ol_buf_t *b, const char *fmt, va_list ap)
     va_end(ap2);
     if (n <= 0) {
         reserve(b, 0);
+        b->p[b->len] = 0;
         return;
     }
     reserve(b, (size_t)n);
@@ -183,6 +184,7 @@ void ol_buf_printf(ol_buf_t *b, const char *fmt, ...)
 char *ol_buf_steal(ol_buf_t *b)
 {
     reserve(b, 0);
+    b->p[b->len] = 0; /* an empty buffer's first allocation holds no terminator yet */
     char *p = b->p;
     ol_buf_init(b);
     return p;

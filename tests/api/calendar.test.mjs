@@ -312,7 +312,7 @@ for (const backend of backends()) {
             }
         });
 
-        test('calendar-2 P5: iCalendar feeds parsed by a real client library; revocation', async (t) => {
+        test('calendar-2 P5: iCalendar feeds parsed by a real client library; revocation', async () => {
             await api('POST', '/api/v1/ops_events', {
                 body: {
                     title: '数据库主备切换演练, 第二阶段; 包含 "核心" 系统 \\ 以及非常长的标题用来测试折行处理是否正确地按照八位字节计数而不是字符计数',
@@ -330,15 +330,10 @@ for (const backend of backends()) {
             assert.ok(!JSON.stringify(listed.json).includes(made.json.token), 'the token is shown once');
             assert.equal((await api('GET', '/api/v1/calendar/feeds', { token: tok('dev') })).json.items.length, 0, 'feeds are per user');
 
-            // A bare LF was seen once in a PostgreSQL run and never again: fetch a second time
-            // when it shows, and print where it was so that the cause can be found.
+            // An entry without a description once put uninitialised bytes (a bare LF among them)
+            // into the feed; the assertion shows where, should it come back.
             const bareLf = (text) => text.replace(/\r\n/g, '\0\0').indexOf('\n');
-            let feed = await request(srv.url, 'GET', made.json.url);
-            if (feed.status === 200 && bareLf(feed.text) >= 0) {
-                const at = bareLf(feed.text);
-                t.diagnostic(`bare LF at ${at}: ${JSON.stringify(feed.text.slice(Math.max(0, at - 120), at + 40))}`);
-                feed = await request(srv.url, 'GET', made.json.url);
-            }
+            const feed = await request(srv.url, 'GET', made.json.url);
             assert.equal(feed.status, 200, feed.text);
             assert.match(feed.headers.get('content-type'), /^text\/calendar/);
             const raw = Buffer.from(feed.text, 'utf8');

@@ -14,6 +14,7 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "core/mem.h"
 #include "modules/registry.h"
 #include "records/query.h"
 
@@ -73,6 +74,23 @@ static void utf8_1_1_validity(void **state)
 /* fuzz_query found: a parameter name that is not UTF-8 gave a field error without its "field"
  * (jansson refuses such strings), and such values were accepted, to be refused later by
  * PostgreSQL as a 500 (corpus fuzz_query/regress-utf8-name, regress-utf8-value). */
+/* A buffer nothing was written to still gives a string: ol_buf_steal and an empty printf
+ * terminate it (an empty iCalendar description once read past its end under ASan). */
+static void buf_1_1_empty_buffers_are_terminated(void **state)
+{
+    (void)state;
+    ol_buf_t b;
+    ol_buf_init(&b);
+    char *p = ol_buf_steal(&b);
+    assert_string_equal(p, "");
+    free(p);
+    ol_buf_init(&b);
+    ol_buf_printf(&b, "%s", "");
+    assert_int_equal(b.len, 0);
+    assert_string_equal(b.p, "");
+    ol_buf_clear(&b);
+}
+
 static void query_7_1_names_and_values_must_be_utf8(void **state)
 {
     (void)state;
@@ -120,6 +138,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(config_1_1_repeated_and_overridden_settings),
         cmocka_unit_test(utf8_1_1_validity),
+        cmocka_unit_test(buf_1_1_empty_buffers_are_terminated),
         cmocka_unit_test(query_7_1_names_and_values_must_be_utf8),
     };
     return cmocka_run_group_tests_name("parsers", tests, NULL, NULL);
