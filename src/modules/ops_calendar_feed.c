@@ -61,7 +61,7 @@ static int create_job(ol_conn_t *conn, void *arg)
     ol_rows_free(r);
     char target[32], url[128];
     snprintf(target, sizeof target, "calendar_feed:%lld", id);
-    json_t *d = json_pack("{sssO?}", "name", j->name, "team",
+    json_t *d = json_pack("{ssso?}", "name", j->name, "team",
                           j->team[0] ? json_string(j->team) : json_null());
     char *detail = ol_json_dump(d);
     json_decref(d);
