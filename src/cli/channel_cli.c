@@ -134,7 +134,7 @@ int ol_cli_channel(ol_config_t *cfg, int argc, char **argv)
     int known = 0;
     for (int i = 0; argc >= 2 && verbs[i]; i++)
         known |= !strcmp(argv[1], verbs[i]);
-    int no_arg = !strcmp(argv[1], "list") || !strcmp(argv[1], "rules");
+    int no_arg = known && (!strcmp(argv[1], "list") || !strcmp(argv[1], "rules"));
     if (!known || (!no_arg && (argc < 3 || argv[2][0] == '-'))) {
         fputs(usage, stderr);
         return 2;

@@ -77,7 +77,10 @@ for (const backend of backends()) {
 
         test('rules-3 the CLI lists, adds and removes rules; every change is audited', async () => {
             const cli = (args) => spawnSync(BIN, ['channel', ...args, ...srv.dbArgs], { encoding: 'utf8' });
-            let r = cli(['rule', 'all-hook', '--event', 'problem.major', '--group', 'team-b']);
+            let r = spawnSync(BIN, ['channel'], { encoding: 'utf8' });
+            assert.equal(r.status, 2, 'no verb: the usage, not a crash');
+            assert.match(r.stderr, /usage: opsledger channel/);
+            r = cli(['rule', 'all-hook', '--event', 'problem.major', '--group', 'team-b']);
             assert.equal(r.status, 0, r.stderr);
             const id = Number(/rule (\d+)/.exec(r.stdout)[1]);
             r = cli(['rules']);
