@@ -175,6 +175,11 @@ static const msg_t catalogue[] = {
     {"change_written_approver", "is filed by the head of the unit (ops_manager, "
      "emergency_command), not by the requester (C6)",
      "须由机构负责人(运维经理、应急指挥小组)填写,不能是变更发起人(C6)"},
+    {"change_cis_not_updated", "have no version made under this change: %s; update them "
+     "with this change as their change_ref (C8)",
+     "在本变更下尚无更新记录:%s;请以本变更为 change_ref 更新这些配置项(C8)"},
+    {"change_ci_updated", "must confirm that the configuration items were updated (C8)",
+     "须确认配置项已更新(C8)"},
     {"freeze_scope", "must be change types or categories: %s", "必须是变更类型或变更类别:%s"},
     /* I1 monitoring intake */
     {"type_labels", "must be an object of string values", "必须是值为字符串的对象"},
