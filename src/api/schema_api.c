@@ -7,6 +7,7 @@
 
 #include "api/web.h"
 #include "auth/authz.h"
+#include "modules/registry.h"
 #include "records/schema.h"
 #include "records/sla.h"
 
@@ -78,11 +79,12 @@ static json_t *type_json(const ol_record_type_t *t, const char *const *roles)
     json_t *may = json_object();
     for (const char *const *a = actions; *a; a++)
         json_object_set_new(may, *a, json_boolean(ol_authz(roles, t->name, *a)));
-    return json_pack("{sssssssosososososososb}", "name", t->name, "path", t->path, "prefix",
+    return json_pack("{sssssssosososososososbss*}", "name", t->name, "path", t->path, "prefix",
                      t->prefix, "label", label(t->label_en, t->label_zh), "states",
                      strings(t->states), "fields", fields, "transitions", transitions,
                      "filters", strings(shared_filters), "sorts", strings(shared_sorts), "may",
-                     may, "sla", ol_sla_type_has_policy(t->name)); /* I4: has SLA targets */
+                     may, "sla", ol_sla_type_has_policy(t->name), /* I4: has SLA targets */
+                     "area", ol_area_of(t));
 }
 
 void ol_api_schema(ol_req_t *r, ol_call_t *call)
@@ -97,7 +99,15 @@ void ol_api_schema(ol_req_t *r, ol_call_t *call)
     json_t *types = json_array();
     for (size_t i = 0; i < ol_schema_count(); i++)
         json_array_append_new(types, type_json(ol_schema_at(i), roles));
-    json_t *doc = json_pack("{so}", "types", types);
+    json_t *areas = json_array();
+    for (const ol_area_t *a = ol_areas; a->name; a++) {
+        json_t *paths = json_array();
+        for (const ol_record_type_t *const *x = a->types; *x; x++)
+            json_array_append_new(paths, json_string((*x)->path));
+        json_array_append_new(areas, json_pack("{sssoso}", "name", a->name, "label",
+                                               label(a->label_en, a->label_zh), "types", paths));
+    }
+    json_t *doc = json_pack("{soso}", "types", types, "areas", areas);
     ol_reply_json(r, 200, doc);
     json_decref(doc);
 }

@@ -29,4 +29,17 @@ describe('i18n', () => {
         }
         assert.deepEqual(missing, [], `add these to web/src/messages.js:\n${missing.join('\n')}`);
     });
+
+    test('i18n-2 every type sits in one process area of the menu, and each area is named in both languages', async () => {
+        const { types, areas } = (await srv.api('GET', '/api/v1/schema')).json;
+        assert.ok(areas.length >= 5, JSON.stringify(areas));
+        const listed = areas.flatMap((a) => a.types);
+        assert.equal(new Set(listed).size, listed.length, 'a type is in one area only');
+        for (const ty of types) {
+            assert.ok(ty.area, `${ty.path} has no area: add it to ol_areas in src/modules/registry.c`);
+            const a = areas.find((x) => x.name === ty.area);
+            assert.ok(a.types.includes(ty.path), ty.path);
+        }
+        for (const a of areas) assert.ok(a.label.en && a.label['zh-CN'] && a.label.en !== a.label['zh-CN'], JSON.stringify(a));
+    });
 });

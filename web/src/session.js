@@ -6,6 +6,7 @@ import { setLocale } from './i18n.js';
 export const session = reactive({
     user: null, // {username, roles, groups}
     types: [], // /api/v1/schema types
+    areas: [], // /api/v1/schema areas: the process areas the menu groups the types by
     ready: false,
     passwordExpiresAt: null, // S1: set from the login answer while the expiry warning applies
 });
@@ -39,6 +40,7 @@ export async function loadSession() {
     if (r.json.locale) setLocale(r.json.locale); // the language the user chose, on any browser
     const schema = await get('/api/v1/schema');
     session.types = schema.types;
+    session.areas = schema.areas || [];
     session.ready = true;
     return true;
 }
@@ -47,6 +49,13 @@ export async function afterLogin(answer) {
     setCsrf(answer.csrf_token);
     session.passwordExpiresAt = answer.password_warning ? answer.password_expires_at : null;
     await loadSession();
+}
+
+/** The types the user may read, in the menu's order (by process area, then the rest). */
+export function readableInMenuOrder() {
+    const order = session.areas.flatMap((a) => a.types);
+    const rank = (ty) => (order.indexOf(ty.path) + order.length + 1) % (order.length + 1);
+    return session.types.filter((ty) => ty.may.read).sort((a, b) => rank(a) - rank(b));
 }
 
 /** Switches the language and, when logged in, remembers it for the user on the server. */
@@ -64,4 +73,5 @@ export async function logout() {
     setCsrf(null);
     session.user = null;
     session.types = [];
+    session.areas = [];
 }
