@@ -262,6 +262,10 @@
     XX(change_regulator_notice_working_days, "10",                                            \
        "C8: working days before a major change by which the regulator is notified "          \
        "(004 §7.2.6)")                                                                        \
+    XX(change_verify_ci_updates, "referenced",                                                \
+       "C8: before a change is verified, 'referenced': each of its CIs found in the CMDB has "  \
+       "a version made under it (change_ref), the others are confirmed with ci_updated; "    \
+       "'flag': the ci_updated confirmation alone")                                           \
     XX(change_conflict_depth, "3",                                                            \
        "C5: relationship levels of the CMDB impact graph searched for conflicting changes "   \
        "(0 = the same CIs only)")                                                             \

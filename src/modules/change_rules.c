@@ -118,6 +118,12 @@ int ol_config_check_change(const ol_config_t *cfg, char *err, size_t errlen)
     }
     if (lead_days(cfg->change_lead_time_days, NULL, NULL, err, errlen) < 0)
         return -1;
+    if (strcmp(cfg->change_verify_ci_updates, "referenced") &&
+        strcmp(cfg->change_verify_ci_updates, "flag")) {
+        snprintf(err, errlen, "change_verify_ci_updates = '%s': use referenced or flag",
+                 cfg->change_verify_ci_updates);
+        return -1;
+    }
     if (ol_cal_parse_hours(cfg->change_business_hours, &a, &b)) {
         snprintf(err, errlen, "change_business_hours: want HH:MM-HH:MM, start before end");
         return -1;

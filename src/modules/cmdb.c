@@ -4,10 +4,12 @@
  * a lifecycle state. Every change is versioned by the engine's history; the relationships and
  * the impact analysis are in cmdb_graph.c, discovery and import in cmdb_discovery.c. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/config.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "modules/cmdb.h"
 #include "records/schema.h"
 
@@ -123,6 +125,39 @@ static int changes(const json_t *rec, const char *state, const json_t *old)
         if (!json_equal(a ? a : json_null(), b ? b : json_null()))
             return 1;
     }
+    return 0;
+}
+
+/* The CI by number or unique ID (two indexed probes), and whether its last_change_ref is ?3 or
+ * its history holds one set to ?2 (JSON text, as the history keeps values). */
+static const char *const updated_under_sql[] = {
+    "SELECT r.number, CASE WHEN EXISTS (SELECT 1 FROM record_history h WHERE h.record_id = r.id "
+    "AND h.field = 'last_change_ref' AND h.new_value = ?2) OR json_extract(r.data, "
+    "'$.last_change_ref') = ?3 THEN 1 ELSE 0 END FROM records r WHERE r.id IN (SELECT id FROM "
+    "records WHERE number = ?1 AND type = 'ci' UNION SELECT id FROM records WHERE type = 'ci' "
+    "AND json_extract(data, '$.ci_id') = ?1)",
+    "SELECT r.number, CASE WHEN EXISTS (SELECT 1 FROM record_history h WHERE h.record_id = r.id "
+    "AND h.field = 'last_change_ref' AND h.new_value = ?2) OR (r.data->>'last_change_ref') = "
+    "?3 THEN 1 ELSE 0 END FROM records r WHERE r.id IN (SELECT id FROM records WHERE number = "
+    "?1 AND type = 'ci' UNION SELECT id FROM records WHERE type = 'ci' AND (data->>'ci_id') = "
+    "?1)",
+};
+
+int ol_cmdb_updated_under(struct ol_conn *conn, struct ol_ctx *c, const char *name,
+                          const char *ref, int *found, int *updated)
+{
+    json_t *j = json_string(ref);
+    char *text = ol_json_dump(j);
+    json_decref(j);
+    ol_val_t p[] = {OL_VTEXT(name), OL_VTEXT(text), OL_VTEXT(ref)};
+    ol_rows_t *r;
+    int rc = ol_db_exec(conn, updated_under_sql[ol_conn_kind(conn) == OL_DB_PG], p, 3, &r);
+    free(text);
+    if (rc)
+        return ol_ctx_db_fail(c, conn, rc);
+    *found = ol_rows_count(r) > 0;
+    *updated = *found && !strcmp(ol_rows_get(r, 0, 1), "1");
+    ol_rows_free(r);
     return 0;
 }
 

@@ -30,6 +30,14 @@ extern const ol_record_type_t ol_ci_attribute_type;
 int ol_cmdb_check_attributes(struct ol_conn *conn, struct ol_ctx *c, const json_t *rec,
                              const json_t *old);
 
+/* ---- configuration items (cmdb.c) ---------------------------------------------------------- */
+
+/* C8, K5: whether the CI called name (its number or unique ID) has a version made under ref,
+ * i.e. a write whose change_ref named ref. *found is 0 when no CI of the CMDB has that name.
+ * 0, or a database error in c. */
+int ol_cmdb_updated_under(struct ol_conn *conn, struct ol_ctx *c, const char *name,
+                          const char *ref, int *found, int *updated);
+
 /* ---- relationships and impact (cmdb_graph.c) ---------------------------------------------- */
 
 /* input {"type": "hosts", "target": "CI-000002"}: number <type> target. Needs update on ci;

@@ -177,6 +177,11 @@ static const msg_t catalogue[] = {
     {"change_leadership_locked", "cannot be withdrawn once the change is with the expert team or "
      "the leadership (C6)", "变更已提交专家团队或上级领导层审批,不能撤销(C6)"},
     {"org_unit_head_unknown", "must be an enabled user: %s", "必须是已启用的用户:%s"},
+    {"change_cis_not_updated", "have no version made under this change: %s; update them "
+     "with this change as their change_ref (C8)",
+     "在本变更下尚无更新记录:%s;请以本变更为 change_ref 更新这些配置项(C8)"},
+    {"change_ci_updated", "must confirm that the configuration items were updated (C8)",
+     "须确认配置项已更新(C8)"},
     {"freeze_scope", "must be change types or categories: %s", "必须是变更类型或变更类别:%s"},
     /* I1 monitoring intake */
     {"type_labels", "must be an object of string values", "必须是值为字符串的对象"},

@@ -263,6 +263,39 @@ for (const backend of backends()) {
             assert.equal(done.approver, 'mgr');
         });
 
+        test('change-5b C8: verification needs each CMDB CI updated under the change; other names the ci_updated confirmation', async () => {
+            const ci = await api('POST', '/api/v1/cis', { body: { title: 'Billing app', ci_id: 'BILL-App-01', class: 'application', business_impact: 'medium' } });
+            assert.equal(ci.status, 201, ci.text);
+            const c = await submitted({ category: 'application_config', cis: ['BILL-App-01', 'legacy-box-7'], planned_start: '2026-12-17T20:00:00Z', planned_end: '2026-12-17T21:00:00Z' });
+            await move(c.number, 'assess', 'assessor', { fields: { risk_assessment: 'ok', dr_sync: 'not_required' } });
+            await move(c.number, 'approve', 'mgr');
+            await move(c.number, 'start', 'eng', { fields: { implementer: 'eng', reviewer: 'eng2' } });
+            await move(c.number, 'complete', 'eng2');
+            // The flag alone no longer does: the CMDB has no version of the app under this change.
+            const refused = await move(c.number, 'verify', 'eng', { fields: { verification_result: 'Bills print.', ci_updated: true } }, 400);
+            assert.match(fieldErrors(refused).cis, /BILL-App-01/, refused.text);
+            assert.equal((await get(c.number)).state, 'verifying');
+            // Another change's reference does not count.
+            const other = await submitted({ category: 'application_config', planned_start: '2026-12-18T22:00:00Z', planned_end: '2026-12-18T23:00:00Z' });
+            const patchCi = async (body) => {
+                const cur = await api('GET', `/api/v1/cis/${ci.json.number}`);
+                return api('PATCH', `/api/v1/cis/${ci.json.number}`, { body, headers: { 'If-Match': `"${cur.json.version}"` } });
+            };
+            let upd = await patchCi({ title: 'Billing app v2', change_ref: other.number });
+            assert.equal(upd.status, 200, upd.text);
+            assert.match(fieldErrors(await move(c.number, 'verify', 'eng', { fields: { verification_result: 'Bills print.', ci_updated: true } }, 400)).cis, /BILL-App-01/);
+            upd = await patchCi({ title: 'Billing app v3', change_ref: c.number });
+            assert.equal(upd.status, 200, upd.text);
+            // A later change on the CI does not erase that this one updated it.
+            upd = await patchCi({ title: 'Billing app v4', change_ref: other.number });
+            assert.equal(upd.status, 200, upd.text);
+            // legacy-box-7 is no CI of the CMDB: the engineer confirms it.
+            const noFlag = await move(c.number, 'verify', 'eng', { fields: { verification_result: 'Bills print.' } }, 400);
+            assert.ok(fieldErrors(noFlag).ci_updated, noFlag.text);
+            await move(c.number, 'verify', 'eng', { fields: { verification_result: 'Bills print.', ci_updated: true } });
+            assert.equal((await get(c.number)).state, 'review');
+        });
+
         test('change-6 approvals per level: major via the expert team; a pre-approved model skips approval', async () => {
             const c = await submitted({ category: 'application_config', failure_impact: 'high', failure_likelihood: 'medium', planned_start: '2026-12-22T18:00:00Z', planned_end: '2026-12-22T19:00:00Z' });
             assert.equal((await get(c.number)).level, 'major');
@@ -402,8 +435,8 @@ for (const backend of backends()) {
             assert.equal(r.report, 'changes');
             assert.ok(r.total >= 15, res.text);
             assert.equal(r.failed, 1);
-            assert.equal(r.successful, 1, res.text); // change-5's; the others are not verified yet
-            assert.equal(r.success_rate, 50);
+            assert.equal(r.successful, 2, res.text); // change-5's and 5b's; the others are not verified yet
+            assert.equal(r.success_rate, 66.7);
             assert.equal(r.success_target, 95);
             assert.equal(r.meets_target, r.success_rate >= 95);
             assert.equal(r.emergency, 2);
@@ -422,6 +455,23 @@ for (const backend of backends()) {
             const out = cliResult(['report', 'changes', '--from', '2026-09-01T00:00:00Z', ...srv.dbArgs]);
             assert.equal(out.status, 0, out.stderr);
             assert.equal(JSON.parse(out.stdout).failed, 1);
+        });
+
+        test('change-10b C9: an incident linked by hand "caused_by" a change counts it as causing incidents', async () => {
+            const period = '/api/v1/reports/changes?from=2026-09-01T00:00:00Z&to=2027-01-01T00:00:00Z';
+            const before = (await api('GET', period, { token: tok('mgr') })).json;
+            const ok = before.items.find((x) => x.outcome === 'successful');
+            assert.ok(ok, JSON.stringify(before.items));
+            assert.equal(ok.caused_incidents, 0);
+            const inc = await api('POST', '/api/v1/incidents', { body: { title: 'Found later: the change broke logins', reporter: 'u-tester' } });
+            assert.equal(inc.status, 201, inc.text);
+            const link = await api('POST', `/api/v1/incidents/${inc.json.number}/links`, { body: { type: 'caused_by', target: ok.number } });
+            assert.equal(link.status, 201, link.text);
+            const after = (await api('GET', period, { token: tok('mgr') })).json;
+            assert.equal(after.caused_incidents, before.caused_incidents + 1);
+            assert.equal(after.items.find((x) => x.number === ok.number).caused_incidents, 1);
+            const backedOut = after.items.find((x) => x.outcome === 'failed');
+            assert.equal(backedOut.caused_incidents, 1, 'the back-out incident is counted once');
         });
 
         test('change-11 the dry run refuses bad arguments and needs change rights', async () => {
