@@ -266,6 +266,16 @@ static const char *head_of_body(ol_ctx_t *c, const json_t *body)
     return v && json_is_null(v) ? "" : text(c, body, "head");
 }
 
+/* S3, C6: naming a unit's head hands over an approval right: a fresh MFA confirmation, as for
+ * other permission changes. 1 when allowed (or no head is named); else replied. */
+static int head_step_up(ol_req_t *r, ol_call_t *call, const json_t *body)
+{
+    int rc = json_object_get(body, "head") ? ol_mfa_step_up_check(&call->ctx, &call->who) : 0;
+    if (rc)
+        ol_api_reply_error(r, rc, &call->ctx);
+    return rc == 0;
+}
+
 void ol_api_org_units(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
 {
     ol_ctx_t *c = &call->ctx;
@@ -283,7 +293,7 @@ void ol_api_org_units(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
         if (!allowed(r, call, "org_unit", 1) || !(body = body_checked(r, call, keys)))
             return;
         const char *label = text(c, body, "label"), *head = head_of_body(c, body);
-        if (!bad_input(r, call))
+        if (!bad_input(r, call) && head_step_up(r, call, body))
             reply(r, ol_org_unit_update(c, seg[3], label, head), call);
         json_decref(body);
         return;
@@ -305,7 +315,7 @@ void ol_api_org_units(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
         return;
     const char *name = text(c, body, "name"), *label = text(c, body, "label"),
                *parent = text(c, body, "parent"), *head = head_of_body(c, body);
-    if (!bad_input(r, call))
+    if (!bad_input(r, call) && head_step_up(r, call, body))
         reply(r, ol_org_unit_create(c, name, label, parent, head), call);
     json_decref(body);
 }
