@@ -21,7 +21,7 @@ static const struct {
     {"records", ol_cli_records, "records create|get|list|update|transition|comment|link ..."},
     {"role", ol_cli_role, "role list|show|set|grant|revoke: roles, grants, a user's roles"},
     {"group", ol_cli_group, "group list|add|show|roles|add-member|remove-member"},
-    {"org-unit", ol_cli_org_unit, "org-unit list|add: organisation units"},
+    {"org-unit", ol_cli_org_unit, "org-unit list|show|add|set: organisation units, their heads"},
     {"directory", ol_cli_directory, "directory check NAME: what an LDAP login of NAME finds"},
     {"audit", ol_cli_audit, "audit verify | export [--format jsonl|syslog] [--since ISO] | purge"},
     {"keys", ol_cli_keys, "keys status | rotate [--resume]: field-encryption keys (S7)"},

@@ -7,7 +7,8 @@
  *   PUT  /api/v1/groups/{name}/roles                 {"roles": [...]}
  *   POST /api/v1/groups/{name}/members               {"username"}
  *   DELETE /api/v1/groups/{name}/members/{username}
- *   GET|POST /api/v1/org_units
+ *   GET|POST /api/v1/org_units                       {"name", "label", "parent", "head"}
+ *   GET|PATCH /api/v1/org_units/{name}               {"label", "head"} (C6: head null = none)
  * Reading needs read on the resource, changing needs administer (auth/authz.h). */
 #include <stdlib.h>
 #include <string.h>
@@ -258,10 +259,45 @@ void ol_api_review_items(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
     json_decref(body);
 }
 
+/* body["head"]: a user name, or null / "" for none ("" returned); NULL when absent. */
+static const char *head_of_body(ol_ctx_t *c, const json_t *body)
+{
+    const json_t *v = json_object_get(body, "head");
+    return v && json_is_null(v) ? "" : text(c, body, "head");
+}
+
+/* S3, C6: naming a unit's head hands over an approval right: a fresh MFA confirmation, as for
+ * other permission changes. 1 when allowed (or no head is named); else replied. */
+static int head_step_up(ol_req_t *r, ol_call_t *call, const json_t *body)
+{
+    int rc = json_object_get(body, "head") ? ol_mfa_step_up_check(&call->ctx, &call->who) : 0;
+    if (rc)
+        ol_api_reply_error(r, rc, &call->ctx);
+    return rc == 0;
+}
+
 void ol_api_org_units(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
 {
     ol_ctx_t *c = &call->ctx;
-    (void)seg;
+    json_t *body;
+    if (nseg == 4) { /* C6: a unit, and setting its head */
+        r->route = "/api/v1/org_units/{name}";
+        if (!only(r, "GET, PATCH"))
+            return;
+        if (!strcmp(r->method, "GET")) {
+            if (allowed(r, call, "org_unit", 0))
+                reply(r, ol_org_unit_get(c, seg[3]), call);
+            return;
+        }
+        static const char *const keys[] = {"label", "head", NULL};
+        if (!allowed(r, call, "org_unit", 1) || !(body = body_checked(r, call, keys)))
+            return;
+        const char *label = text(c, body, "label"), *head = head_of_body(c, body);
+        if (!bad_input(r, call) && head_step_up(r, call, body))
+            reply(r, ol_org_unit_update(c, seg[3], label, head), call);
+        json_decref(body);
+        return;
+    }
     r->route = "/api/v1/org_units";
     if (nseg != 3) {
         ol_reply_problem(r, 404, "Not Found", "no such resource", NULL);
@@ -274,13 +310,12 @@ void ol_api_org_units(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
             reply(r, ol_org_unit_list(c), call);
         return;
     }
-    static const char *const keys[] = {"name", "label", "parent", NULL};
-    json_t *body;
+    static const char *const keys[] = {"name", "label", "parent", "head", NULL};
     if (!allowed(r, call, "org_unit", 1) || !(body = body_checked(r, call, keys)))
         return;
     const char *name = text(c, body, "name"), *label = text(c, body, "label"),
-               *parent = text(c, body, "parent");
-    if (!bad_input(r, call))
-        reply(r, ol_org_unit_create(c, name, label, parent), call);
+               *parent = text(c, body, "parent"), *head = head_of_body(c, body);
+    if (!bad_input(r, call) && head_step_up(r, call, body))
+        reply(r, ol_org_unit_create(c, name, label, parent, head), call);
     json_decref(body);
 }

@@ -2,6 +2,7 @@
 #include "auth/access.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/authz.h"
@@ -115,7 +116,7 @@ static json_t *column(ol_rows_t *r, int col)
 
 typedef struct {
     ol_ctx_t *c;
-    const char *name, *label, *extra, *scope, *unit;
+    const char *name, *label, *extra, *scope, *unit, *head;
     const char *const *list;
     int list_given;
 } job_t;
@@ -674,18 +675,23 @@ int ol_group_remove_member(ol_ctx_t *c, const char *name, const char *username)
 
 /* ---- organisation units ------------------------------------------------------------------- */
 
+static json_t *unit_at(ol_rows_t *r, int i)
+{
+    return json_pack("{ssssss?ss?}", "name", ol_rows_get(r, i, 0), "label", ol_rows_get(r, i, 1),
+                     "parent", ol_rows_get(r, i, 2), "head", ol_rows_get(r, i, 3));
+}
+
 static int unit_list_job(ol_conn_t *conn, void *arg)
 {
     job_t *j = arg;
     ol_rows_t *r;
-    int rc = ol_db_exec(conn, "SELECT name, label, parent FROM org_units ORDER BY name", NULL, 0, &r);
+    int rc = ol_db_exec(conn, "SELECT name, label, parent, head FROM org_units ORDER BY name", NULL,
+                        0, &r);
     if (rc)
         return ol_ctx_db_fail(j->c, conn, rc);
     json_t *items = json_array();
     for (int i = 0; i < ol_rows_count(r); i++)
-        json_array_append_new(items, json_pack("{ssssss?}", "name", ol_rows_get(r, i, 0), "label",
-                                               ol_rows_get(r, i, 1), "parent",
-                                               ol_rows_get(r, i, 2)));
+        json_array_append_new(items, unit_at(r, i));
     ol_rows_free(r);
     j->c->result = json_pack("{so}", "items", items);
     return 0;
@@ -697,32 +703,168 @@ int ol_org_unit_list(ol_ctx_t *c)
     return ol_db_read(c->db, unit_list_job, &j);
 }
 
+static int unit_get_job(ol_conn_t *conn, void *arg)
+{
+    job_t *j = arg;
+    ol_rows_t *r;
+    ol_val_t v[] = {OL_VTEXT(j->name)};
+    int rc = ol_db_exec(conn, "SELECT name, label, parent, head FROM org_units WHERE name = ?1", v,
+                        1, &r);
+    if (rc)
+        return ol_ctx_db_fail(j->c, conn, rc);
+    if (ol_rows_count(r) == 0) {
+        ol_rows_free(r);
+        return ol_ctx_fail(j->c, -OL_ENOTFOUND, "there is no organisation unit '%s'", j->name);
+    }
+    j->c->result = unit_at(r, 0);
+    ol_rows_free(r);
+    return 0;
+}
+
+int ol_org_unit_get(ol_ctx_t *c, const char *name)
+{
+    job_t j = {.c = c, .name = name};
+    return ol_db_read(c->db, unit_get_job, &j);
+}
+
+/* C6: a unit's head is an existing, enabled account; else a field error on "head". */
+static int check_head(ol_conn_t *conn, ol_ctx_t *c, const char *head)
+{
+    if (!head || !*head)
+        return 0;
+    ol_rows_t *r;
+    ol_val_t v[] = {OL_VTEXT(head)};
+    int rc = ol_db_exec(conn, "SELECT disabled FROM users WHERE username = ?1", v, 1, &r);
+    if (rc)
+        return ol_ctx_db_fail(c, conn, rc);
+    int ok = ol_rows_count(r) && !ol_rows_int(r, 0, 0);
+    ol_rows_free(r);
+    if (ok)
+        return 0;
+    ol_schema_add_error(c->errors, "head", "org_unit_head_unknown", c->lang, head);
+    return ol_ctx_fail(c, -OL_EINVAL, "'%s' is no enabled user to head the unit", head);
+}
+
 static int unit_create_job(ol_conn_t *conn, void *arg)
 {
     job_t *j = arg;
     char now[32];
+    const char *head = j->head && *j->head ? j->head : NULL;
+    int rc = check_head(conn, j->c, head);
+    if (rc)
+        return rc;
     ol_val_t v[] = {OL_VTEXT(j->name), OL_VTEXT(j->label ? j->label : ""), OL_VTEXT(j->extra),
-                    OL_VTEXT(ol_now_iso(now))};
-    int rc = ol_db_exec(conn, "INSERT INTO org_units(name, label, parent, created_at) VALUES (?1, "
-                              "?2, ?3, ?4)", v, 4, NULL);
+                    OL_VTEXT(ol_now_iso(now)), OL_VTEXT(head)};
+    rc = ol_db_exec(conn, "INSERT INTO org_units(name, label, parent, created_at, head) VALUES "
+                          "(?1, ?2, ?3, ?4, ?5)", v, 5, NULL);
     if (rc == -OL_ECONFLICT)
         return ol_ctx_fail(j->c, rc, "the unit '%s' exists or its parent does not", j->name);
-    if (!rc)
-        rc = ol_audit_write(conn, j->c, "org_unit.create", j->name, "ok", NULL);
+    if (!rc) {
+        json_t *d = json_pack("{ss*}", "head", head);
+        char *text = head ? ol_json_dump(d) : NULL;
+        json_decref(d);
+        rc = ol_audit_write(conn, j->c, "org_unit.create", j->name, "ok", text);
+        free(text);
+    }
     if (rc)
         return ol_ctx_db_fail(j->c, conn, rc);
     j->c->status = 201;
-    j->c->result = json_pack("{ssssss?}", "name", j->name, "label", j->label ? j->label : "",
-                             "parent", j->extra);
-    return 0;
+    return unit_get_job(conn, j);
 }
 
-int ol_org_unit_create(ol_ctx_t *c, const char *name, const char *label, const char *parent)
+int ol_org_unit_create(ol_ctx_t *c, const char *name, const char *label, const char *parent,
+                       const char *head)
 {
     if (check_name_label(c, name, label))
         return -OL_EINVAL;
-    job_t j = {.c = c, .name = name, .label = label, .extra = parent};
+    job_t j = {.c = c, .name = name, .label = label, .extra = parent, .head = head};
     return ol_db_write(c->db, unit_create_job, &j);
+}
+
+static int unit_update_job(ol_conn_t *conn, void *arg)
+{
+    job_t *j = arg;
+    ol_ctx_t *c = j->c;
+    int rc = unit_get_job(conn, j);
+    if (rc)
+        return rc;
+    json_t *old = c->result;
+    c->result = NULL;
+    const char *head = j->head && *j->head ? j->head : NULL;
+    if ((rc = check_head(conn, c, head))) {
+        json_decref(old);
+        return rc;
+    }
+    json_t *changed = json_object();
+    if (j->label && strcmp(j->label, json_string_value(json_object_get(old, "label"))))
+        json_object_set_new(changed, "label",
+                            json_pack("[Os]", json_object_get(old, "label"), j->label));
+    const char *was = json_string_value(json_object_get(old, "head"));
+    if (j->head && ((was == NULL) != (head == NULL) || (was && head && strcmp(was, head))))
+        json_object_set_new(changed, "head",
+                            json_pack("[Os?]", json_object_get(old, "head"), head));
+    json_decref(old);
+    if (json_object_size(changed)) {
+        ol_val_t v[] = {OL_VTEXT(j->name), OL_VTEXT(j->label), OL_VTEXT(head),
+                        OL_VINT(j->head != NULL)};
+        rc = ol_db_exec(conn, "UPDATE org_units SET label = COALESCE(?2, label), head = CASE WHEN "
+                              "?4 = 1 THEN ?3 ELSE head END WHERE name = ?1", v, 4, NULL);
+        char *text = ol_json_dump(changed);
+        if (!rc)
+            rc = ol_audit_write(conn, c, "org_unit.update", j->name, "ok", text);
+        free(text);
+    }
+    json_decref(changed);
+    if (rc)
+        return ol_ctx_db_fail(c, conn, rc);
+    return unit_get_job(conn, j);
+}
+
+int ol_org_unit_update(ol_ctx_t *c, const char *name, const char *label, const char *head)
+{
+    if (label && ol_utf8_len(label) > 200) {
+        ol_schema_add_error(c->errors, "label", "too_long", c->lang, "200");
+        return ol_ctx_fail(c, -OL_EINVAL, "the label is invalid");
+    }
+    job_t j = {.c = c, .name = name, .label = label, .head = head};
+    return ol_db_write(c->db, unit_update_job, &j);
+}
+
+int ol_org_unit_head_of(ol_conn_t *conn, const char *username, char *unit, size_t unitlen,
+                        char *head, size_t headlen)
+{
+    *unit = *head = 0;
+    if (!username)
+        return 0;
+    ol_rows_t *r;
+    ol_val_t v[] = {OL_VTEXT(username)};
+    int rc = ol_db_exec(conn, "SELECT org_unit FROM users WHERE username = ?1", v, 1, &r);
+    if (rc)
+        return rc;
+    char name[80] = "";
+    if (ol_rows_count(r) && ol_rows_get(r, 0, 0))
+        snprintf(name, sizeof name, "%s", ol_rows_get(r, 0, 0));
+    ol_rows_free(r);
+    snprintf(unit, unitlen, "%s", name);
+    /* Up the tree, at most 32 levels (a cycle cannot be made through the API, but is bounded). */
+    for (int depth = 0; *name && depth < 32; depth++) {
+        ol_val_t u[] = {OL_VTEXT(name)};
+        if ((rc = ol_db_exec(conn, "SELECT o.head, o.parent, h.disabled FROM org_units o LEFT "
+                                   "JOIN users h ON h.username = o.head WHERE o.name = ?1", u, 1,
+                             &r)))
+            return rc;
+        const char *h = ol_rows_count(r) ? ol_rows_get(r, 0, 0) : NULL;
+        if (h && strcmp(h, username) && !ol_rows_int(r, 0, 2)) {
+            snprintf(unit, unitlen, "%s", name);
+            snprintf(head, headlen, "%s", h);
+            ol_rows_free(r);
+            return 0;
+        }
+        const char *parent = ol_rows_count(r) ? ol_rows_get(r, 0, 1) : NULL;
+        snprintf(name, sizeof name, "%s", parent ? parent : "");
+        ol_rows_free(r);
+    }
+    return 0;
 }
 
 /* ---- roles and grants --------------------------------------------------------------------- */

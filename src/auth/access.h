@@ -31,8 +31,20 @@ int ol_group_set_roles(ol_ctx_t *c, const char *name, const char *const *roles);
 int ol_group_add_member(ol_ctx_t *c, const char *name, const char *username);
 int ol_group_remove_member(ol_ctx_t *c, const char *name, const char *username);
 
+/* Units are {"name", "label", "parent", "head"}; head (C6) is a user or null. */
 int ol_org_unit_list(ol_ctx_t *c);
-int ol_org_unit_create(ol_ctx_t *c, const char *name, const char *label, const char *parent);
+int ol_org_unit_get(ol_ctx_t *c, const char *name);
+int ol_org_unit_create(ol_ctx_t *c, const char *name, const char *label, const char *parent,
+                       const char *head);
+/* Changes a unit's label (NULL = unchanged) and head (NULL = unchanged, "" = none), audited
+ * "org_unit.update" with what changed. */
+int ol_org_unit_update(ol_ctx_t *c, const char *name, const char *label, const char *head);
+/* C6: the head of username's org unit, walking up the parents while a unit has no head (or is
+ * headed by username itself, or by a disabled account), inside the caller's transaction. unit
+ * gets the unit whose head was found (or the user's own unit when none was, "" when the user has
+ * none), head the head ("" when none). Returns 0 or a database error. */
+int ol_org_unit_head_of(ol_conn_t *conn, const char *username, char *unit, size_t unitlen,
+                        char *head, size_t headlen);
 
 /* Roles with their labels, privilege and administrators' grants. */
 int ol_role_list(ol_ctx_t *c);

@@ -14,6 +14,9 @@
 #include "core/db.h"
 
 int ol_authz(const char *const *roles, const char *resource, const char *action);
+/* 1 when an administrator granted the action to one of the roles (the last rule above only):
+ * for a check that narrows a declaration's default, e.g. a guard (C6). */
+int ol_authz_granted(const char *const *roles, const char *resource, const char *action);
 /* Reads the administrators' grants into memory (at start, after a change, and periodically so
  * that several nodes agree). Returns 0 or a database error. */
 int ol_authz_reload(ol_db_t *db);

@@ -29,6 +29,7 @@ const ol_role_t ol_builtin_roles[] = {
     {"emergency_command", "Emergency command group", "应急指挥小组", 0},
     {"emergency_handling", "Emergency handling group", "应急处置小组", 0},
     {"expert_team", "Expert team", "专家团队", 0},
+    {"leadership", "Leadership", "上级领导层", 0},
     {"kb_author", "Knowledge author", "知识作者", 0},
     {"kb_editor", "Knowledge editor", "知识审核", 0},
     {NULL, NULL, NULL, 0},

@@ -5,7 +5,8 @@
  *   opsledger role grant|revoke ROLE RESOURCE ACTION
  *   opsledger group list | add NAME [--label L] [--org-unit U] | show NAME | roles NAME [ROLE...]
  *   opsledger group add-member|remove-member NAME USER
- *   opsledger org-unit list | add NAME [--label L] [--parent P] */
+ *   opsledger org-unit list | show NAME | add NAME [--label L] [--parent P] [--head USER]
+ *   opsledger org-unit set NAME [--label L] [--head USER | --no-head] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@
 #define MAX_ARGS 64
 
 static const char *const cli_roles[] = {"admin", NULL};
-static const char *const value_flags[] = {"label", "org-unit", "parent", "scope", NULL};
+static const char *const value_flags[] = {"label", "org-unit", "parent", "scope", "head", NULL};
 
 /* The words of argv that are not flags (nor a value flag's value), from argv[1] on. */
 static int positional(int argc, char **argv, const char **out)
@@ -123,10 +124,18 @@ static int unit_op(ol_ctx_t *c, int argc, char **argv, const char **a, int n)
 {
     if (n == 1 && !strcmp(a[0], "list"))
         return ol_org_unit_list(c);
+    if (n == 2 && !strcmp(a[0], "show"))
+        return ol_org_unit_get(c, a[1]);
     if (n == 2 && !strcmp(a[0], "add"))
         return ol_org_unit_create(c, a[1], ol_cli_flag(argc, argv, "label"),
-                                  ol_cli_flag(argc, argv, "parent"));
-    fprintf(stderr, "usage: opsledger org-unit list | add NAME [--label L] [--parent P]\n");
+                                  ol_cli_flag(argc, argv, "parent"), ol_cli_flag(argc, argv, "head"));
+    if (n == 2 && !strcmp(a[0], "set"))
+        return ol_org_unit_update(c, a[1], ol_cli_flag(argc, argv, "label"),
+                                  ol_cli_has(argc, argv, "no-head") ? ""
+                                                                    : ol_cli_flag(argc, argv, "head"));
+    fprintf(stderr, "usage: opsledger org-unit list | show NAME | add NAME [--label L] [--parent P] "
+                    "[--head USER]\n"
+                    "       opsledger org-unit set NAME [--label L] [--head USER | --no-head]\n");
     return 2;
 }
 

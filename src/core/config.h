@@ -273,6 +273,11 @@
     XX(change_notify_channel, "",                                                             \
        "C6, C8: notification channel told when a written approval, DR update or regulator "  \
        "notice becomes late (empty = none)")                                                  \
+    /* ---- C6 change approvers ---- */                                                        \
+    XX(change_emergency_approver, "unit_head_or_role",                                         \
+       "C6: who approves an emergency change: unit_head (the head of the requester's org "      \
+       "unit, walking up parent units), unit_head_or_role (the head, else ops_manager or "      \
+       "emergency_command when no unit on the chain has one) or role (those roles only)")      \
     /* ---- web UI ---- */                                                                    \
     XX(web_root, "", "directory of the built web UI (empty = web/dist beside the binary)")
 

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth/access.h"
+#include "auth/authz.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/err.h"
@@ -31,7 +33,8 @@ const char *const ol_change_categories[] = {
     "db_schema_change", "virtualization", "operating_system", "storage", "network",
     "network_device_restart", "payment_interface_config", "datacenter", "other", NULL};
 const char *const ol_change_active_states[] = {"assessment", "approval", "expert_review",
-                                               "scheduled", "implementing", NULL};
+                                               "leadership_review", "scheduled", "implementing",
+                                               NULL};
 static const char *const dr_sync_values[] = {"required", "not_required", NULL};
 static const char *const outcomes[] = {"successful", "failed", NULL};
 
@@ -85,7 +88,7 @@ static const ol_field_t fields[] = {
     {"leadership_required", OL_F_BOOL, FI, 0, 0, NULL, "false",
      "Major change referred to the leadership", "需提交上级领导层审批"},
     {"leadership_approval", OL_F_TEXT, 0, 0, 4000, NULL, NULL,
-     "Leadership approval (reference of the decision)", "上级领导层审批意见"},
+     "Leadership's opinion (or reference of the decision)", "上级领导层审批意见"},
     {"assessor", OL_F_USER, RO | FI, 0, 0, NULL, NULL, "Assessor", "变更评估人"},
     {"approver", OL_F_USER, RO | FI, 0, 0, NULL, NULL, "Approver", "变更审批人"},
     {"implementer", OL_F_USER, FI, 0, 0, NULL, NULL, "Implementer", "变更实施人"},
@@ -130,38 +133,51 @@ static const ol_field_t fields[] = {
     {"implemented_at", OL_F_DATETIME, RO | FI | SO, 0, 0, NULL, NULL, "Implementation ended",
      "实施结束时间"},
     {"closed_at", OL_F_DATETIME, RO | FI | SO, 0, 0, NULL, NULL, "Closed at", "关闭时间"},
+    {"leadership_approver", OL_F_USER, RO | FI, 0, 0, NULL, NULL, "Leadership approver",
+     "上级领导审批人"},
+    {"leadership_approved_at", OL_F_DATETIME, RO | FI, 0, 0, NULL, NULL, "Leadership approved at",
+     "上级领导审批时间"},
 };
 
-static const char *const states[] = {"draft",     "assessment",   "approval",  "expert_review",
-                                     "scheduled", "implementing", "verifying", "review",
-                                     "backed_out", "closed",      "rejected",  "cancelled",
-                                     NULL};
+static const char *const states[] = {"draft",      "assessment",   "approval",  "expert_review",
+                                     "leadership_review", "scheduled", "implementing",
+                                     "verifying",  "review",       "backed_out", "closed",
+                                     "rejected",   "cancelled",    NULL};
 static const char *const st_draft[] = {"draft", NULL};
 static const char *const st_assessment[] = {"assessment", NULL};
 static const char *const st_approval[] = {"approval", NULL};
 static const char *const st_expert[] = {"expert_review", NULL};
-static const char *const st_rejectable[] = {"approval", "expert_review", NULL};
+static const char *const st_leadership[] = {"leadership_review", NULL};
+static const char *const st_rejectable[] = {"approval", "expert_review", "leadership_review",
+                                            NULL};
 static const char *const st_scheduled[] = {"scheduled", NULL};
 static const char *const st_implementing[] = {"implementing", NULL};
 static const char *const st_backoutable[] = {"implementing", "verifying", NULL};
 static const char *const st_verifying[] = {"verifying", NULL};
 static const char *const st_closable[] = {"review", "backed_out", NULL};
-static const char *const st_cancellable[] = {"draft", "assessment", "approval", "expert_review",
-                                             "scheduled", NULL};
+static const char *const st_cancellable[] = {"draft",         "assessment",        "approval",
+                                             "expert_review", "leadership_review", "scheduled",
+                                             NULL};
 
 static const char *const everyone[] = {"*", NULL};
 static const char *const raisers[] = {"ops_engineer", "ops_manager", "release_manager", NULL};
-static const char *const writers[] = {"ops_engineer",  "ops_manager",       "change_assessor",
-                                      "expert_team",   "emergency_command", "release_manager",
-                                      NULL};
+static const char *const writers[] = {"ops_engineer",    "ops_manager", "change_assessor",
+                                      "expert_team",     "leadership",  "emergency_command",
+                                      "release_manager", NULL};
 static const char *const assessors[] = {"change_assessor", "ops_manager", NULL};
 static const char *const managers[] = {"ops_manager", NULL};
 static const char *const experts[] = {"expert_team", NULL};
-/* 004 §7.2.5.3: the head of the requester's unit approves an emergency change; the shipped
- * roles for that are the operations manager and the emergency command group (administrators
- * may grant transition:approve_emergency to others). */
+static const char *const leaders[] = {"leadership", NULL};
+/* 004 §7.2.5.3: the head of the requester's unit approves an emergency change (org_units.head,
+ * change_emergency_approver); when no unit on the chain has a head, the shipped roles for that
+ * are the operations manager and the emergency command group (administrators may grant
+ * transition:approve_emergency to others). */
 static const char *const heads[] = {"ops_manager", "emergency_command", NULL};
-static const char *const rejecters[] = {"ops_manager", "expert_team", "emergency_command", NULL};
+/* Who rejects before the leadership's review; in it, the leadership (reject_guard). */
+static const char *const rejecters_before[] = {"ops_manager", "expert_team", "emergency_command",
+                                               NULL};
+static const char *const rejecters[] = {"ops_manager", "expert_team", "emergency_command",
+                                        "leadership", NULL};
 static const char *const engineers[] = {"ops_engineer", "ops_manager", NULL};
 static const char *const exporters[] = {"ops_manager", "change_assessor", NULL};
 
@@ -264,15 +280,115 @@ static int major_only(const ol_guard_ctx_t *g, char *msg, size_t msglen)
                                                            "expert team");
 }
 
-/* C6 (004 §7.2.5.3): "必要时可提交上级领导层审批" - when the change was referred to the
- * leadership, the expert team's approval records the leadership's. */
-static int leadership_recorded(const ol_guard_ctx_t *g, char *msg, size_t msglen)
+/* C6 (004 §7.2.5.3): "必要时可提交上级领导层审批" - a change referred to the leadership goes on
+ * to the leadership's approval (refer_leadership), not straight to the schedule. */
+static int not_referred(const ol_guard_ctx_t *g, char *msg, size_t msglen)
 {
-    const char *text = str(g->record, "leadership_approval");
-    if (is_true(g->record, "leadership_required") && (!text || !*text))
-        return refuse(msg, msglen, "the change was referred to the leadership: record their "
-                                   "approval in leadership_approval");
+    return is_true(g->record, "leadership_required")
+               ? refuse(msg, msglen, "the change was referred to the leadership: the expert team "
+                                     "approves it with refer_leadership, then the leadership "
+                                     "approves (approve_leadership)")
+               : 0;
+}
+
+static int holds(const ol_ctx_t *c, const char *const *roles)
+{
+    for (const char *const *r = c->roles; r && *r; r++)
+        for (const char *const *want = roles; *want; want++)
+            if (!strcmp(*r, *want) || !strcmp(*r, "admin"))
+                return 1;
     return 0;
+}
+
+/* C6: in the leadership's review only the leadership rejects; before it, the others. An
+ * administrator's grant of transition:reject counts for both. */
+static int reject_guard(const ol_guard_ctx_t *g, char *msg, size_t msglen)
+{
+    const char *from = str(g->record, "state");
+    int at_leadership = from && !strcmp(from, "leadership_review");
+    const ol_ctx_t *c = g->ctx;
+    if (!c || holds(c, at_leadership ? leaders : rejecters_before) ||
+        ol_authz_granted(c->roles, "change", "transition:reject"))
+        return 0;
+    snprintf(msg, msglen, at_leadership ? "the change is with the leadership: only the leadership "
+                                          "rejects it"
+                                        : "only the operations manager, the expert team or the "
+                                          "emergency command group reject a change before the "
+                                          "leadership's review");
+    return -OL_EFORBIDDEN;
+}
+
+/* C6 (004 §7.2.5.3, 002 §2.5.3): whether c's user approves the emergency change rec, under
+ * change_emergency_approver: the head of the requester's org unit (up the parents), else (or
+ * with "role") the operations manager or the emergency command group. 0, or a negative OL_E*
+ * code with the refusal in msg and who approves in who. Reads in conn. */
+static int may_approve_emergency(ol_conn_t *conn, const ol_ctx_t *c, const json_t *rec, char *who,
+                                 size_t wholen, char *msg, size_t msglen)
+{
+    const char *policy = ol_config()->change_emergency_approver;
+    const char *requester = str(rec, "requester");
+    char unit[80] = "", head[80] = "";
+    if (strcmp(policy, "role")) {
+        int rc = ol_org_unit_head_of(conn, requester, unit, sizeof unit, head, sizeof head);
+        if (rc) {
+            snprintf(msg, msglen, "the head of the requester's unit could not be read");
+            return rc;
+        }
+    }
+    if (*head) {
+        if (c->user && !strcmp(c->user, head))
+            return 0;
+        snprintf(who, wholen, "%s, head of %s", head, unit);
+        snprintf(msg, msglen, "only the head of unit %s (%s) approves this emergency change", unit,
+                 head);
+        return -OL_EFORBIDDEN;
+    }
+    if (!strcmp(policy, "unit_head")) {
+        snprintf(who, wholen, "the head of the requester's unit");
+        snprintf(msg, msglen, "no head of unit approves this emergency change: %s%s%s has no head "
+                 "up its parents (change_emergency_approver = unit_head); an administrator sets "
+                 "one", *unit ? "the unit " : "the requester ", *unit ? unit : "",
+                 *unit ? "" : (requester ? "belongs to no unit and" : "is unknown and"));
+        return -OL_ESTATE;
+    }
+    if (holds(c, heads) || ol_authz_granted(c->roles, "change", "transition:approve_emergency"))
+        return 0;
+    snprintf(who, wholen, "ops_manager, emergency_command");
+    snprintf(msg, msglen, "only the operations manager or the emergency command group approve "
+             "this emergency change (%s%s has no head of unit)", *unit ? "the unit " : "the "
+             "requester", *unit ? unit : "");
+    return -OL_EFORBIDDEN;
+}
+
+typedef struct {
+    const ol_guard_ctx_t *g;
+    char *msg;
+    size_t msglen;
+    int rc;
+} approver_job_t;
+
+static int approver_job(ol_conn_t *conn, void *arg)
+{
+    approver_job_t *j = arg;
+    char who[160];
+    j->rc = may_approve_emergency(conn, j->g->ctx, j->g->record, who, sizeof who, j->msg,
+                                  j->msglen);
+    return 0;
+}
+
+/* C6: approve_emergency is open to anyone who may update changes (roles NULL); this narrows it
+ * to the approver change_emergency_approver names. */
+static int emergency_approver(const ol_guard_ctx_t *g, char *msg, size_t msglen)
+{
+    int rc = emergency_only(g, msg, msglen);
+    if (rc || !g->ctx)
+        return rc ? rc : refuse(msg, msglen, "the approver cannot be told without a caller");
+    approver_job_t j = {g, msg, msglen, 0};
+    if (g->conn)
+        approver_job(g->conn, &j);
+    else if ((rc = ol_db_read(g->ctx->db, approver_job, &j)))
+        return rc;
+    return j.rc;
 }
 
 /* C7: the named reviewer confirms the implementation, before the back-out point. */
@@ -306,12 +422,15 @@ static const ol_transition_t transitions[] = {
      approve_duties},
     {"endorse", st_approval, "expert_review", managers, NULL, 0, major_only,
      "First review passed: to the expert team", "初审通过,提交专家团队", approve_duties},
-    {"approve_expert", st_expert, "scheduled", experts, NULL, 0, leadership_recorded,
-     "Expert team approves",
-     "专家团队审批通过", approve_duties},
-    {"approve_emergency", st_approval, "scheduled", heads, NULL, 0, emergency_only,
+    {"approve_expert", st_expert, "scheduled", experts, NULL, 0, not_referred,
+     "Expert team approves", "专家团队审批通过", approve_duties},
+    {"refer_leadership", st_expert, "leadership_review", experts, NULL, 0, NULL,
+     "Expert team approves: to the leadership", "专家团队审批通过,提交上级领导层", approve_duties},
+    {"approve_leadership", st_leadership, "scheduled", leaders, NULL, 0, NULL,
+     "Leadership approves", "上级领导层审批通过", approve_duties},
+    {"approve_emergency", st_approval, "scheduled", NULL, NULL, 0, emergency_approver,
      "Approve emergency change", "紧急变更审批通过", approve_duties},
-    {"reject", st_rejectable, "rejected", rejecters, NULL, 1, NULL, "Reject", "驳回"},
+    {"reject", st_rejectable, "rejected", rejecters, NULL, 1, reject_guard, "Reject", "驳回"},
     {"start", st_scheduled, "implementing", engineers, needs_people, 0, NULL,
      "Start implementation", "开始实施"},
     {"complete", st_implementing, "verifying", engineers, NULL, 0, reviewer_completes,
@@ -589,17 +708,8 @@ static int open_incident(ol_conn_t *conn, ol_ctx_t *c, json_t *rec)
     return rc;
 }
 
-static int holds(const ol_ctx_t *c, const char *const *roles)
-{
-    for (const char *const *r = c->roles; r && *r; r++)
-        for (const char *const *want = roles; *want; want++)
-            if (!strcmp(*r, *want) || !strcmp(*r, "admin"))
-                return 1;
-    return 0;
-}
-
-/* C6: the written approval of an emergency change, filed afterwards by an approver. */
-static int check_written_approval(ol_ctx_t *c, json_t *rec, const json_t *old)
+/* C6: the written approval of an emergency change, filed afterwards by its approver. */
+static int check_written_approval(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const json_t *old)
 {
     if (!ol_sd_changed(old, rec, "written_approval"))
         return 0;
@@ -607,11 +717,15 @@ static int check_written_approval(ol_ctx_t *c, json_t *rec, const json_t *old)
     if (!is_true(rec, "emergency"))
         return field_error(c, "written_approval", "change_written_not_emergency", NULL,
                            "only an emergency change is approved in writing afterwards");
-    if (!holds(c, heads))
-        return field_error(c, "written_approval", "change_written_approver", NULL,
-                           "the written approval is filed by the head of the unit");
+    char who[160] = "", why[256] = "";
+    int rc = may_approve_emergency(conn, c, rec, who, sizeof who, why, sizeof why);
+    if (rc == -OL_EFORBIDDEN || rc == -OL_ESTATE)
+        return field_error(c, "written_approval", "change_written_approver", who, why);
+    if (rc)
+        return ol_ctx_db_fail(c, conn, rc);
     if (str(rec, "requester") && c->user && !strcmp(str(rec, "requester"), c->user))
-        return field_error(c, "written_approval", "change_written_approver", NULL,
+        return field_error(c, "written_approval", "change_written_approver",
+                           "ops_manager, emergency_command",
                            "the requester does not approve their own change");
     char now[32];
     json_object_set_new(rec, "written_approval_by",
@@ -656,6 +770,26 @@ static int notify_late(ol_conn_t *conn, ol_ctx_t *c, const json_t *rec, const js
         rc = ol_outbox_enqueue(conn, c, &n);
     }
     return rc;
+}
+
+/* C6: a change referred to the leadership stays referred; the leadership's approval is stamped. */
+static int check_leadership(ol_ctx_t *c, json_t *rec, const char *before, const char *state,
+                            const json_t *old)
+{
+    static const char *const referred[] = {"expert_review", "leadership_review", NULL};
+    if (before && !strcmp(before, "expert_review") && !strcmp(state, "leadership_review"))
+        json_object_set_new(rec, "leadership_required", json_true());
+    if (before && ol_sd_in(before, referred) && is_true(old, "leadership_required") &&
+        !is_true(rec, "leadership_required"))
+        return field_error(c, "leadership_required", "change_leadership_locked", NULL,
+                           "the referral to the leadership cannot be withdrawn now");
+    if (before && !strcmp(before, "leadership_review") && !strcmp(state, "scheduled")) {
+        char now[32];
+        json_object_set_new(rec, "leadership_approver", json_string(c->user));
+        json_object_set_new(rec, "leadership_approved_at",
+                            json_string(ol_iso_at(ol_time(), now)));
+    }
+    return 0;
 }
 
 /* C8 (004 §7.2.5.4 f): the CIs the change touched are updated before it is verified. Under
@@ -711,13 +845,13 @@ static int check(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state, c
     if (impl && rev && !strcmp(impl, rev))
         return field_error(c, "reviewer", "change_same_reviewer", NULL,
                            "the reviewer and the implementer are two people");
-    if ((rc = check_written_approval(c, rec, old)))
+    if ((rc = check_written_approval(conn, c, rec, old)))
         return rc;
 
     int submitting = before && !strcmp(before, "draft") && strcmp(state, "draft") &&
                      strcmp(state, "cancelled");
-    static const char *const planned[] = {"assessment", "approval", "expert_review", "scheduled",
-                                          NULL};
+    static const char *const planned[] = {"assessment", "approval", "expert_review",
+                                          "leadership_review", "scheduled", NULL};
     static const char *const schedule[] = {"planned_start", "planned_end", "backout_at",
                                            "category", "change_type", "emergency", "cis",
                                            "failure_impact", "failure_likelihood", "model", NULL};
@@ -753,8 +887,10 @@ static int check(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state, c
     if (assessing)
         json_object_set_new(rec, "assessor", json_string(c->user));
     if (before && ol_sd_in(before, (const char *const[]){"approval", "expert_review", NULL}) &&
-        !strcmp(state, "scheduled"))
+        ol_sd_in(state, (const char *const[]){"scheduled", "leadership_review", NULL}))
         json_object_set_new(rec, "approver", json_string(c->user));
+    if ((rc = check_leadership(c, rec, before, state, old)))
+        return rc;
     if (before && !strcmp(before, "verifying") && !strcmp(state, "review") &&
         (rc = check_ci_updates(conn, c, rec)))
         return rc;

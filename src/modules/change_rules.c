@@ -148,6 +148,12 @@ int ol_config_check_change(const ol_config_t *cfg, char *err, size_t errlen)
         }
         p += len + (p[len] == ',');
     }
+    static const char *const approvers[] = {"unit_head_or_role", "unit_head", "role", NULL};
+    if (!in_list(approvers, cfg->change_emergency_approver)) {
+        snprintf(err, errlen, "change_emergency_approver: want unit_head_or_role, unit_head or "
+                 "role");
+        return -1;
+    }
     static const struct {
         const char *name;
         long lo, hi;
@@ -341,8 +347,8 @@ static int find_conflicts(ol_ctx_t *c, const json_t *rec, const char *from, cons
         return 0;
     json_t *related, *items;
     int rc = related_cis(c, cis, &related);
-    const char *const args[] = {"state[in]", "assessment,approval,expert_review,scheduled,"
-                                             "implementing",
+    const char *const args[] = {"state[in]", "assessment,approval,expert_review,"
+                                             "leadership_review,scheduled,implementing",
                                 "planned_start[lt]", to, "planned_end[gt]", from, NULL};
     if (rc == 0)
         rc = scan(c, &ol_change_type, args, &items);

@@ -172,9 +172,11 @@ static const msg_t catalogue[] = {
      "必须是实施人以外的另一人(C7)"},
     {"change_written_not_emergency", "applies to emergency changes only (C6)",
      "仅适用于紧急变更(C6)"},
-    {"change_written_approver", "is filed by the head of the unit (ops_manager, "
-     "emergency_command), not by the requester (C6)",
-     "须由机构负责人(运维经理、应急指挥小组)填写,不能是变更发起人(C6)"},
+    {"change_written_approver", "is filed by the emergency change's approver (%s), not by the "
+     "requester (C6)", "须由紧急变更的审批人(%s)填写,不能是变更发起人(C6)"},
+    {"change_leadership_locked", "cannot be withdrawn once the change is with the expert team or "
+     "the leadership (C6)", "变更已提交专家团队或上级领导层审批,不能撤销(C6)"},
+    {"org_unit_head_unknown", "must be an enabled user: %s", "必须是已启用的用户:%s"},
     {"change_cis_not_updated", "have no version made under this change: %s; update them "
      "with this change as their change_ref (C8)",
      "在本变更下尚无更新记录:%s;请以本变更为 change_ref 更新这些配置项(C8)"},

@@ -51,11 +51,18 @@ typedef struct {
     ol_mask_t mask;              /* OL_FIELD_SENSITIVE: how output is masked */
 } ol_field_t;
 
-/* What a guard sees. record holds every field after the transition's own input is applied. */
+/* What a guard sees. record holds every field after the transition's own input is applied (its
+ * "state" is still the state before). conn (the transition's transaction) and ctx (the caller:
+ * roles, db, lang) are set by the engine; a guard that reads the database uses conn when it is
+ * set. */
+struct ol_ctx;
+struct ol_conn;
 typedef struct {
     const json_t *record;
     const char *actor;
     const char *reason;
+    struct ol_conn *conn;
+    struct ol_ctx *ctx;
 } ol_guard_ctx_t;
 
 /* An effect runs inside the transition's transaction after the record changed (record: its new
@@ -63,8 +70,6 @@ typedef struct {
  * return (with the reason in the context) undoes the whole transition. An effect that writes
  * the record again (a nested write in the same transaction) leaves its newer form in
  * c->result, and the transition answers with that. */
-struct ol_ctx;
-struct ol_conn;
 typedef int (*ol_effect_fn)(struct ol_conn *conn, struct ol_ctx *c, const json_t *record);
 
 /* A guard returns 0 to allow, or a negative OL_E* code with a message for the user in msg. */

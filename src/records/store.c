@@ -445,7 +445,7 @@ static int update_job(ol_conn_t *conn, void *arg)
         goto out;
     }
     if (j->tr && j->tr->guard) {
-        ol_guard_ctx_t g = {rec, c->user, j->reason};
+        ol_guard_ctx_t g = {rec, c->user, j->reason, conn, c};
         char msg[256] = "";
         rc = j->tr->guard(&g, msg, sizeof msg);
         if (rc) {

@@ -10,7 +10,7 @@ import { startServer } from './harness.mjs';
 const ROLES = ['admin', 'auditor', 'ops_manager', 'ops_engineer', 'dev_manager', 'developer', 'test_manager',
     'tester', 'capacity_manager', 'resource_delivery', 'continuity_manager', 'infosec_manager', 'service_desk',
     'config_manager', 'config_admin', 'change_assessor', 'version_quality_manager', 'release_manager',
-    'problem_manager', 'emergency_command', 'emergency_handling', 'expert_team', 'kb_author', 'kb_editor'];
+    'problem_manager', 'emergency_command', 'emergency_handling', 'expert_team', 'leadership', 'kb_author', 'kb_editor'];
 const ALL = ROLES;
 const READERS = ['admin', 'auditor']; // read-only access to administration: auditors see everything
 const ADMIN = ['admin'];
@@ -59,6 +59,8 @@ const MATRIX = [
     ['DELETE', '/api/v1/groups/matrix-fixed/members/u-tester', null, ADMIN],
     ['GET', '/api/v1/org_units', null, READERS],
     ['POST', '/api/v1/org_units', { name: 'matrix-unit' }, ADMIN],
+    ['GET', '/api/v1/org_units/matrix-ou', null, READERS],
+    ['PATCH', '/api/v1/org_units/matrix-ou', { head: 'u-tester' }, ADMIN],
     ['GET', '/api/v1/users/u-tester/access', null, [...READERS, 'tester']],
     ['PUT', '/api/v1/users/u-tester/access', { roles: ['tester'] }, ADMIN],
     ['POST', '/api/v1/users', { username: 'matrix-user', password: 'Matrix-Passw0rd-9!', roles: [] }, ADMIN],
@@ -137,7 +139,13 @@ const MATRIX = [
     ['POST', '/api/v1/changes', { title: 'Matrix change' }, ['admin', 'ops_engineer', 'ops_manager', 'release_manager']],
     ['GET', '/api/v1/changes/{CHG}', null, ALL],
     ['POST', '/api/v1/changes/{CHG}/transitions/assess', { fields: { risk_assessment: 'Matrix', dr_sync: 'not_required' } }, ['admin', 'change_assessor', 'ops_manager']],
-    ['GET', '/api/v1/changes/check?category=network_device_restart&planned_start=2030-01-01T06:00:00Z&planned_end=2030-01-01T07:00:00Z', null, ['admin', 'ops_engineer', 'ops_manager', 'release_manager', 'change_assessor', 'expert_team', 'emergency_command']],
+    ['GET', '/api/v1/changes/check?category=network_device_restart&planned_start=2030-01-01T06:00:00Z&planned_end=2030-01-01T07:00:00Z', null, ['admin', 'ops_engineer', 'ops_manager', 'release_manager', 'change_assessor', 'expert_team', 'leadership', 'emergency_command']],
+    // C6: the leadership's approval is the leadership's; an emergency approval is open to whoever
+    // may update changes at the route, and narrowed by its guard to the head of the requester's
+    // unit (or the fallback roles) - {CHG} is in assessment, so the allowed get 422.
+    ['POST', '/api/v1/changes/{CHG}/transitions/approve_leadership', {}, ['admin', 'leadership']],
+    ['POST', '/api/v1/changes/{CHG}/transitions/refer_leadership', {}, ['admin', 'expert_team']],
+    ['POST', '/api/v1/changes/{CHG}/transitions/approve_emergency', {}, ['admin', 'ops_engineer', 'ops_manager', 'release_manager', 'change_assessor', 'expert_team', 'leadership', 'emergency_command']],
     ['GET', '/api/v1/changes/export', null, [...READERS, 'ops_manager', 'change_assessor']],
     ['GET', '/api/v1/reports/changes', null, [...READERS, 'ops_manager', 'change_assessor']],
     ['GET', '/api/v1/reports/changes?format=csv', null, [...READERS, 'ops_manager', 'change_assessor']],
@@ -214,6 +222,7 @@ describe('authorisation matrix [sqlite]', () => {
         const victim = await srv.api('POST', '/api/v1/users', { body: { username: 'matrix-victim', password: 'Matrix-Passw0rd-9!', roles: [] } });
         assert.equal(victim.status, 201, victim.text);
         assert.equal((await srv.api('POST', '/api/v1/groups', { body: { name: 'matrix-fixed' } })).status, 201);
+        assert.equal((await srv.api('POST', '/api/v1/org_units', { body: { name: 'matrix-ou' } })).status, 201);
         const svc = await srv.api('POST', '/api/v1/services', { body: { title: 'Matrix fixture service', owner: 'admin' } });
         assert.equal(svc.status, 201, svc.text);
         assert.equal((await srv.api('POST', `/api/v1/services/${svc.json.number}/transitions/publish`)).status, 200);

@@ -53,6 +53,7 @@ for (const backend of backends()) {
                     { name: 'mgr', roles: ['ops_manager'] },
                     { name: 'expert', roles: ['expert_team'] },
                     { name: 'head', roles: ['emergency_command'] },
+                    { name: 'leader', roles: ['leadership'] },
                 ],
                 args: ['--change_notify_channel', 'change-desk'],
                 env: { OPSLEDGER_TEST_CLOCK: clockFile },
@@ -302,10 +303,17 @@ for (const backend of backends()) {
             await move(c.number, 'approve', 'mgr', {}, 422);
             await move(c.number, 'endorse', 'mgr');
             await move(c.number, 'approve_expert', 'mgr', {}, 403);
-            // Referred to the leadership: the experts record the leadership's approval with theirs.
-            assert.match((await move(c.number, 'approve_expert', 'expert', {}, 422)).text, /leadership/);
-            await move(c.number, 'approve_expert', 'expert', { fields: { leadership_approval: '2026-12 leadership meeting minutes, item 3' } });
-            assert.equal((await get(c.number)).state, 'scheduled');
+            // Referred to the leadership: the experts' approval goes on to the leadership's.
+            assert.match((await move(c.number, 'approve_expert', 'expert', {}, 422)).text, /refer_leadership/);
+            await move(c.number, 'refer_leadership', 'expert');
+            assert.equal((await get(c.number)).state, 'leadership_review');
+            await move(c.number, 'approve_leadership', 'expert', {}, 403);
+            await move(c.number, 'approve_leadership', 'leader', { fields: { leadership_approval: '2026-12 leadership meeting minutes, item 3' } });
+            const approved = await get(c.number);
+            assert.equal(approved.state, 'scheduled');
+            assert.equal(approved.approver, 'expert');
+            assert.equal(approved.leadership_approver, 'leader');
+            assert.ok(approved.leadership_approved_at);
 
             const model = await api('POST', '/api/v1/change_models', { body: { title: 'Add disk to a VM', change_type: 'infrastructure', category: 'virtualization', pre_approved: true, ...PLANS }, token: tok('eng') });
             assert.equal(model.status, 201, model.text);

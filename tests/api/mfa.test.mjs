@@ -358,6 +358,14 @@ for (const backend of backends()) {
             assert.equal(res.json.type, '/problems/step-up-required');
             res = await api('POST', '/api/v1/groups', { ...as(admin), body: { name: 'step-up-team' } });
             assertProblem(res, 403);
+            // C6: a unit is made without a step-up, but naming its head (an approval right) needs one.
+            res = await api('POST', '/api/v1/org_units', { ...as(admin), body: { name: 'step-up-unit' } });
+            assert.equal(res.status, 201, res.text);
+            res = await api('PATCH', '/api/v1/org_units/step-up-unit', { ...as(admin), body: { head: 'alice' } });
+            assert.equal(res.json.type, '/problems/step-up-required', res.text);
+            res = await api('POST', '/api/v1/org_units', { ...as(admin), body: { name: 'step-up-unit2', head: 'alice' } });
+            assert.equal(res.json.type, '/problems/step-up-required', res.text);
+            assert.equal((await api('GET', '/api/v1/org_units/step-up-unit', as(admin))).json.head, null);
             res = await api('PUT', '/api/v1/users/alice/access', { body: { roles: ['tester'] }, token: srv.token });
             assertProblem(res, 403); // an API token cannot step up
             assert.notDeepEqual((await api('GET', '/api/v1/users/alice/access', as(admin))).json.roles, ['tester']);
@@ -366,6 +374,9 @@ for (const backend of backends()) {
             res = await api('PUT', '/api/v1/users/alice/access', { ...as(admin), body: { roles: ['tester'] } });
             assert.equal(res.status, 200, res.text);
             assert.deepEqual(res.json.roles, ['tester']);
+            res = await api('PATCH', '/api/v1/org_units/step-up-unit', { ...as(admin), body: { head: 'alice' } });
+            assert.equal(res.status, 200, res.text);
+            assert.equal(res.json.head, 'alice');
         });
 
         test('mfa-1.14c S3: a bulk export needs a step-up too', async () => {

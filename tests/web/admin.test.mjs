@@ -196,6 +196,15 @@ describe('administration screens', () => {
         await page.getByLabel('Label', { exact: true }).fill('运维部');
         await page.getByRole('button', { name: 'Create org unit' }).click();
         await page.getByRole('cell', { name: '运维部' }).waitFor();
+        // C6: the unit's head, who approves its members' emergency changes.
+        await page.locator('#sh-unit').selectOption('it_ops');
+        await page.locator('#sh-head').fill('nobody-here');
+        await page.getByRole('button', { name: 'Set head' }).click();
+        await page.locator('#sh-head-err').waitFor();
+        await page.locator('#sh-head').fill('auditee');
+        await page.getByRole('button', { name: 'Set head' }).click();
+        await page.locator('[data-testid=unit-head]', { hasText: 'auditee' }).waitFor();
+        assert.equal((await srv.api('GET', '/api/v1/org_units/it_ops')).json.head, 'auditee');
         await page.goto(`${base}/admin/groups`);
         await page.getByLabel('Name', { exact: true }).fill('kb_team');
         await page.getByLabel('Label', { exact: true }).fill('知识库小组');
