@@ -59,6 +59,11 @@ int ol_notify_fanout(ol_conn_t *conn, const ol_ctx_t *c, const ol_notice_t *n)
         const char *channel = ol_rows_get(r, i, 2);
         if (!matches(ol_rows_get(r, i, 1), n->event) || (n->channel && !strcmp(channel, n->channel)))
             continue;
+        int sent = 0; /* two rules naming one channel (a team's and everyone's): one copy */
+        for (int k = 0; k < i && !sent; k++)
+            sent = matches(ol_rows_get(r, k, 1), n->event) && !strcmp(ol_rows_get(r, k, 2), channel);
+        if (sent)
+            continue;
         /* The copy's key: the rule and a digest of the notice's key (fits the 200-byte limit;
          * a repeated notice repeats its copies' keys, so they stay single too). */
         unsigned char h[16];

@@ -296,6 +296,8 @@ static int create_job(ol_conn_t *conn, void *arg)
         rc = ol_sla_on_write(conn, c, t, id, out); /* I4: timers start with the record */
     if (rc == 0)
         rc = ol_audit_write(conn, c, "record.create", number, "ok", NULL);
+    if (rc == 0)
+        rc = ol_rec_events(conn, c, t, out, NULL, NULL); /* P7: for the teams' rules */
     if (rc) {
         json_decref(out);
         return ol_ctx_db_fail(c, conn, rc);
@@ -549,6 +551,8 @@ static int update_job(ol_conn_t *conn, void *arg)
         rc = ol_audit_write(conn, c, action, j->number, "ok", detail);
         free(detail);
     }
+    if (rc == 0)
+        rc = ol_rec_events(conn, c, t, out, j->tr, changed); /* P7: for the teams' rules */
     json_decref(changed);
     if (rc) {
         json_decref(out);

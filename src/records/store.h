@@ -30,6 +30,12 @@ int ol_rec_link_prepare(ol_ctx_t *c, const ol_record_type_t *t, const char *numb
 int ol_rec_unlink_prepare(ol_ctx_t *c, const ol_record_type_t *t, const char *number,
                           long long link_id, ol_write_t *w);
 
+/* P7: the record's events for the notification rules (records/record_events.c), raised in the
+ * write's transaction: created (changed NULL), entered a state (tr, the transition taken) and
+ * given an owner (changed holds "owner"). rec: the record as written. */
+int ol_rec_events(struct ol_conn *conn, const ol_ctx_t *c, const ol_record_type_t *t,
+                  const json_t *rec, const ol_transition_t *tr, const json_t *changed);
+
 /* Reads; results in ctx->result. */
 int ol_rec_get(ol_ctx_t *c, const ol_record_type_t *t, const char *number);
 int ol_rec_history(ol_ctx_t *c, const ol_record_type_t *t, const char *number);

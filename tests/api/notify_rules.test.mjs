@@ -54,7 +54,9 @@ for (const backend of backends()) {
             teamA = await notices('team-a-hook');
             assert.deepEqual(teamA.map((n) => [n.event, n.record]), [['sla.warning', a]], 'only team-a, once');
             const all = await notices('all-hook');
-            assert.deepEqual(all.map((n) => [n.event, n.record]).sort(), [['sla.warning', a], ['sla.warning', b]].sort());
+            // "*" gets the records' own events too (rules-4); the SLA warnings once each
+            assert.deepEqual(all.filter((n) => n.event.startsWith('sla.')).map((n) => [n.event, n.record]).sort(), [['sla.warning', a], ['sla.warning', b]].sort());
+            assert.deepEqual(all.filter((n) => n.event === 'incident.created').map((n) => n.record).sort(), [a, b].sort());
             const own = await notices('second-line'); // sla_channel still gets its own
             assert.equal(own.filter((n) => n.event === 'sla.warning').length, 2);
         });
@@ -97,6 +99,55 @@ for (const backend of backends()) {
             assert.equal(res.json.items.length, 3);
             res = await api('GET', '/api/v1/audit?action=notify_rule.delete');
             assert.equal(res.json.items.length, 2);
+        });
+
+        test('rules-4 every record type raises created, state and assigned events a team can follow', async () => {
+            assert.equal((await api('POST', '/api/v1/notification_channels', { body: { name: 'desk-hook', kind: 'webhook', url: 'http://127.0.0.1:9/' } })).status, 201);
+            let res = await api('POST', '/api/v1/notification_rules', { body: { event: 'incident.*', group: 'team-b', channel: 'desk-hook' } });
+            assert.equal(res.status, 201, res.text);
+            res = await api('POST', '/api/v1/notification_rules', { body: { event: 'incident.state.resolved', channel: 'desk-hook' } });
+            assert.equal(res.status, 201, res.text);
+            const mk = async (group) => {
+                const r = await api('POST', '/api/v1/incidents', { body: { title: `Printer jam for ${group}`, reporter: 'admin', group } });
+                assert.equal(r.status, 201, r.text);
+                return r.json.number;
+            };
+            const b = await mk('team-b');
+            const a = await mk('team-a');
+            const move = async (number, name, body = {}) => {
+                const r = await api('POST', `/api/v1/incidents/${number}/transitions/${name}`, { body });
+                assert.equal(r.status, 200, `${name}: ${r.text}`);
+            };
+            for (const n of [a, b]) {
+                await move(n, 'assign', { fields: { owner: 'mgr' } });
+                await move(n, 'start');
+                await move(n, 'resolve', { fields: { resolution: 'Paper path cleared.' } });
+            }
+            const got = (await notices('desk-hook')).sort((x, y) => x.id - y.id).map((n) => [n.record, n.event]);
+            assert.deepEqual(got.filter(([r]) => r === b), [
+                [b, 'incident.created'], [b, 'incident.state.assigned'], [b, 'incident.assigned'],
+                [b, 'incident.state.in_progress'], [b, 'incident.state.resolved'],
+            ], JSON.stringify(got));
+            // team-a's incident: only the every-team rule on resolution; b's resolution, matched by
+            // both rules, reaches desk-hook once
+            assert.deepEqual(got.filter(([r]) => r === a), [[a, 'incident.state.resolved']]);
+            const one = (await notices('desk-hook')).find((n) => n.record === b && n.event === 'incident.state.resolved');
+            assert.match(one.subject, new RegExp(`^Incident ${b}: Resolve \\(now resolved\\)$`));
+            // no rule, nothing stored: articles raise events no rule matches
+            const others = async () => (await api('GET', '/api/v1/outbox?limit=200')).json.items.filter((n) => n.channel !== 'all-hook').length;
+            const before = await others();
+            const art = await api('POST', '/api/v1/articles', { body: { title: 'Quiet article', body: 'Nobody follows articles here.' } });
+            assert.equal(art.status, 201, art.text);
+            assert.equal(await others(), before);
+            const everyone = await notices('all-hook'); // the "*" rule of rules-1 does follow it
+            assert.ok(everyone.some((n) => n.record === art.json.number && n.event === 'article.created'));
+        });
+
+        test('rules-4b every state of every type makes a valid event name', async () => {
+            const { types } = (await api('GET', '/api/v1/schema')).json;
+            for (const ty of types)
+                for (const ev of [`${ty.name}.created`, `${ty.name}.assigned`, ...ty.states.map((s) => `${ty.name}.state.${s}`)])
+                    assert.match(ev, /^[a-z0-9._-]{1,64}$/, ev);
         });
     });
 }
