@@ -269,6 +269,10 @@
     XX(change_notify_channel, "",                                                             \
        "C6, C8: notification channel told when a written approval, DR update or regulator "  \
        "notice becomes late (empty = none)")                                                  \
+    /* ---- K2 impact analysis: SQLite reads ---- */                                          \
+    XX(db_sqlite_mmap_mb, "1024",                                                            \
+       "K2: MiB of the SQLite file each reader connection maps into memory instead of "       \
+       "copying pages with read() (0 = off; large graph walks read fewer pages twice)")      \
     /* ---- web UI ---- */                                                                    \
     XX(web_root, "", "directory of the built web UI (empty = web/dist beside the binary)")
 
