@@ -234,6 +234,12 @@ for (const backend of backends()) {
             assert.deepEqual(rel.json.items.map((i) => i.ci.number), [svc.number]);
             assert.equal(rel.json.hidden, 1);
             assert.ok(!rel.text.includes(db.number));
+            // The CLI prints a hidden CI by its ref.
+            const cli = cliResult(['records', 'impact', 'cis', sw.number, '--direction', 'up'], { env: { OPSLEDGER_URL: srv.url, OPSLEDGER_TOKEN: tok('scoped') } });
+            assert.equal(cli.status, 0, cli.stderr);
+            assert.match(cli.stdout, new RegExp(`^1  hidden-1  \\(outside your data scope\\)  \\(connects_to ${sw.number}\\)$`, 'm'));
+            assert.match(cli.stdout, new RegExp(`^3  ${app.number}  SC-APP  application  Scope app  \\(depends_on hidden-2\\)$`, 'm'));
+            assert.ok(!cli.stdout.includes(host.number) && !cli.stdout.includes('Secret'));
             // Without a data scope every CI is named.
             const all = await api('GET', `/api/v1/cis/${sw.number}/impact?direction=up&depth=5`, { token: tok('desk') });
             assert.equal(all.json.hidden, 0);
