@@ -49,7 +49,7 @@ echo "$table"
     echo "SQLite, $(grep -h '^cis\|^relations' "$DIR/load.log" | tr '\n' ';' | sed 's/;$//'),"
     echo "set-up $(cat "$DIR/load.secs") s (direct batched inserts). One keep-alive client, closed loop, over HTTP"
     echo "on 127.0.0.1; each request a breadth-first walk (one indexed query per level) plus one query for"
-    echo "the nodes' summaries, answered with nodes, paths and edges. Target: < 50 ms at depth 5."
+    echo "the nodes' summaries, answered with nodes and edges (paths only on request). Target: < 50 ms at depth 5."
     echo
     echo "$table"
 } >> "$RESULTS"

@@ -1,7 +1,7 @@
 /* api/cmdb_api.c - the CMDB's own routes (REQUIREMENTS K2, K5); the CIs themselves are the
  * generic record routes of /api/v1/cis:
  *   GET/POST /api/v1/cis/{number}/relations, DELETE .../relations?type=T&target=NUMBER
- *   GET /api/v1/cis/{number}/impact?direction=up|down&depth=N
+ *   GET /api/v1/cis/{number}/impact?direction=up|down&depth=N&paths=true|false
  *   PUT /api/v1/cis/by-id/{ci_id}          upsert by unique ID (discovery)
  *   POST /api/v1/cis/discovery             {"items": [...], "mode"}
  *   POST /api/v1/cis/import                {"format": "csv"|"json", "data"|"items", "mode"}
@@ -105,8 +105,14 @@ int ol_api_cmdb_route(ol_req_t *r, ol_call_t *call, char **seg, int nseg)
         r->route = "/api/v1/cis/{number}/impact";
         if (strcmp(m, "GET"))
             return wrong_method(r, "GET");
-        ol_api_reply_result(r, ol_cmdb_impact(c, seg[3], ol_req_query(r, "direction"),
-                                ol_req_query(r, "depth")), c);
+        char *text;
+        int rc = ol_cmdb_impact_text(c, seg[3], ol_req_query(r, "direction"),
+                                     ol_req_query(r, "depth"), ol_req_query(r, "paths"), &text);
+        if (rc)
+            ol_api_reply_error(r, rc, c);
+        else
+            ol_reply(r, 200, "application/json; charset=utf-8", text, strlen(text));
+        free(text);
         return 1;
     }
     if (nseg == 5 && !strcmp(seg[4], "relations")) {

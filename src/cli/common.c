@@ -54,6 +54,7 @@ int ol_cli_open_db(const ol_config_t *cfg, ol_db_t **db)
     o.readers = (int)ol_config_int(cfg->db_readers);
     o.synchronous_full = strcmp(cfg->sync, "full") == 0;
     o.check_wal = strcmp(cfg->startup_check, "none") != 0;
+    o.mmap_bytes = ol_config_int(cfg->db_sqlite_mmap_mb) * 1024 * 1024;
     if (ol_db_open(ol_config_db_url(cfg), &o, db, err, sizeof err)) {
         fprintf(stderr, "opsledger: %s\n", err);
         return 1;

@@ -499,11 +499,17 @@ static void print_impact(const json_t *res)
 {
     size_t i;
     json_t *n;
-    json_array_foreach(json_object_get(res, "nodes"), i, n)
-        printf("%lld  %s  %s  %s  %s  (%s %s)\n",
-               (long long)json_integer_value(json_object_get(n, "depth")), str(n, "number"),
-               str(n, "ci_id"), str(n, "class"), str(n, "title"), str(n, "relation"),
-               str(n, "from"));
+    json_array_foreach(json_object_get(res, "nodes"), i, n) {
+        if (json_is_true(json_object_get(n, "hidden"))) /* S5: outside the caller's data scope */
+            printf("%lld  %s  (outside your data scope)  (%s %s)\n",
+                   (long long)json_integer_value(json_object_get(n, "depth")), str(n, "ref"),
+                   str(n, "relation"), str(n, "from"));
+        else
+            printf("%lld  %s  %s  %s  %s  (%s %s)\n",
+                   (long long)json_integer_value(json_object_get(n, "depth")), str(n, "number"),
+                   str(n, "ci_id"), str(n, "class"), str(n, "title"), str(n, "relation"),
+                   str(n, "from"));
+    }
     printf("business services: ");
     print_value(json_object_get(res, "business_services"));
     putchar('\n');

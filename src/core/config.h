@@ -278,6 +278,10 @@
        "C6: who approves an emergency change: unit_head (the head of the requester's org "      \
        "unit, walking up parent units), unit_head_or_role (the head, else ops_manager or "      \
        "emergency_command when no unit on the chain has one) or role (those roles only)")      \
+    /* ---- K2 impact analysis: SQLite reads ---- */                                          \
+    XX(db_sqlite_mmap_mb, "1024",                                                            \
+       "K2: MiB of the SQLite file each reader connection maps into memory instead of "       \
+       "copying pages with read() (0 = off; large graph walks read fewer pages twice)")      \
     /* ---- web UI ---- */                                                                    \
     XX(web_root, "", "directory of the built web UI (empty = web/dist beside the binary)")
 

@@ -48,6 +48,7 @@ typedef struct {
     int max_batch;        /* SQLite group commit: most callbacks per transaction */
     int busy_timeout_ms;  /* SQLite busy timeout; PostgreSQL: connect timeout */
     int check_wal;        /* SQLite: refuse a write-ahead log that lost committed frames */
+    long long mmap_bytes; /* SQLite readers: PRAGMA mmap_size (0 = read() only) */
 } ol_db_opts_t;
 
 void ol_db_opts_default(ol_db_opts_t *o);

@@ -86,11 +86,11 @@ static int open_conn(const char *path, int readonly, const ol_db_opts_t *o, ol_c
     }
     sqlite3_busy_timeout(h, o->busy_timeout_ms);
     sqlite3_extended_result_codes(h, 1);
-    char pragmas[256];
+    char pragmas[320];
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA foreign_keys=ON; PRAGMA synchronous=%s; PRAGMA temp_store=MEMORY;"
-             "PRAGMA cache_size=-16000;",
-             o->synchronous_full ? "FULL" : "NORMAL");
+             "PRAGMA cache_size=-16000; PRAGMA mmap_size=%lld;",
+             o->synchronous_full ? "FULL" : "NORMAL", readonly ? o->mmap_bytes : 0);
     char *msg = NULL;
     if (!readonly) {
         rc = sqlite3_exec(h, "PRAGMA journal_mode=WAL", NULL, NULL, &msg);

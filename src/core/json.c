@@ -116,3 +116,34 @@ void ol_csv_cell(ol_buf_t *b, const json_t *v)
         ol_buf_append(b, "\"", 1);
     free(text);
 }
+
+void ol_buf_json_string(ol_buf_t *b, const char *s)
+{
+    if (!s) {
+        ol_buf_append(b, "null", 4);
+        return;
+    }
+    int valid = -1; /* checked at the first byte above ASCII */
+    ol_buf_append(b, "\"", 1);
+    const char *run = s;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p >= 0x80 && valid < 0)
+            valid = ol_utf8_valid(s);
+        if (*p >= 0x20 && *p != '"' && *p != '\\' && (*p < 0x80 || valid))
+            continue;
+        ol_buf_append(b, run, (size_t)((const char *)p - run));
+        run = (const char *)p + 1;
+        static const char short_esc[] = "\"\"\\\\\nn\rr\tt\bb\ff"; /* byte, its escape letter */
+        const char *e = strchr(short_esc, (char)*p);
+        char esc[8];
+        if (*p && e && !((e - short_esc) & 1))
+            snprintf(esc, sizeof esc, "\\%c", e[1]);
+        else if (*p < 0x20)
+            snprintf(esc, sizeof esc, "\\u%04X", *p);
+        else
+            snprintf(esc, sizeof esc, "\\ufffd");
+        ol_buf_puts(b, esc);
+    }
+    ol_buf_append(b, run, strlen(run));
+    ol_buf_append(b, "\"", 1);
+}

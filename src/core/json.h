@@ -28,4 +28,9 @@ int ol_utf8_valid(const char *s);
  * prefixed with ' (CSV injection). */
 void ol_csv_cell(ol_buf_t *b, const json_t *v);
 
+/* Appends s as a JSON string (quoted and escaped as jansson's compact dump does; NULL as null),
+ * for answers too large to build as jansson values first; bytes of malformed UTF-8 are written
+ * as U+FFFD. */
+void ol_buf_json_string(ol_buf_t *b, const char *s);
+
 #endif

@@ -46,14 +46,21 @@ int ol_cmdb_relate_prepare(ol_ctx_t *c, const char *number, const json_t *input,
 /* Removes number <type> target; 404 when there is no such relationship. */
 int ol_cmdb_unrelate_prepare(ol_ctx_t *c, const char *number, const char *type,
                              const char *target, ol_write_t *w);
-/* {"items": [{"direction": "outgoing"|"incoming", "type", "ci": {...}, ...}]} */
+/* {"items": [{"direction": "outgoing"|"incoming", "type", "ci": {...}, ...}], "hidden": N}: the
+ * relationships to CIs outside c's data scope (S5) are left out and counted in "hidden". */
 int ol_cmdb_relations(ol_ctx_t *c, const char *number);
 /* Breadth-first walk of the dependency graph from number, depth levels at most (0 = the
  * policy's default; above cmdb_impact_max_depth: 400). up: the CIs an outage of number affects
  * (the business services among them listed apart); down: the CIs number depends on. Each
- * node once, at its shortest depth, with the path and relationship that reached it; cycles
+ * node once, at its shortest depth, with the CI ("from") and relationship that reached it; cycles
  * end there. At most cmdb_impact_max_nodes nodes ("truncated": true beyond). */
 int ol_cmdb_impact(ol_ctx_t *c, const char *number, const char *direction, const char *depth);
+/* The same answer as JSON text in *text (caller frees; NULL on failure), for the API: paths
+ * "true" adds each node's "path" (numbers from number to it). CIs outside c's data scope (S5)
+ * are walked through and answered as {"hidden": true, "ref": "hidden-N", "depth", "relation",
+ * "from"}, named by their ref in "from", "path" and "edges"; "hidden" counts them. */
+int ol_cmdb_impact_text(ol_ctx_t *c, const char *number, const char *direction,
+                        const char *depth, const char *paths, char **text);
 
 /* ---- baselines and compliance (cmdb_baseline.c) ------------------------------------------- */
 

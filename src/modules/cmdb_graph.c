@@ -72,6 +72,11 @@ int ol_config_check_cmdb(const ol_config_t *cfg, char *err, size_t errlen)
                               "cmdb_scan_max_cis 1 to 10000000");
         return -1;
     }
+    long mmap = ol_config_int(cfg->db_sqlite_mmap_mb);
+    if (mmap < 0 || mmap > 1048576) {
+        snprintf(err, errlen, "db_sqlite_mmap_mb must be 0 to 1048576");
+        return -1;
+    }
     if (nodes < 1 || nodes > 1000000 || batch < 1 || batch > 100000) {
         snprintf(err, errlen, "cmdb_impact_max_nodes must be 1 to 1000000 and "
                               "cmdb_batch_max_items 1 to 100000");
@@ -250,7 +255,8 @@ typedef struct {
     const char *number;
     long long id;
     /* impact */
-    int up, depth;
+    int up, depth, paths;
+    ol_buf_t out; /* the answer as JSON text */
 } graph_t;
 
 static int relations_fn(ol_conn_t *conn, void *arg)
@@ -264,16 +270,23 @@ static int relations_fn(ol_conn_t *conn, void *arg)
     ol_val_t p[] = {OL_VINT(g->id)};
     rc = ol_db_exec(conn,
                     "SELECT 0, x.type, o.number, o.title, o.state, o.data, x.created_at, "
-                    "x.created_by FROM ci_relations x JOIN records o ON o.id = x.dst_id "
-                    "WHERE x.src_id = ?1 UNION ALL "
+                    "x.created_by, o.grp, o.owner, o.created_by FROM ci_relations x "
+                    "JOIN records o ON o.id = x.dst_id WHERE x.src_id = ?1 UNION ALL "
                     "SELECT 1, x.type, o.number, o.title, o.state, o.data, x.created_at, "
-                    "x.created_by FROM ci_relations x JOIN records o ON o.id = x.src_id "
-                    "WHERE x.dst_id = ?1 ORDER BY 1, 2, 3",
+                    "x.created_by, o.grp, o.owner, o.created_by FROM ci_relations x "
+                    "JOIN records o ON o.id = x.src_id WHERE x.dst_id = ?1 ORDER BY 1, 2, 3",
                     p, 1, &r);
     if (rc)
         return ol_ctx_db_fail(c, conn, rc);
     json_t *items = json_array();
+    json_int_t hidden = 0;
     for (int i = 0; i < ol_rows_count(r); i++) {
+        /* S5: a related CI outside the caller's data scope is counted, not shown. */
+        if (!ol_ctx_in_scope(c, ol_rows_get(r, i, 8), ol_rows_get(r, i, 9),
+                             ol_rows_get(r, i, 10))) {
+            hidden++;
+            continue;
+        }
         int incoming = ol_rows_int(r, i, 0) == 1;
         const char *other = ol_rows_get(r, i, 2);
         const ol_ci_relation_type_t *t = relation_type(ol_rows_get(r, i, 1));
@@ -289,7 +302,7 @@ static int relations_fn(ol_conn_t *conn, void *arg)
                              t && (t->dependent_is_src == incoming)));
     }
     ol_rows_free(r);
-    c->result = json_pack("{ssso}", "ci", g->number, "items", items);
+    c->result = json_pack("{sssosI}", "ci", g->number, "items", items, "hidden", hidden);
     return 0;
 }
 
@@ -297,7 +310,7 @@ int ol_cmdb_relations(ol_ctx_t *c, const char *number)
 {
     if (!ol_rec_allowed(c, &ol_ci_type, "read"))
         return ol_ctx_fail(c, -OL_EFORBIDDEN, "you may not read configuration items");
-    graph_t g = {c, number, 0, 0, 0};
+    graph_t g = {c, number, 0, 0, 0, 0, {0}};
     return ol_db_read(c->db, relations_fn, &g);
 }
 
@@ -307,7 +320,8 @@ typedef struct {
     long long id;
     int depth, parent;                 /* parent: index of the node that reached it, -1 first */
     const ol_ci_relation_type_t *via;
-    json_t *ci;                        /* summary, filled at the end */
+    int row;                           /* its row in the summaries, -1 when none */
+    int hidden;                        /* outside the caller's data scope: its ref (1, 2...) */
 } node_t;
 
 typedef struct {
@@ -351,9 +365,22 @@ static int node_add(nodes_t *s, long long id, int depth, int parent,
         s->cap = s->cap ? 2 * s->cap : 64;
         s->v = ol_xrealloc(s->v, s->cap * sizeof(*s->v));
     }
-    s->v[s->n] = (node_t){id, depth, parent, via, NULL};
+    s->v[s->n] = (node_t){id, depth, parent, via, -1, 0};
     s->slots[slot_of(s, id)] = (int)s->n + 1;
     return (int)s->n++;
+}
+
+/* Appends v in decimal (ol_buf_printf is a tenth of an answer's time at thousands of nodes). */
+static void put_int(ol_buf_t *b, long long v)
+{
+    char t[24], *p = t + sizeof t;
+    unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    ol_buf_append(b, p, (size_t)(t + sizeof t - p));
 }
 
 /* The ids of nodes [from, to) as a bound array: JSON for SQLite's json_each, an array literal
@@ -364,8 +391,11 @@ static char *id_list(ol_conn_t *conn, const nodes_t *s, size_t from, size_t to)
     ol_buf_t b;
     ol_buf_init(&b);
     ol_buf_puts(&b, pg ? "{" : "[");
-    for (size_t i = from; i < to; i++)
-        ol_buf_printf(&b, "%s%lld", i > from ? "," : "", s->v[i].id);
+    for (size_t i = from; i < to; i++) {
+        if (i > from)
+            ol_buf_append(&b, ",", 1);
+        put_int(&b, s->v[i].id);
+    }
     ol_buf_puts(&b, pg ? "}" : "]");
     return ol_buf_steal(&b);
 }
@@ -402,12 +432,16 @@ static char *type_list(int pg, int up, int forward)
     return ol_buf_steal(&b);
 }
 
+/* The summaries of the nodes, with the columns data scope is decided on (S5). */
+enum { SUM_ID, SUM_NUMBER, SUM_TITLE, SUM_STATE, SUM_CI_ID, SUM_CLASS, SUM_IMPACT, SUM_GRP,
+       SUM_OWNER, SUM_CREATED_BY };
 static const char *const nodes_sql[] = {
     "SELECT id, number, title, state, json_extract(data, '$.ci_id'), "
-    "json_extract(data, '$.class'), json_extract(data, '$.business_impact') FROM records "
-    "WHERE id IN (SELECT value FROM json_each(?1))",
+    "json_extract(data, '$.class'), json_extract(data, '$.business_impact'), grp, owner, "
+    "created_by FROM records WHERE id IN (SELECT value FROM json_each(?1))",
     "SELECT id, number, title, state, data->>'ci_id', data->>'class', "
-    "data->>'business_impact' FROM records WHERE id = ANY(CAST(?1 AS bigint[]))",
+    "data->>'business_impact', grp, owner, created_by FROM records "
+    "WHERE id = ANY(CAST(?1 AS bigint[]))",
 };
 
 /* Follows a row's edge from a frontier node at depth level when it leads the walk's way;
@@ -436,6 +470,119 @@ static int follow(nodes_t *s, graph_t *g, int level, long long from, long long t
     }
     s->e[s->ne++] = (edge_t){from_is_src ? f : k, from_is_src ? k : f, t};
     return k;
+}
+
+/* The answer is written as JSON text straight from the walk and the summary rows: at a few
+ * thousand nodes building jansson values first cost as much as the walk itself (bench/). */
+
+/* What names node k in the answer: its number, or "hidden-N" when it is outside the caller's
+ * data scope. */
+static void put_name(ol_buf_t *b, const nodes_t *s, const ol_rows_t *r, int k)
+{
+    if (s->v[k].hidden) {
+        ol_buf_puts(b, "\"hidden-");
+        put_int(b, s->v[k].hidden);
+        ol_buf_append(b, "\"", 1);
+    } else {
+        ol_buf_json_string(b, ol_rows_get(r, s->v[k].row, SUM_NUMBER));
+    }
+}
+
+/* ,"key":value - key as it is (a literal of this file), value escaped. */
+static void put_key(ol_buf_t *b, const char *key, const char *value)
+{
+    ol_buf_append(b, ",\"", 2);
+    ol_buf_puts(b, key);
+    ol_buf_append(b, "\":", 2);
+    ol_buf_json_string(b, value);
+}
+
+/* A CI summary's members (number, title, state, ci_id, class, business_impact). */
+static void put_summary(ol_buf_t *b, const ol_rows_t *r, int row)
+{
+    ol_buf_puts(b, "\"number\":");
+    ol_buf_json_string(b, ol_rows_get(r, row, SUM_NUMBER));
+    const char *title = ol_rows_get(r, row, SUM_TITLE), *state = ol_rows_get(r, row, SUM_STATE);
+    put_key(b, "title", title ? title : "");
+    put_key(b, "state", state ? state : "");
+    put_key(b, "ci_id", ol_rows_get(r, row, SUM_CI_ID));
+    put_key(b, "class", ol_rows_get(r, row, SUM_CLASS));
+    put_key(b, "business_impact", ol_rows_get(r, row, SUM_IMPACT));
+}
+
+static void put_node(ol_buf_t *b, const nodes_t *s, const ol_rows_t *r, int k, int paths)
+{
+    const node_t *nd = &s->v[k];
+    if (nd->hidden) {
+        ol_buf_puts(b, "{\"hidden\":true,\"ref\":");
+        put_name(b, s, r, k);
+    } else {
+        ol_buf_puts(b, "{");
+        put_summary(b, r, nd->row);
+    }
+    ol_buf_puts(b, ",\"depth\":");
+    put_int(b, nd->depth);
+    put_key(b, "relation", nd->via->name);
+    ol_buf_puts(b, ",\"from\":");
+    put_name(b, s, r, nd->parent);
+    if (paths) {
+        int chain[64], n = 0; /* depth <= cmdb_impact_max_depth <= 50 */
+        for (int j = k; j >= 0 && n < 64; j = s->v[j].parent)
+            chain[n++] = j;
+        ol_buf_puts(b, ",\"path\":[");
+        while (n--) {
+            put_name(b, s, r, chain[n]);
+            if (n)
+                ol_buf_puts(b, ",");
+        }
+        ol_buf_puts(b, "]");
+    }
+    ol_buf_puts(b, "}");
+}
+
+static void put_answer(ol_buf_t *b, const graph_t *g, const nodes_t *s, const ol_rows_t *r,
+                       int truncated, int nhidden)
+{
+    static const char *const rank[] = {"high", "medium", "low"};
+    int highest = 3;
+    ol_buf_puts(b, "{\"ci\":{");
+    put_summary(b, r, s->v[0].row);
+    ol_buf_printf(b, "},\"direction\":\"%s\",\"depth\":%d,\"truncated\":%s,\"count\":%zu,"
+                     "\"hidden\":%d,\"nodes\":[",
+                  g->up ? "up" : "down", g->depth, truncated ? "true" : "false", s->n - 1,
+                  nhidden);
+    for (size_t i = 1; i < s->n; i++) {
+        if (i > 1)
+            ol_buf_puts(b, ",");
+        put_node(b, s, r, (int)i, g->paths);
+        const char *bi = s->v[i].hidden ? NULL : ol_rows_get(r, s->v[i].row, SUM_IMPACT);
+        for (int k = 0; bi && k < highest; k++)
+            if (!strcmp(bi, rank[k]))
+                highest = k;
+    }
+    ol_buf_puts(b, "],\"edges\":[");
+    for (size_t i = 0; i < s->ne; i++) {
+        ol_buf_puts(b, i ? ",{\"source\":" : "{\"source\":");
+        put_name(b, s, r, s->e[i].src);
+        put_key(b, "type", s->e[i].type->name);
+        ol_buf_puts(b, ",\"target\":");
+        put_name(b, s, r, s->e[i].dst);
+        ol_buf_puts(b, "}");
+    }
+    ol_buf_puts(b, "],\"business_services\":[");
+    int first = 1;
+    for (size_t i = 1; i < s->n; i++) {
+        const char *cls = s->v[i].hidden ? NULL : ol_rows_get(r, s->v[i].row, SUM_CLASS);
+        if (cls && !strcmp(cls, "business_service")) {
+            if (!first)
+                ol_buf_puts(b, ",");
+            put_name(b, s, r, (int)i);
+            first = 0;
+        }
+    }
+    ol_buf_puts(b, "],\"highest_business_impact\":");
+    ol_buf_json_string(b, highest < 3 ? rank[highest] : NULL);
+    ol_buf_puts(b, "}");
 }
 
 static int impact_fn(ol_conn_t *conn, void *arg)
@@ -473,62 +620,38 @@ static int impact_fn(ol_conn_t *conn, void *arg)
         ol_rows_free(r);
         lo = hi;
     }
-    /* The summaries of every node, in one query. */
+    /* The summaries of every node, in one query; a CI outside the caller's data scope (S5) is
+     * walked through but answered only as "hidden-N", so that what lies beyond it is still
+     * reached without its number, title or attributes being told. */
+    ol_rows_t *r = NULL;
     if (rc == 0) {
         char *ids = id_list(conn, &s, 0, s.n);
         ol_val_t p[] = {OL_VTEXT(ids)};
-        ol_rows_t *r;
         rc = ol_db_exec(conn, nodes_sql[pg], p, 1, &r);
         free(ids);
-        if (rc) {
+        if (rc)
             rc = ol_ctx_db_fail(c, conn, rc);
-        } else {
-            for (int i = 0; i < ol_rows_count(r); i++) {
-                int k = node_find(&s, ol_rows_int(r, i, 0));
-                if (k >= 0 && !s.v[k].ci)
-                    s.v[k].ci = summary(ol_rows_get(r, i, 1), ol_rows_get(r, i, 2),
-                                        ol_rows_get(r, i, 3), ol_rows_get(r, i, 4),
-                                        ol_rows_get(r, i, 5), ol_rows_get(r, i, 6));
-            }
-            ol_rows_free(r);
-        }
     }
     if (rc == 0) {
-        static const char *const rank[] = {"high", "medium", "low"};
-        int highest = 3;
-        json_t *nodes = json_array(), *services = json_array(), *edges = json_array();
-        for (size_t i = 1; i < s.n; i++) {
-            node_t *nd = &s.v[i];
-            json_t *o = nd->ci ? json_incref(nd->ci) : json_object();
-            json_t *path = json_array();
-            for (int k = (int)i; k >= 0; k = s.v[k].parent)
-                json_array_insert(path, 0, json_object_get(s.v[k].ci, "number"));
-            json_object_set_new(o, "depth", json_integer(nd->depth));
-            json_object_set_new(o, "relation", json_string(nd->via->name));
-            json_object_set(o, "from", json_object_get(s.v[nd->parent].ci, "number"));
-            json_object_set_new(o, "path", path);
-            const char *cls = json_string_value(json_object_get(o, "class"));
-            const char *bi = json_string_value(json_object_get(o, "business_impact"));
-            if (cls && !strcmp(cls, "business_service"))
-                json_array_append(services, json_object_get(o, "number"));
-            for (int k = 0; bi && k < highest; k++)
-                if (!strcmp(bi, rank[k]))
-                    highest = k;
-            json_array_append_new(nodes, o);
+        for (int i = 0; i < ol_rows_count(r); i++) {
+            int k = node_find(&s, ol_rows_int(r, i, SUM_ID));
+            if (k >= 0)
+                s.v[k].row = i;
         }
-        for (size_t i = 0; i < s.ne; i++)
-            json_array_append_new(
-                edges, json_pack("{sOsssO}", "source", json_object_get(s.v[s.e[i].src].ci, "number"),
-                                 "type", s.e[i].type->name, "target",
-                                 json_object_get(s.v[s.e[i].dst].ci, "number")));
-        c->result = json_pack("{sOsssisbsIsosososs?}", "ci", s.v[0].ci, "direction",
-                              g->up ? "up" : "down", "depth", g->depth, "truncated", truncated,
-                              "count", (json_int_t)json_array_size(nodes), "nodes", nodes,
-                              "edges", edges, "business_services", services,
-                              "highest_business_impact", highest < 3 ? rank[highest] : NULL);
+        int nhidden = 0;
+        for (size_t i = 1; i < s.n; i++) {
+            int row = s.v[i].row;
+            if (row < 0 || !ol_ctx_in_scope(c, ol_rows_get(r, row, SUM_GRP),
+                                             ol_rows_get(r, row, SUM_OWNER),
+                                             ol_rows_get(r, row, SUM_CREATED_BY)))
+                s.v[i].hidden = ++nhidden;
+        }
+        if (s.v[0].row < 0) /* gone since it was found: no summary to answer with */
+            rc = ol_ctx_fail(c, -OL_ENOTFOUND, "configuration item %s does not exist", g->number);
+        else
+            put_answer(&g->out, g, &s, r, truncated, nhidden);
     }
-    for (size_t i = 0; i < s.n; i++)
-        json_decref(s.v[i].ci);
+    ol_rows_free(r);
     free(forward);
     free(backward);
     free(s.v);
@@ -537,8 +660,10 @@ static int impact_fn(ol_conn_t *conn, void *arg)
     return rc;
 }
 
-int ol_cmdb_impact(ol_ctx_t *c, const char *number, const char *direction, const char *depth)
+int ol_cmdb_impact_text(ol_ctx_t *c, const char *number, const char *direction,
+                        const char *depth, const char *paths, char **text)
 {
+    *text = NULL;
     if (!ol_rec_allowed(c, &ol_ci_type, "read"))
         return ol_ctx_fail(c, -OL_EFORBIDDEN, "you may not read configuration items");
     long max = ol_config_int(ol_config()->cmdb_impact_max_depth);
@@ -555,8 +680,26 @@ int ol_cmdb_impact(ol_ctx_t *c, const char *number, const char *direction, const
         snprintf(num, sizeof num, "%ld", max);
         ol_schema_add_error(c->errors, "depth", "too_large", c->lang, num);
     }
+    if (paths && strcmp(paths, "true") && strcmp(paths, "false"))
+        ol_schema_add_error(c->errors, "paths", "type_bool", c->lang, NULL);
     if (json_array_size(c->errors))
         return ol_ctx_fail(c, -OL_EINVAL, "the impact query is invalid");
-    graph_t g = {c, number, 0, !direction || !strcmp(direction, "up"), (int)d};
-    return ol_db_read(c->db, impact_fn, &g);
+    graph_t g = {c, number, 0, !direction || !strcmp(direction, "up"), (int)d,
+                 paths && !strcmp(paths, "true"), {0}};
+    ol_buf_init(&g.out);
+    int rc = ol_db_read(c->db, impact_fn, &g);
+    if (rc == 0)
+        *text = ol_buf_steal(&g.out);
+    ol_buf_clear(&g.out);
+    return rc;
+}
+
+int ol_cmdb_impact(ol_ctx_t *c, const char *number, const char *direction, const char *depth)
+{
+    char *text;
+    int rc = ol_cmdb_impact_text(c, number, direction, depth, NULL, &text);
+    if (rc == 0 && !(c->result = json_loads(text, 0, NULL)))
+        rc = ol_ctx_fail(c, -OL_EINTERNAL, "the impact answer is not JSON");
+    free(text);
+    return rc;
 }

@@ -20,6 +20,7 @@ for (const backend of backends()) {
                     { name: 'cfg', roles: ['config_admin'] },
                     { name: 'eng', roles: ['ops_engineer'] },
                     { name: 'desk', roles: ['service_desk'] },
+                    { name: 'scoped', roles: ['service_desk'] },
                 ],
             });
         });
@@ -148,7 +149,13 @@ for (const backend of backends()) {
             assert.equal(byNum[db.number].depth, 2);
             assert.equal(byNum[app.number].depth, 3);
             assert.equal(byNum[svc.number].depth, 4);
-            assert.deepEqual(byNum[svc.number].path, [sw.number, host.number, db.number, app.number, svc.number]);
+            assert.equal(byNum[svc.number].from, app.number);
+            assert.equal(byNum[svc.number].path, undefined, 'paths only on request');
+            assert.equal(up.json.hidden, 0);
+            const withPaths = await impact(sw, 'direction=up&depth=5&paths=true');
+            const pathOf = Object.fromEntries(withPaths.json.nodes.map((n) => [n.number, n.path]));
+            assert.deepEqual(pathOf[svc.number], [sw.number, host.number, db.number, app.number, svc.number]);
+            assert.deepEqual(pathOf[host.number], [sw.number, host.number]);
             assert.equal(byNum[backup.number], undefined);
             assert.deepEqual(up.json.business_services, [svc.number]);
             assert.equal(up.json.highest_business_impact, 'high');
@@ -166,6 +173,7 @@ for (const backend of backends()) {
             assert.deepEqual(fieldErrors(await impact(svc, 'direction=sideways')), ['direction:direction']);
             assert.deepEqual(fieldErrors(await impact(svc, 'depth=11')), ['depth:too_large']);
             assert.deepEqual(fieldErrors(await impact(svc, 'depth=0')), ['depth:too_small']);
+            assert.deepEqual(fieldErrors(await impact(svc, 'paths=yes')), ['paths:type_bool']);
             assert.equal((await api('GET', '/api/v1/cis/CI-999999/impact')).status, 404);
         });
 
@@ -182,6 +190,61 @@ for (const backend of backends()) {
             assert.ok(down.json.edges.some((e) => e.source === c.number && e.target === a.number));
             const up = await impact(a, 'direction=up&depth=10');
             assert.deepEqual(up.json.nodes.map((n) => [n.number, n.depth]), [[c.number, 1], [b.number, 2]]);
+        });
+
+        test('cmdb-4b impact and relations walk through CIs outside the caller\'s data scope without naming them (S5)', async () => {
+            for (const g of ['team-in', 'team-out']) assert.equal((await api('POST', '/api/v1/groups', { body: { name: g } })).status, 201);
+            assert.equal((await api('POST', '/api/v1/groups/team-in/members', { body: { username: 'scoped' } })).status, 200);
+            assert.equal((await api('PUT', '/api/v1/users/scoped/access', { body: { data_scope: 'group' } })).status, 200);
+            const as = { token: tok('scoped') };
+            // switch (in) <- host (out) <- db (out) <- app (in) <- service (in)
+            const sw = await ci({ title: 'Scope switch', ci_id: 'SC-SW', class: 'network_device', group: 'team-in' });
+            const host = await ci({ title: 'Secret host', ci_id: 'SC-HOST-SECRET', class: 'server', group: 'team-out' });
+            const db = await ci({ title: 'Secret database', ci_id: 'SC-DB-SECRET', class: 'database', business_impact: 'high', group: 'team-out' });
+            const app = await ci({ title: 'Scope app', ci_id: 'SC-APP', class: 'application', business_impact: 'low', group: 'team-in' });
+            const svc = await ci({ title: 'Scope service', ci_id: 'SC-SVC', class: 'business_service', business_impact: 'low', group: 'team-in' });
+            await relate(host, 'connects_to', sw);
+            await relate(db, 'runs_on', host);
+            await relate(app, 'depends_on', db);
+            await relate(svc, 'uses', app);
+
+            const up = await api('GET', `/api/v1/cis/${sw.number}/impact?direction=up&depth=5&paths=true`, as);
+            assert.equal(up.status, 200, up.text);
+            for (const secret of [host.number, db.number, 'Secret', 'SC-HOST', 'SC-DB', 'database', 'server'])
+                assert.ok(!up.text.includes(secret), `the answer tells ${secret}`);
+            assert.equal(up.json.count, 4);
+            assert.equal(up.json.hidden, 2);
+            assert.deepEqual(up.json.nodes.slice(0, 2), [
+                { hidden: true, ref: 'hidden-1', depth: 1, relation: 'connects_to', from: sw.number, path: [sw.number, 'hidden-1'] },
+                { hidden: true, ref: 'hidden-2', depth: 2, relation: 'runs_on', from: 'hidden-1', path: [sw.number, 'hidden-1', 'hidden-2'] },
+            ]);
+            const byNum = Object.fromEntries(up.json.nodes.filter((n) => n.number).map((n) => [n.number, n]));
+            assert.equal(byNum[app.number].from, 'hidden-2');
+            assert.equal(byNum[app.number].depth, 3);
+            assert.equal(byNum[svc.number].title, 'Scope service');
+            assert.deepEqual(byNum[svc.number].path, [sw.number, 'hidden-1', 'hidden-2', app.number, svc.number]);
+            // The visible business service is reached; the hidden database's "high" is not told.
+            assert.deepEqual(up.json.business_services, [svc.number]);
+            assert.equal(up.json.highest_business_impact, 'low');
+            assert.ok(up.json.edges.some((e) => e.source === app.number && e.type === 'depends_on' && e.target === 'hidden-2'));
+            // A CI outside the scope cannot be the start; its relations are counted, not shown.
+            assert.equal((await api('GET', `/api/v1/cis/${db.number}/impact`, as)).status, 404);
+            const rel = await api('GET', `/api/v1/cis/${app.number}/relations`, as);
+            assert.equal(rel.status, 200, rel.text);
+            assert.deepEqual(rel.json.items.map((i) => i.ci.number), [svc.number]);
+            assert.equal(rel.json.hidden, 1);
+            assert.ok(!rel.text.includes(db.number));
+            // The CLI prints a hidden CI by its ref.
+            const cli = cliResult(['records', 'impact', 'cis', sw.number, '--direction', 'up'], { env: { OPSLEDGER_URL: srv.url, OPSLEDGER_TOKEN: tok('scoped') } });
+            assert.equal(cli.status, 0, cli.stderr);
+            assert.match(cli.stdout, new RegExp(`^1  hidden-1  \\(outside your data scope\\)  \\(connects_to ${sw.number}\\)$`, 'm'));
+            assert.match(cli.stdout, new RegExp(`^3  ${app.number}  SC-APP  application  Scope app  \\(depends_on hidden-2\\)$`, 'm'));
+            assert.ok(!cli.stdout.includes(host.number) && !cli.stdout.includes('Secret'));
+            // Without a data scope every CI is named.
+            const all = await api('GET', `/api/v1/cis/${sw.number}/impact?direction=up&depth=5`, { token: tok('desk') });
+            assert.equal(all.json.hidden, 0);
+            assert.deepEqual(all.json.nodes.map((n) => n.number), [host.number, db.number, app.number, svc.number]);
+            assert.equal(all.json.highest_business_impact, 'high');
         });
 
         test('cmdb-5 discovery upserts by ci_id, idempotently, reporting what changed', async () => {

@@ -71,6 +71,32 @@ static void utf8_1_1_validity(void **state)
     assert_false(ol_utf8_valid("\x80"));              /* a lone continuation byte */
 }
 
+/* ol_buf_json_string writes what jansson's compact dump writes for well-formed UTF-8 (the impact
+ * answer is written with it, K2), and U+FFFD for each byte of malformed UTF-8. */
+static void json_1_1_string_writer_matches_jansson(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {"", "plain", "a \"quoted\" \\ back", "tab\there\nline\r\b\f",
+                                        "\x01\x1f ctl", "连接超时 (Shanghai)", "\xf0\x9f\x98\x80 /", NULL};
+    for (int i = 0; cases[i]; i++) {
+        ol_buf_t b;
+        ol_buf_init(&b);
+        ol_buf_json_string(&b, cases[i]);
+        json_t *v = json_string(cases[i]);
+        char *want = ol_json_dump(v);
+        assert_string_equal(b.p, want);
+        free(want);
+        json_decref(v);
+        ol_buf_clear(&b);
+    }
+    ol_buf_t b;
+    ol_buf_init(&b);
+    ol_buf_json_string(&b, NULL);
+    ol_buf_json_string(&b, "a\xff" "b\xc3");
+    assert_string_equal(b.p, "null\"a\\ufffdb\\ufffd\"");
+    ol_buf_clear(&b);
+}
+
 /* fuzz_query found: a parameter name that is not UTF-8 gave a field error without its "field"
  * (jansson refuses such strings), and such values were accepted, to be refused later by
  * PostgreSQL as a 500 (corpus fuzz_query/regress-utf8-name, regress-utf8-value). */
@@ -139,6 +165,7 @@ int main(void)
         cmocka_unit_test(config_1_1_repeated_and_overridden_settings),
         cmocka_unit_test(utf8_1_1_validity),
         cmocka_unit_test(buf_1_1_empty_buffers_are_terminated),
+        cmocka_unit_test(json_1_1_string_writer_matches_jansson),
         cmocka_unit_test(query_7_1_names_and_values_must_be_utf8),
     };
     return cmocka_run_group_tests_name("parsers", tests, NULL, NULL);

@@ -35,7 +35,7 @@ for (const backend of backends()) {
                 trs.map((tr) => `${tr.cells[0].textContent.replace(/\D+$/, '').trim()} ${tr.cells[1].textContent.trim()}`)));
 
         before(async () => {
-            srv = await startServer({ backend, users: [{ name: 'desk', roles: ['service_desk'] }] });
+            srv = await startServer({ backend, users: [{ name: 'desk', roles: ['service_desk'] }, { name: 'scoped', roles: ['service_desk'] }] });
             base = baseOf(srv);
             await mk('bs', { title: 'CRM 客户关系管理 (Shanghai)', ci_id: 'CRM-Prod-Shanghai', class: 'business_service', business_impact: 'high' });
             await mk('app', { title: 'CRM application', ci_id: 'CRM-APP-01', class: 'application' });
@@ -257,6 +257,38 @@ for (const backend of backends()) {
             await snap(page, 'cmdb-impact-zh');
             await page.locator('#lang').selectOption('en');
             assertClean(assert, page, 'zh-CN');
+        });
+
+        test('cmdb-ui-8 a reader with a data scope: a CI outside it is a row and a grey node without its details (S5)', async () => {
+            assert.equal((await srv.api('POST', '/api/v1/groups', { body: { name: 'ui-in' } })).status, 201);
+            assert.equal((await srv.api('POST', '/api/v1/groups/ui-in/members', { body: { username: 'scoped' } })).status, 200);
+            assert.equal((await srv.api('PUT', '/api/v1/users/scoped/access', { body: { data_scope: 'group' } })).status, 200);
+            await mk('inSw', { title: 'Scoped switch', ci_id: 'UI-IN-SW', class: 'network_device', group: 'ui-in' });
+            await mk('outHost', { title: 'Host they may not see', ci_id: 'UI-OUT-HOST', class: 'server' });
+            await mk('inApp', { title: 'Scoped application', ci_id: 'UI-IN-APP', class: 'application', group: 'ui-in' });
+            await relate('outHost', 'connects_to', 'inSw');
+            await relate('inApp', 'runs_on', 'outHost');
+            const p = await openPage(browser);
+            await login(p, base, 'scoped', USER_PASSWORD);
+            await p.getByRole('heading', { name: 'Welcome, scoped' }).waitFor();
+            await p.goto(`${base}/records/cis/${ci.inSw.number}`);
+            await p.locator('[data-testid=impact-table] tbody tr').nth(2).waitFor();
+            assert.equal(await p.locator('[data-testid=impact-hidden]').textContent(),
+                'CIs outside your data scope, shown without their details: 1.');
+            const hiddenRow = p.locator('[data-testid=impact-table] tbody tr').nth(1);
+            assert.match(await hiddenRow.textContent(), /CI outside your data scope \(hidden-1\)/);
+            const appRow = p.locator('[data-testid=impact-table] tbody tr', { hasText: ci.inApp.number });
+            assert.match(await appRow.textContent(), new RegExp(`runs on · hidden-1.*${ci.inSw.number} → hidden-1 → ${ci.inApp.number}`));
+            await p.locator('figure.impact-graph svg text', { hasText: ci.inApp.number }).first().waitFor();
+            // (the CI's own history still names what was related to it, as its relations did)
+            const body = (await p.locator('section[aria-labelledby=im-h]').textContent()) +
+                (await p.getByRole('region', { name: 'Relationships' }).count() ? await p.locator('[data-testid=relations]').textContent() : '');
+            assert.equal(await p.locator('[data-testid=relations-hidden]').textContent(), 'Relationships to CIs outside your data scope, not shown: 1.');
+            const labels = (await p.locator('figure.impact-graph svg text').allTextContents()).join(' ');
+            for (const secret of [ci.outHost.number, 'Host they may not see', 'UI-OUT-HOST'])
+                assert.ok(!body.includes(secret) && !labels.includes(secret), `${secret} shown`);
+            assertClean(assert, p, 'scoped reader');
+            await p.context().close();
         });
     });
 }

@@ -193,6 +193,7 @@ const en = {
     'v.string': 'Text', 'v.int': 'Integer', 'v.bool': 'Yes/no', 'v.enum': 'Choice',
     // the CMDB in the UI (K2 relationships and impact, K4 audits)
     'cmdb.relations': 'Relationships', 'cmdb.rel_none': 'No relationships yet.', 'cmdb.rel_direction': 'Direction',
+    'cmdb.rel_hidden': 'Relationships to CIs outside your data scope, not shown: {n}.',
     'cmdb.rel_type': 'Relationship', 'cmdb.outgoing': 'From this CI', 'cmdb.incoming': 'To this CI', 'cmdb.this_ci': 'this CI',
     'cmdb.rel_target': 'Target CI', 'cmdb.rel_target_hint': 'A CI number (CI-000001), a unique ID or words of its name.',
     'cmdb.rel_add': 'Add relationship', 'cmdb.rel_remove': 'Remove the relationship “{rel}” {ci}',
@@ -204,6 +205,8 @@ const en = {
     'cmdb.services_hit': 'Business services: {list}.', 'cmdb.highest': 'Highest business impact: {level}.',
     'cmdb.truncated': 'The analysis stopped at {n} CIs (the server\'s limit): more lie beyond.',
     'cmdb.none_reached': 'No CI is reached in this direction.',
+    'cmdb.hidden_ci': 'CI outside your data scope ({ref})',
+    'cmdb.hidden_count': 'CIs outside your data scope, shown without their details: {n}.',
     'cmdb.capped': '{drawn} of {total} CIs are drawn; {left} more are left out of the graph. The table lists them all.',
     'cmdb.graph_up': 'What an outage of {ci} affects', 'cmdb.graph_down': 'What {ci} depends on',
     'cmdb.graph_summary': 'Graph of {ci} and {n} CIs it reaches; the table below lists them.',
@@ -463,6 +466,7 @@ const zh = {
     'v.string': '文本', 'v.int': '整数', 'v.bool': '是/否', 'v.enum': '选项',
     // 配置管理界面(K2 关系与影响分析,K4 抽样审计)
     'cmdb.relations': '关系', 'cmdb.rel_none': '暂无关系。', 'cmdb.rel_direction': '方向',
+    'cmdb.rel_hidden': '另有 {n} 条关系指向您数据范围以外的配置项,不予显示。',
     'cmdb.rel_type': '关系', 'cmdb.outgoing': '本配置项指向', 'cmdb.incoming': '指向本配置项', 'cmdb.this_ci': '本配置项',
     'cmdb.rel_target': '目标配置项', 'cmdb.rel_target_hint': '填写配置项编号(CI-000001)、唯一标识或名称中的词。',
     'cmdb.rel_add': '添加关系', 'cmdb.rel_remove': '删除关系“{rel}”{ci}',
@@ -474,6 +478,8 @@ const zh = {
     'cmdb.services_hit': '业务服务:{list}。', 'cmdb.highest': '最高业务影响等级:{level}。',
     'cmdb.truncated': '分析在 {n} 个配置项处停止(服务器上限):其后还有更多。',
     'cmdb.none_reached': '此方向上没有关联的配置项。',
+    'cmdb.hidden_ci': '不在您数据范围内的配置项({ref})',
+    'cmdb.hidden_count': '其中 {n} 个配置项不在您的数据范围内,不显示其详情。',
     'cmdb.capped': '图中绘出 {total} 个中的 {drawn} 个配置项,另有 {left} 个未绘出。下表列出全部。',
     'cmdb.graph_up': '{ci} 故障的影响范围', 'cmdb.graph_down': '{ci} 的依赖',
     'cmdb.graph_summary': '{ci} 及其关联的 {n} 个配置项的关系图;下表列出全部。',
