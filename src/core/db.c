@@ -68,6 +68,16 @@ const char *ol_db_path(const ol_db_t *db) { return db->path; }
 int ol_db_async_writes(const ol_db_t *db) { return db->kind == OL_DB_SQLITE; }
 ol_db_kind_t ol_conn_kind(const ol_conn_t *c) { return c->kind; }
 
+int ol_db_lease(ol_db_t *db, const char *node)
+{
+    return db->kind == OL_DB_PG ? ol__pg_lease(db, node) : 1;
+}
+
+int ol_db_lease_nodes(ol_db_t *db, ol_db_lease_fn fn, void *arg)
+{
+    return db->kind == OL_DB_PG ? ol__pg_lease_nodes(db, fn, arg) : 0;
+}
+
 int ol_db_read(ol_db_t *db, ol_db_fn fn, void *arg)
 {
     return db->be->read(db, fn, arg);
