@@ -172,6 +172,9 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* Every node serves, delivers notices (claimed FOR UPDATE SKIP LOCKED) and reloads the
+     * grants; the sweeps run on the leader only (core/leader.h). */
+    ol_leader_init(db, ol_http_port(http));
     /* One line on stdout that scripts and tests can wait for. */
     printf("opsledger %s listening on %s://%s:%d/ (database: %s)\n", OL_VERSION,
            o.tls_cert ? "https" : "http", addr,
@@ -181,9 +184,6 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
     /* P7: the notification delivery worker (stopped before the database closes). */
     if (ol_outbox_worker_start(db))
         ol_log(OL_LOG_ERROR, "P7: cannot start the notification worker; notices wait");
-    /* Every node delivers notices (claimed FOR UPDATE SKIP LOCKED) and reloads the grants;
-     * the sweeps run on the leader only (core/leader.h). */
-    ol_leader_init(ol_http_port(http));
     unsigned sweep_every = (unsigned)ol_config_int(cfg->account_sweep_seconds);
     for (unsigned tick = 1; !stop; tick++) {
         sleep(1); /* returns early on SIGINT/SIGTERM */

@@ -11,7 +11,7 @@ static char node[96];
 static atomic_int leading;
 static int ticked; /* serve's thread only */
 
-void ol_leader_init(int port)
+void ol_leader_init(ol_db_t *db, int port)
 {
     char host[64] = "localhost";
     if (gethostname(host, sizeof host))
@@ -19,6 +19,7 @@ void ol_leader_init(int port)
     host[sizeof host - 1] = 0;
     /* 48 bytes at most: PostgreSQL keeps 63 of the lease session's application_name. */
     snprintf(node, sizeof node, "%.28s:%d/%ld", host, port, (long)getpid());
+    ol_leader_tick(db);
 }
 
 const char *ol_leader_node(void)

@@ -12,8 +12,9 @@
 #define OL_LEADER_H
 #include "core/db.h"
 
-/* Names this node "HOST:PORT/PID" (PORT: the one it listens on). Before the first tick. */
-void ol_leader_init(int port);
+/* Names this node "HOST:PORT/PID" (PORT: the one it listens on) and takes the first tick, so
+ * that /readyz tells the state from the start. */
+void ol_leader_init(ol_db_t *db, int port);
 /* Takes or keeps the lease; logs when this node becomes or stops being the leader. Returns 1
  * when this node leads (its sweeps should run), 0 otherwise. */
 int ol_leader_tick(ol_db_t *db);
