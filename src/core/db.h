@@ -133,6 +133,14 @@ typedef void (*ol_db_lease_fn)(const char *node, const char *addr, const char *s
                                int leader, void *arg);
 int ol_db_lease_nodes(ol_db_t *db, ol_db_lease_fn fn, void *arg);
 
+/* Inside a write callback: serialises the transactions that take the same name until they end,
+ * so that a check-then-write (is a periodic survey due? has this scope an alert storm?) is not
+ * done twice at once by two nodes. PostgreSQL: pg_advisory_xact_lock on a hash of name (the
+ * two-key space, apart from the leader lease); the statements after it see what the previous
+ * holder committed (READ COMMITTED). SQLite: the single writer serialises them already (no-op).
+ * Returns 0 or a database error. */
+int ol_db_xact_lock(ol_conn_t *c, const char *name);
+
 /* ---- backend vtable (db_sqlite.c, db_pg.c) -------------------------------------------- */
 typedef struct {
     int (*open)(ol_db_t *db, const char *target, char *err, size_t errlen);

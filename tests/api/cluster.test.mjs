@@ -1,7 +1,8 @@
 // tests/api/cluster.test.mjs - several `serve` processes on one PostgreSQL database: exactly one
 // leads (holds the lease: an advisory lock on a session of its own) and runs the periodic
 // sweeps; the standby runs none, so a sweep's effect (here the S4 access review that falls due,
-// a check-then-create sweep) happens once; and when the leader is killed (SIGKILL of the PID
+// a check-then-create sweep) happens once; an alert storm sent to both nodes at once gets one
+// parent incident; and when the leader is killed (SIGKILL of the PID
 // started here) the other node leads within a bounded time and its sweeps take over. On SQLite
 // (one node) the server always leads. Time moves through OPSLEDGER_TEST_CLOCK.
 import assert from 'node:assert/strict';
@@ -172,7 +173,29 @@ for (const backend of backends()) {
             assert.equal(again[0].number, made[0].number);
         });
 
-        test('cluster-3 the leader killed (SIGKILL), the other node leads within seconds and its sweeps run', async () => {
+        test('cluster-3 an alert storm sent to both nodes at once converges into one parent incident', async () => {
+            const integ = await srv.api('POST', '/api/v1/integrations', { body: { name: 'ev', kind: 'generic' } });
+            assert.equal(integ.status, 201, integ.text);
+            // 30 webhooks of one alert each for one CI, 15 per node, all at once; the storm
+            // threshold is 10 new alerts in the window.
+            const sends = Array.from({ length: 30 }, (_, i) => request(nodes()[i % 2].url, 'POST', '/api/v1/events', {
+                body: { dedupe_key: `cl-storm-${i}`, summary: `Port ${i} down`, ci: 'core-switch-1', severity: 'warning' },
+                token: integ.json.token,
+            }));
+            const answers = await Promise.all(sends);
+            for (const a of answers) assert.equal(a.status, 200, a.text);
+            const placed = answers.map((a) => a.json.alerts[0]);
+            const created = placed.filter((p) => p.action === 'created');
+            const joined = placed.filter((p) => p.action === 'joined_storm');
+            assert.equal(created.length, 10, JSON.stringify(placed));
+            assert.equal(joined.length, 20, JSON.stringify(placed));
+            assert.equal(new Set(joined.map((p) => p.incident)).size, 1, 'one storm parent');
+            const storm = await srv.api('GET', `/api/v1/incidents/${joined[0].incident}/alerts`);
+            assert.equal(storm.status, 200, storm.text);
+            assert.equal(storm.json.storm.alerts, 30, storm.text); // all of them: the 10 before it too
+        });
+
+        test('cluster-4 the leader killed (SIGKILL), the other node leads within seconds and its sweeps run', async () => {
             const { leader, others } = await leaderNow();
             const t0 = Date.now();
             await leader.kill9();
