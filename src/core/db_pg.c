@@ -562,7 +562,8 @@ int ol__pg_lease_nodes(ol_db_t *db, ol_db_lease_fn fn, void *arg)
     if (rc == 0)
         rc = pg_exec(&pc->conn,
                      "SELECT substr(a.application_name, 16), host(a.client_addr), "
-                     "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+                     "to_char(a.backend_start AT TIME ZONE 'UTC', "
+                     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
                      "EXISTS (SELECT 1 FROM pg_locks l WHERE "
                      "l.pid = a.pid AND l.locktype = 'advisory' AND l.granted AND "
                      "CAST(l.classid AS BIGINT) = CAST(?1 AS BIGINT) AND "

@@ -389,8 +389,8 @@ int ol_access_review_schedule(ol_db_t *db)
             if (j.create.free_arg)
                 j.create.free_arg(j.create.arg);
         }
-        const char *number = rc || j.skipped ? NULL
-                                             : json_string_value(json_object_get(c.result, "number"));
+        const char *number =
+            rc || j.skipped ? NULL : json_string_value(json_object_get(c.result, "number"));
         if (number) {
             ol_ctx_t s;
             ol_ctx_init(&s, db, "system", system_roles);

@@ -179,7 +179,8 @@ static int periodic_made(ol_conn_t *conn, const char *from, int *made)
                                   ? "SELECT COUNT(*) FROM records WHERE type = 'survey' AND "
                                     "created_at >= ?1 AND data->>'kind' = 'periodic'"
                                   : "SELECT COUNT(*) FROM records WHERE type = 'survey' AND "
-                                    "created_at >= ?1 AND json_extract(data, '$.kind') = 'periodic'",
+                                    "created_at >= ?1 AND "
+                                    "json_extract(data, '$.kind') = 'periodic'",
                         v, 1, &r);
     if (rc == 0)
         *made = ol_rows_int(r, 0, 0) > 0;
