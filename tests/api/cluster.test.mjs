@@ -127,6 +127,8 @@ for (const backend of backends()) {
         });
         after(async () => {
             await peer?.stop();
+            // The harness checks the first node's stderr; this one is checked here (`make check`).
+            assert.doesNotMatch(peer?.stderr() ?? '', /ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:/);
             await srv?.stop();
             if (clockFile) fs.rmSync(path.dirname(clockFile), { recursive: true, force: true });
         });
