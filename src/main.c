@@ -32,6 +32,7 @@ static const struct {
     {"calendar", ol_cli_calendar, "calendar list|conflicts|ics|feed: the operations calendar (P5)"},
     {"release", ol_cli_release, "release rollout|reading REL-...: gray stages and gate readings (R2)"},
     {"integration", ol_cli_integration, "integration create|list|revoke: monitoring intake (I1)"},
+    {"status", ol_cli_status, "status [--json]: the database, its serve processes and their leader"},
 };
 
 static void usage(void)

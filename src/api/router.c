@@ -9,6 +9,7 @@
 #include "api/web.h"
 #include "core/err.h"
 #include "core/json.h"
+#include "core/leader.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "records/audit.h"
@@ -164,6 +165,8 @@ static void metrics(ol_req_t *r, ol_app_t *app)
                       "opsledger_db_commit_duration_seconds_sum %g\n"
                       "opsledger_db_commit_duration_seconds_count %llu\n",
                   cum, (double)st.commit_us_total / 1e6, (unsigned long long)st.commits);
+    ol_buf_printf(&b, "# HELP opsledger_leader 1 when this node runs the sweeps (the leader).\n"
+                      "# TYPE opsledger_leader gauge\nopsledger_leader %d\n", ol_leader_is());
     ol_reply(r, 200, "text/plain; version=0.0.4", b.p, b.len);
     ol_buf_clear(&b);
 }
@@ -355,9 +358,12 @@ void ol_api_handle(ol_req_t *r)
         r->route = "/readyz";
         ready_t rd = {app, 0};
         ol_db_read(app->db, ready_fn, &rd);
-        if (rd.ok)
-            ol_reply(r, 200, "application/json", "{\"status\":\"ready\"}", 18);
-        else
+        if (rd.ok) { /* which node this is, and whether it runs the sweeps (core/leader.h) */
+            json_t *ready = json_pack("{sssbss}", "status", "ready", "leader", ol_leader_is(),
+                                      "node", ol_leader_node());
+            ol_reply_json(r, 200, ready);
+            json_decref(ready);
+        } else
             ol_reply_problem(r, 503, reason_phrase(503), "the database is not reachable", NULL);
         return;
     }

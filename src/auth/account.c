@@ -166,10 +166,19 @@ static int sweep_job(ol_conn_t *conn, void *arg)
     sys.ip = "local";
     for (int i = 0; i < ol_rows_count(r) && rc == 0; i++) {
         ol_val_t q[] = {OL_VINT(ol_rows_int(r, i, 0)), OL_VTEXT(now)};
+        ol_rows_t *mine;
+        /* Claimed by the update: a sweep of another node (a leadership handover) that read the
+         * same account finds it disabled once this commits, and audits nothing. */
         rc = ol_db_exec(conn, "UPDATE users SET disabled = 1, disabled_at = ?2, "
-                              "disabled_reason = 'expired' WHERE id = ?1", q, 2, NULL);
-        if (rc == 0)
-            rc = ol_db_exec(conn, "DELETE FROM sessions WHERE user_id = ?1", q, 1, NULL);
+                              "disabled_reason = 'expired' WHERE id = ?1 AND disabled = 0 "
+                              "RETURNING id", q, 2, &mine);
+        if (rc)
+            break;
+        int claimed = ol_rows_count(mine) == 1;
+        ol_rows_free(mine);
+        if (!claimed)
+            continue;
+        rc = ol_db_exec(conn, "DELETE FROM sessions WHERE user_id = ?1", q, 1, NULL);
         if (rc == 0)
             rc = ol_db_exec(conn, "UPDATE api_tokens SET revoked = 1 WHERE user_id = ?1", q, 1,
                             NULL);

@@ -29,6 +29,7 @@ int ol_cli_sla(ol_config_t *cfg, int argc, char **argv);     /* I4 */
 int ol_cli_calendar(ol_config_t *cfg, int argc, char **argv); /* P5 */
 int ol_cli_release(ol_config_t *cfg, int argc, char **argv);  /* R2 */
 int ol_cli_integration(ol_config_t *cfg, int argc, char **argv); /* I1 */
+int ol_cli_status(ol_config_t *cfg, int argc, char **argv); /* the nodes and the leader */
 
 /* ---- shared helpers (cli/common.c) ---- */
 

@@ -14,6 +14,7 @@
 #include "auth/directory.h"
 #include "cli/cli.h"
 #include "core/err.h"
+#include "core/leader.h"
 #include "core/log.h"
 #include "core/tls.h"
 #include "modules/change.h"
@@ -171,6 +172,9 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* Every node serves, delivers notices (claimed FOR UPDATE SKIP LOCKED) and reloads the
+     * grants; the sweeps run on the leader only (core/leader.h). */
+    ol_leader_init(db, ol_http_port(http));
     /* One line on stdout that scripts and tests can wait for. */
     printf("opsledger %s listening on %s://%s:%d/ (database: %s)\n", OL_VERSION,
            o.tls_cert ? "https" : "http", addr,
@@ -190,12 +194,14 @@ int ol_cli_serve(ol_config_t *cfg, int argc, char **argv)
          * hand them back, so that RSS follows what is in use. */
         if (tick % TRIM_EVERY_S == 0)
             malloc_trim(0);
-        /* S4: temporary and contractor accounts past their expiry are disabled. */
-        if (tick % sweep_every == 0 && ol_accounts_sweep(db) < 0)
-            ol_log(OL_LOG_WARN, "S4: the account expiry sweep failed; it runs again later");
         /* Grants changed by another node (PostgreSQL) take effect here within this period. */
         if (tick % GRANTS_RELOAD_S == 0)
             ol_authz_reload(db);
+        if (!ol_leader_tick(db))
+            continue;
+        /* S4: temporary and contractor accounts past their expiry are disabled. */
+        if (tick % sweep_every == 0 && ol_accounts_sweep(db) < 0)
+            ol_log(OL_LOG_WARN, "S4: the account expiry sweep failed; it runs again later");
         if (tick % SWEEP_EVERY_S == 0 && ol_elevation_sweep(db) < 0)
             ol_log(OL_LOG_WARN, "could not expire the elevations due; will retry");
         if (tick % SWEEP_EVERY_S == 0 && ol_incident_sweep(db) < 0)

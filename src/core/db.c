@@ -68,6 +68,26 @@ const char *ol_db_path(const ol_db_t *db) { return db->path; }
 int ol_db_async_writes(const ol_db_t *db) { return db->kind == OL_DB_SQLITE; }
 ol_db_kind_t ol_conn_kind(const ol_conn_t *c) { return c->kind; }
 
+int ol_db_lease(ol_db_t *db, const char *node)
+{
+    return db->kind == OL_DB_PG ? ol__pg_lease(db, node) : 1;
+}
+
+int ol_db_lease_nodes(ol_db_t *db, ol_db_lease_fn fn, void *arg)
+{
+    return db->kind == OL_DB_PG ? ol__pg_lease_nodes(db, fn, arg) : 0;
+}
+
+int ol_db_xact_lock(ol_conn_t *c, const char *name)
+{
+    if (c->kind != OL_DB_PG)
+        return 0;
+    ol_val_t p[] = {OL_VTEXT(name)};
+    /* 0x6f70736c ("opsl"): the namespace of opsledger's named transaction locks. */
+    return ol_db_exec(c, "SELECT pg_advisory_xact_lock(1869640556, hashtext(CAST(?1 AS TEXT)))",
+                      p, 1, NULL);
+}
+
 int ol_db_read(ol_db_t *db, ol_db_fn fn, void *arg)
 {
     return db->be->read(db, fn, arg);

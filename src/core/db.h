@@ -117,6 +117,31 @@ int ol_db_check(ol_db_t *db, int full, char *err, size_t errlen);
 int ol_db_schema_version(ol_db_t *db);   /* -1 when there is no schema yet */
 int ol_db_latest_version(ol_db_kind_t kind);
 
+/* ---- the leader lease: one `serve` process of a database runs the periodic sweeps ---------- */
+
+/* Takes or keeps the lease. PostgreSQL: a session advisory lock held on a session of its own
+ * (outside the pool), named "opsledger node NODE" (its application_name); the server releases
+ * it when that session ends - the process stopped or died, or the network broke (TCP
+ * keepalives, about 25 s) - and another node takes it at its next call. While held, each call
+ * proves the session alive with one round trip. SQLite: a single node, always the leader.
+ * Returns 1 when this process leads, 0 when another one does, -OL_EUNAVAILABLE when the lease
+ * session cannot reach the database (not leading; logged once per outage). One thread only. */
+int ol_db_lease(ol_db_t *db, const char *node);
+/* Calls fn once per `serve` process of the database (PostgreSQL: each one's lease session,
+ * oldest first): its NODE name, client address (NULL: a local socket), when its session
+ * started, and whether it leads. SQLite: nothing to list (0). 0 or a database error. */
+typedef void (*ol_db_lease_fn)(const char *node, const char *addr, const char *since,
+                               int leader, void *arg);
+int ol_db_lease_nodes(ol_db_t *db, ol_db_lease_fn fn, void *arg);
+
+/* Inside a write callback: serialises the transactions that take the same name until they end,
+ * so that a check-then-write (is a periodic survey due? has this scope an alert storm?) is not
+ * done twice at once by two nodes. PostgreSQL: pg_advisory_xact_lock on a hash of name (the
+ * two-key space, apart from the leader lease); the statements after it see what the previous
+ * holder committed (READ COMMITTED). SQLite: the single writer serialises them already (no-op).
+ * Returns 0 or a database error. */
+int ol_db_xact_lock(ol_conn_t *c, const char *name);
+
 /* ---- backend vtable (db_sqlite.c, db_pg.c) -------------------------------------------- */
 typedef struct {
     int (*open)(ol_db_t *db, const char *target, char *err, size_t errlen);
@@ -157,6 +182,8 @@ void ol__rows_set_colname(ol_rows_t *r, int col, const char *name);
 void ol__rows_add_row(ol_rows_t *r);
 void ol__rows_set(ol_rows_t *r, int col, const char *value, size_t len); /* in the last row */
 void ol__db_record_commit(ol_db_t *db, uint64_t us, int jobs, int failed);
+int ol__pg_lease(ol_db_t *db, const char *node);
+int ol__pg_lease_nodes(ol_db_t *db, ol_db_lease_fn fn, void *arg);
 int ol__sqlite_defer(ol_conn_t *c, const char *sql, const ol_val_t *params, int nparams);
 /* Before the first SQLite connection of this process opens path: when no process has it open
  * and its -shm index (left by a crash) says frames were committed that the -wal file no longer

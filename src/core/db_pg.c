@@ -35,6 +35,10 @@ typedef struct {
     int *free_stack; /* indexes of idle connections */
     int nfree, nconns;
     char *safe_url; /* the URL without its password, for messages */
+    char *url;      /* the full URL: the lease connection is opened late */
+    pg_conn_t lease; /* the leader lease's own session (handle NULL until ol_db_lease) */
+    int leading;     /* the lease session holds the advisory lock */
+    int lease_down;  /* the last attempt to open the lease session failed (logged once) */
 } pg_impl_t;
 
 static uint64_t now_us(void)
@@ -186,15 +190,22 @@ static int setup_session(pg_conn_t *pc)
     return run_cmd(pc, "SET client_min_messages=warning");
 }
 
+/* Opens one session. app NULL: a pooled connection, named "opsledger" unless the URL names it;
+ * otherwise the lease session, named app whatever the URL says, with TCP keepalives so that a
+ * silent network failure ends it within about half a minute. */
 static int connect_one(ol_db_t *db, const char *url, const char *safe_url, pg_conn_t *pc,
-                       char *err, size_t errlen)
+                       char *err, size_t errlen, const char *app)
 {
     char timeout[16];
     int secs = (db->opts.busy_timeout_ms + 999) / 1000;
     snprintf(timeout, sizeof timeout, "%d", secs >= 2 ? secs : 2);
-    /* Defaults first: values given in the URL override them (expand_dbname). */
-    const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-    const char *vals[] = {timeout, "opsledger", url, NULL};
+    /* Defaults first: values given in the URL override them (expand_dbname); keywords after
+     * dbname override the URL. */
+    const char *keys[] = {"connect_timeout", "application_name", "dbname", "application_name",
+                          "keepalives_idle", "keepalives_interval", "keepalives_count", NULL};
+    const char *vals[] = {timeout, "opsledger", url, app, "10", "5", "3", NULL};
+    if (!app)
+        keys[3] = NULL;
     PGconn *h = PQconnectdbParams(keys, vals, 1);
     if (!h) {
         snprintf(err, errlen, "cannot connect to PostgreSQL at %s: out of memory", safe_url);
@@ -285,6 +296,11 @@ static void free_impl(pg_impl_t *s)
     free(s->conns);
     free(s->free_stack);
     free(s->safe_url);
+    if (s->lease.conn.handle)
+        PQfinish(s->lease.conn.handle); /* the server releases the lease at once */
+    if (s->url)
+        explicit_bzero(s->url, strlen(s->url));
+    free(s->url);
     free(s);
 }
 
@@ -294,12 +310,13 @@ static int pg_open(ol_db_t *db, const char *url, char *err, size_t errlen)
 {
     pg_impl_t *s = ol_xcalloc(1, sizeof(*s));
     s->safe_url = redact_url(url);
+    s->url = ol_xstrdup(url);
     int n = db->opts.readers >= 2 ? db->opts.readers : 2;
     s->conns = ol_xcalloc((size_t)n, sizeof(pg_conn_t));
     s->free_stack = ol_xcalloc((size_t)n, sizeof(int));
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
-        rc = connect_one(db, url, s->safe_url, &s->conns[i], err, errlen);
+        rc = connect_one(db, url, s->safe_url, &s->conns[i], err, errlen, NULL);
         if (rc == 0) {
             s->nconns++;
             s->free_stack[s->nfree++] = i;
@@ -474,6 +491,91 @@ static int pg_integrity(ol_db_t *db, int full, char *err, size_t errlen)
     } else {
         snprintf(err, errlen, "%s", pc->conn.errmsg);
     }
+    pool_put(s, pc);
+    return rc;
+}
+
+/* ---- the leader lease ------------------------------------------------------------------------ */
+
+/* The advisory lock's key, one bigint ("opsleadr"): pg_locks shows it as classid 0x6f70736c,
+ * objid 0x65616472, objsubid 1. Advisory locks are per database, so several opsledger databases
+ * on one server each have their own leader. */
+#define LEASE_HI 0x6f70736cLL
+#define LEASE_LO 0x65616472LL
+
+static void lease_drop(pg_impl_t *s)
+{
+    if (s->lease.conn.handle)
+        PQfinish(s->lease.conn.handle);
+    s->lease.conn.handle = NULL;
+    s->leading = 0;
+}
+
+int ol__pg_lease(ol_db_t *db, const char *node)
+{
+    pg_impl_t *s = db->impl;
+    pg_conn_t *pc = &s->lease;
+    if (pc->conn.handle && PQstatus(pc->conn.handle) != CONNECTION_OK)
+        lease_drop(s);
+    if (!pc->conn.handle) {
+        char app[64], err[512];
+        snprintf(app, sizeof app, "opsledger node %s", node);
+        /* The server's side of the keepalives too: a node whose host vanished without closing
+         * its socket loses the lease within about 25 s; and no statement waits for long. */
+        if (connect_one(db, s->url, s->safe_url, pc, err, sizeof err, app) ||
+            run_cmd(pc, "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; "
+                        "SET tcp_keepalives_count = 3; SET statement_timeout = 5000")) {
+            if (!s->lease_down)
+                ol_log(OL_LOG_WARN, "cluster: cannot open the leader-lease session: %s",
+                       pc->conn.handle ? pc->conn.errmsg : err);
+            s->lease_down = 1;
+            lease_drop(s);
+            return -OL_EUNAVAILABLE;
+        }
+        s->lease_down = 0;
+    }
+    pc->first_rc = 0;
+    ol_rows_t *r = NULL;
+    /* Holding it: one round trip proves the session (and so the lock) is still there. */
+    ol_val_t p[] = {OL_VINT((LEASE_HI << 32) | LEASE_LO)};
+    int rc = s->leading ? pg_exec(&pc->conn, "SELECT true", NULL, 0, &r)
+                        : pg_exec(&pc->conn, "SELECT pg_try_advisory_lock(CAST(?1 AS BIGINT))", p,
+                                  1, &r);
+    if (rc) {
+        ol_log(OL_LOG_WARN, "cluster: the leader-lease session failed: %s", pc->conn.errmsg);
+        lease_drop(s);
+        return -OL_EUNAVAILABLE;
+    }
+    const char *v = ol_rows_get(r, 0, 0);
+    s->leading = v && !strcmp(v, "t");
+    ol_rows_free(r);
+    return s->leading;
+}
+
+int ol__pg_lease_nodes(ol_db_t *db, ol_db_lease_fn fn, void *arg)
+{
+    pg_impl_t *s = db->impl;
+    pg_conn_t *pc = pool_get(db, s);
+    int rc = ensure_conn(s, pc);
+    ol_rows_t *r = NULL;
+    ol_val_t p[] = {OL_VINT(LEASE_HI), OL_VINT(LEASE_LO)};
+    if (rc == 0)
+        rc = pg_exec(&pc->conn,
+                     "SELECT substr(a.application_name, 16), host(a.client_addr), "
+                     "to_char(a.backend_start AT TIME ZONE 'UTC', "
+                     "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+                     "EXISTS (SELECT 1 FROM pg_locks l WHERE "
+                     "l.pid = a.pid AND l.locktype = 'advisory' AND l.granted AND "
+                     "CAST(l.classid AS BIGINT) = CAST(?1 AS BIGINT) AND "
+                     "CAST(l.objid AS BIGINT) = CAST(?2 AS BIGINT) AND "
+                     "l.objsubid = 1) FROM pg_stat_activity a WHERE a.datname = "
+                     "current_database() AND a.application_name LIKE 'opsledger node %' "
+                     "ORDER BY a.backend_start, a.pid",
+                     p, 2, &r);
+    for (int i = 0; rc == 0 && i < ol_rows_count(r); i++)
+        fn(ol_rows_get(r, i, 0), ol_rows_get(r, i, 1), ol_rows_get(r, i, 2),
+           !strcmp(ol_rows_get(r, i, 3), "t"), arg);
+    ol_rows_free(r);
     pool_put(s, pc);
     return rc;
 }

@@ -323,6 +323,35 @@ static int last_review(ol_db_t *db, const char *const *roles, const char *scope,
     return rc;
 }
 
+typedef struct {
+    ol_write_t create; /* the review's creation, prepared */
+    const char *scope;
+    const char *since; /* a review of scope made since then makes this one unneeded */
+    int skipped;
+} schedule_job_t;
+
+/* The sweep runs on the leader only; should two nodes run it at once (a leadership handover),
+ * the second one, serialised here, finds the review the first one made and makes none. */
+static int schedule_job(ol_conn_t *conn, void *arg)
+{
+    schedule_job_t *j = arg;
+    int rc = ol_db_xact_lock(conn, "access_review.schedule");
+    ol_rows_t *r;
+    ol_val_t p[] = {OL_VTEXT(j->since), OL_VTEXT(j->scope)};
+    if (rc == 0)
+        rc = ol_db_exec(conn, ol_conn_kind(conn) == OL_DB_PG
+                                  ? "SELECT COUNT(*) FROM records WHERE type = 'access_review' "
+                                    "AND created_at > ?1 AND data->>'scope' = ?2"
+                                  : "SELECT COUNT(*) FROM records WHERE type = 'access_review' "
+                                    "AND created_at > ?1 AND json_extract(data, '$.scope') = ?2",
+                        p, 2, &r);
+    if (rc)
+        return rc;
+    j->skipped = ol_rows_int(r, 0, 0) > 0;
+    ol_rows_free(r);
+    return j->skipped ? 0 : j->create.fn(conn, j->create.arg);
+}
+
 int ol_access_review_schedule(ol_db_t *db)
 {
     static const char *const system_roles[] = {"admin", NULL};
@@ -343,18 +372,25 @@ int ol_access_review_schedule(ol_db_t *db)
             return rc;
         if (!last || now - last < due[i].days * 86400)
             continue;
-        char when[32], title[128];
+        char when[32], title[128], since[32];
         ol_iso_at(now, when);
+        ol_iso_at(last + 1, since); /* later than the newest review, to the second */
         snprintf(title, sizeof title, "%s %.10s", due[i].title, when);
         json_t *in = json_pack("{s:s, s:s}", "title", title, "scope", due[i].scope);
         ol_ctx_t c;
         ol_ctx_init(&c, db, "system", system_roles);
         c.via = "system";
         ol_write_t w;
-        rc = ol_rec_create_prepare(&c, &ol_access_review_type, in, &w);
-        if (!rc)
+        schedule_job_t j = {.scope = due[i].scope, .since = since};
+        rc = ol_rec_create_prepare(&c, &ol_access_review_type, in, &j.create);
+        if (!rc) {
+            w = (ol_write_t){schedule_job, &j, NULL};
             rc = ol_write_run(db, &w);
-        const char *number = rc ? NULL : json_string_value(json_object_get(c.result, "number"));
+            if (j.create.free_arg)
+                j.create.free_arg(j.create.arg);
+        }
+        const char *number =
+            rc || j.skipped ? NULL : json_string_value(json_object_get(c.result, "number"));
         if (number) {
             ol_ctx_t s;
             ol_ctx_init(&s, db, "system", system_roles);

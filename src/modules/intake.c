@@ -454,6 +454,37 @@ static int one(ol_conn_t *conn, intake_job_t *j, size_t i, json_t *counts, const
     return 0;
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Two webhooks of one scope at once (two nodes, or two threads on PostgreSQL) would each count
+ * the window short of a storm, or each open a parent: the scopes this batch may place new
+ * alerts in are locked until the commit, in order and before any write, so that batches never
+ * wait for each other in a circle. SQLite's single writer serialises them already. */
+static int lock_scopes(ol_conn_t *conn, intake_job_t *j, const json_t *counts)
+{
+    size_t n = json_object_size(counts), k = 0;
+    if (!n || ol_conn_kind(conn) != OL_DB_PG ||
+        ol_config_int(ol_config()->intake_storm_threshold) <= 0)
+        return 0;
+    const char **names = ol_xcalloc(n, sizeof *names);
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)counts, key, v)
+        names[k++] = key;
+    qsort(names, n, sizeof *names, by_name);
+    int rc = 0;
+    for (k = 0; k < n && rc == 0; k++) {
+        char name[300];
+        snprintf(name, sizeof name, "intake.storm:%s", names[k]);
+        rc = ol_db_xact_lock(conn, name);
+    }
+    free(names);
+    return rc ? ol_ctx_db_fail(j->c, conn, rc) : 0;
+}
+
 static int intake_fn(ol_conn_t *conn, void *arg)
 {
     intake_job_t *j = arg;
@@ -491,6 +522,8 @@ static int intake_fn(ol_conn_t *conn, void *arg)
         }
     }
     json_decref(seen);
+    if (rc == 0)
+        rc = lock_scopes(conn, j, counts);
     json_t *out = json_array();
     long long tally[6] = {0};
     for (size_t i = 0; i < j->alerts.n && rc == 0; i++)

@@ -170,17 +170,42 @@ typedef struct {
     int made;
 } periodic_t;
 
+/* 1 when a periodic survey was made since from (inside the write: see periodic_job). */
+static int periodic_made(ol_conn_t *conn, const char *from, int *made)
+{
+    ol_rows_t *r;
+    ol_val_t v[] = {OL_VTEXT(from)};
+    int rc = ol_db_exec(conn, ol_conn_kind(conn) == OL_DB_PG
+                                  ? "SELECT COUNT(*) FROM records WHERE type = 'survey' AND "
+                                    "created_at >= ?1 AND data->>'kind' = 'periodic'"
+                                  : "SELECT COUNT(*) FROM records WHERE type = 'survey' AND "
+                                    "created_at >= ?1 AND "
+                                    "json_extract(data, '$.kind') = 'periodic'",
+                        v, 1, &r);
+    if (rc == 0)
+        *made = ol_rows_int(r, 0, 0) > 0;
+    ol_rows_free(r);
+    return rc;
+}
+
 static int periodic_job(ol_conn_t *conn, void *arg)
 {
     periodic_t *p = arg;
     size_t i;
     json_t *who;
+    /* The sweep runs on the leader only; should two nodes run it at once (a leadership
+     * handover), the second one, serialised here, finds the first one's surveys. */
+    int made = 0, rc = ol_db_xact_lock(conn, "survey.periodic");
+    if (rc == 0)
+        rc = periodic_made(conn, p->from, &made);
+    if (rc || made)
+        return rc;
     json_array_foreach(p->respondents, i, who) {
         char title[96];
         snprintf(title, sizeof title, "Periodic satisfaction survey %.10s", p->to);
         json_t *in = json_pack("{sssssOssss}", "title", title, "kind", "periodic", "respondent",
                                who, "period_from", p->from, "period_to", p->to);
-        int rc = create_survey(conn, p->c, in, NULL);
+        rc = create_survey(conn, p->c, in, NULL);
         json_decref(in);
         if (rc)
             return rc;
