@@ -1,30 +1,15 @@
-/* cli/records_cli.c - `opsledger records`: an HTTP API client, bound by its rules and audit. */
+/* cli/records_cli.c - `opsledger records`: an HTTP API client, bound by its rules and audit. The
+ * generic verbs live here; the CMDB ones in cmdb_cli.c, the client in api_client.c. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/api_client.h"
 #include "cli/cli.h"
+#include "cli/records_cli.h"
 
-#define MAX_POSITIONAL 4
-
-typedef struct {
-    const char *pos[MAX_POSITIONAL];
-    int npos;
-    const char **filters;
-    int nfilters;
-    const char *sort, *limit, *cursor, *q, *version, *reason, *body, *link_type, *target;
-    const char *format, *by;
-    const char *url, *token_file, *fields, *cacert;
-    const char *reveal; /* S7: sensitive fields to show in clear */
-    const char *direction, *depth, *file, *mode; /* K2, K5: impact, import */
-    int json, work_note;
-    json_t *data; /* --fields, parsed; NULL when absent */
-} args_t;
-
-static const char usage_text[] =
+static const char usage_head[] =
     "usage: opsledger records SUBCOMMAND ... [--url URL] [--token-file FILE] [--cacert PEM]\n"
     "       [--json]\n"
     "  create TYPE --fields JSON|@FILE\n"
@@ -37,18 +22,9 @@ static const char usage_text[] =
     "  history TYPE NUMBER\n"
     "  export TYPE [--format csv|json] [--filter K=V]... [--sort S] [--q TEXT]   (to stdout)\n"
     "  stats TYPE --by FIELD [--filter K=V]... [--q TEXT]   (counts, e.g. --by state)\n"
-    "  suggest [--q TEXT] [--target INCIDENT] [--limit N]   known errors and articles (Q3)\n"
-    "CMDB (TYPE cis):\n"
-    "  relate|unrelate cis NUMBER --link-type hosts|runs_on|depends_on|... --target NUMBER\n"
-    "  relations cis NUMBER\n"
-    "  impact cis NUMBER [--direction up|down] [--depth N]\n"
-    "  discover cis --fields '{\"items\": [...]}'|@FILE [--mode partial]  (upsert by ci_id)\n"
-    "  import cis --file FILE|- --format csv|json [--mode partial]\n"
-    "  audit-items ci_audits NUMBER [--filter status=unaudited]   (K4: the sample to check)\n"
-    "  audit-check ci_audits NUMBER ITEM --fields '{\"result\": \"matched\"|\"mismatched\"|"
-    "\"missing\", \"note\", \"corrections\": {...}}'\n"
-    "  audit-report ci_audits NUMBER\n"
-    "  scan cis [--fields '{\"baseline\": \"BL-000001\", \"open_incidents\": false}']  (K3)\n"
+    "  suggest [--q TEXT] [--target INCIDENT] [--limit N]   known errors and articles (Q3)\n";
+/* CMDB lines (ol_cli_cmdb_usage) come between the two parts. */
+static const char usage_tail[] =
     "TYPE is the API path of the record type, e.g. articles. The server is --url, else\n"
     "OPSLEDGER_URL, else " OL_CLI_API_DEFAULT_URL "; the API token is read from --token-file or\n"
     "OPSLEDGER_TOKEN (never from the command line). Exit status: 0 done, 1 refused by the\n"
@@ -57,30 +33,29 @@ static const char usage_text[] =
 
 /* ---- arguments ------------------------------------------------------------------------------- */
 
+#define FLAG(name, member) {name, offsetof(ol_cli_args_t, member)}
 static const struct {
     const char *name;
-    size_t off; /* of a const char * in args_t */
+    size_t off; /* of a const char * in ol_cli_args_t */
 } value_flags[] = {
-    {"sort", offsetof(args_t, sort)},           {"limit", offsetof(args_t, limit)},
-    {"cursor", offsetof(args_t, cursor)},       {"q", offsetof(args_t, q)},
-    {"version", offsetof(args_t, version)},     {"reason", offsetof(args_t, reason)},
-    {"body", offsetof(args_t, body)},           {"link-type", offsetof(args_t, link_type)},
-    {"target", offsetof(args_t, target)},       {"url", offsetof(args_t, url)},
-    {"token-file", offsetof(args_t, token_file)}, {"fields", offsetof(args_t, fields)},
-    {"cacert", offsetof(args_t, cacert)},       {"format", offsetof(args_t, format)},
-    {"reveal", offsetof(args_t, reveal)},       {"by", offsetof(args_t, by)},
-    {"direction", offsetof(args_t, direction)}, {"depth", offsetof(args_t, depth)},
-    {"file", offsetof(args_t, file)},           {"mode", offsetof(args_t, mode)},
+    FLAG("sort", sort),           FLAG("limit", limit),         FLAG("cursor", cursor),
+    FLAG("q", q),                 FLAG("version", version),     FLAG("reason", reason),
+    FLAG("body", body),           FLAG("link-type", link_type), FLAG("target", target),
+    FLAG("url", url),             FLAG("token-file", token_file), FLAG("fields", fields),
+    FLAG("cacert", cacert),       FLAG("format", format),       FLAG("reveal", reveal),
+    FLAG("by", by),               FLAG("direction", direction), FLAG("depth", depth),
+    FLAG("file", file),           FLAG("mode", mode),
 };
+#undef FLAG
 
 /* Splits argv (after "records SUB") into positional arguments and flags. */
-static int parse_args(int argc, char **argv, args_t *a)
+static int parse_args(int argc, char **argv, ol_cli_args_t *a)
 {
     a->filters = ol_xcalloc((size_t)argc, sizeof(*a->filters));
     for (int i = 2; i < argc; i++) {
         const char *arg = argv[i];
         if (strncmp(arg, "--", 2)) {
-            if (a->npos == MAX_POSITIONAL)
+            if (a->npos == OL_CLI_MAX_POSITIONAL)
                 goto extra;
             a->pos[a->npos++] = arg;
             continue;
@@ -125,7 +100,7 @@ extra:
     return -1;
 }
 
-/* ---- output ---------------------------------------------------------------------------------- */
+/* ---- printers -------------------------------------------------------------------------------- */
 
 static void print_record(const json_t *rec)
 {
@@ -192,100 +167,7 @@ static void print_stats(const json_t *res)
                                                        : "");
 }
 
-/* ---- subcommands ----------------------------------------------------------------------------- */
-
-/* K4: one line per sampled CI: item id, status, number, ci_id, class, title. */
-static void print_audit_items(const json_t *res)
-{
-    size_t i;
-    json_t *it;
-    json_array_foreach(json_object_get(res, "items"), i, it) {
-        const json_t *ci = json_object_get(it, "ci");
-        printf("%lld  %-10s  %s  %s  %s  %s\n",
-               (long long)json_integer_value(json_object_get(it, "id")),
-               ol_cli_api_str(it, "status"), ol_cli_api_str(ci, "number"),
-               ol_cli_api_str(ci, "ci_id"), ol_cli_api_str(ci, "class"),
-               ol_cli_api_str(ci, "title"));
-    }
-}
-
-/* K3: the compliance rate, then one line per deviating CI and baseline. */
-static void print_scan(const json_t *res)
-{
-    size_t i;
-    json_t *d;
-    json_array_foreach(json_object_get(res, "deviations"), i, d) {
-        printf("%s  %s  %s  %s  ", ol_cli_api_str(d, "ci"), ol_cli_api_str(d, "ci_id"),
-               ol_cli_api_str(d, "baseline"), ol_cli_api_str(d, "incident"));
-        ol_cli_api_print_value(json_object_get(d, "deviations"));
-        putchar('\n');
-    }
-    printf("checked %lld, compliant %lld, deviating %lld: %.2f %% (target %.0f %%: %s)\n",
-           (long long)json_integer_value(json_object_get(res, "checked")),
-           (long long)json_integer_value(json_object_get(res, "compliant")),
-           (long long)json_integer_value(json_object_get(res, "deviating")),
-           json_number_value(json_object_get(res, "compliance_rate")),
-           json_number_value(json_object_get(res, "target")),
-           json_is_true(json_object_get(res, "meets_target")) ? "met" : "not met");
-}
-
-/* K2: one line per relationship, as seen from the CI asked about. */
-static void print_relations(const json_t *res)
-{
-    size_t i;
-    json_t *r;
-    json_array_foreach(json_object_get(res, "items"), i, r) {
-        const json_t *ci = json_object_get(r, "ci");
-        printf("%s  %s %s %s  %s  %s\n", ol_cli_api_str(r, "direction"),
-               ol_cli_api_str(r, "source"), ol_cli_api_str(r, "type"), ol_cli_api_str(r, "target"),
-               ol_cli_api_str(ci, "ci_id"), ol_cli_api_str(ci, "title"));
-    }
-}
-
-/* K2: depth, number, ci_id, class and title of each CI reached, then the business services. */
-static void print_impact(const json_t *res)
-{
-    size_t i;
-    json_t *n;
-    json_array_foreach(json_object_get(res, "nodes"), i, n) {
-        if (json_is_true(json_object_get(n, "hidden"))) /* S5: outside the caller's data scope */
-            printf("%lld  %s  (outside your data scope)  (%s %s)\n",
-                   (long long)json_integer_value(json_object_get(n, "depth")),
-                   ol_cli_api_str(n, "ref"), ol_cli_api_str(n, "relation"),
-                   ol_cli_api_str(n, "from"));
-        else
-            printf("%lld  %s  %s  %s  %s  (%s %s)\n",
-                   (long long)json_integer_value(json_object_get(n, "depth")),
-                   ol_cli_api_str(n, "number"), ol_cli_api_str(n, "ci_id"),
-                   ol_cli_api_str(n, "class"), ol_cli_api_str(n, "title"),
-                   ol_cli_api_str(n, "relation"), ol_cli_api_str(n, "from"));
-    }
-    printf("business services: ");
-    ol_cli_api_print_value(json_object_get(res, "business_services"));
-    putchar('\n');
-    if (json_is_true(json_object_get(res, "truncated")))
-        printf("truncated at cmdb_impact_max_nodes\n");
-}
-
-/* K5: one line per item of a discovery batch or import. */
-static void print_report(const json_t *res)
-{
-    const json_t *report = json_object_get(res, "report");
-    size_t i;
-    json_t *r;
-    json_array_foreach(report, i, r) {
-        printf("row %lld  %-9s  %s  %s  ", (long long)json_integer_value(json_object_get(r, "row")),
-               ol_cli_api_str(r, "status"), ol_cli_api_str(r, "ci_id"),
-               ol_cli_api_str(r, "number"));
-        ol_cli_api_print_value(json_object_get(r, "fields"));
-        putchar('\n');
-    }
-    printf("created %lld, changed %lld, unchanged %lld, invalid %lld\n",
-           (long long)json_integer_value(json_object_get(res, "created")),
-           (long long)json_integer_value(json_object_get(res, "changed")),
-           (long long)json_integer_value(json_object_get(res, "unchanged")),
-           (long long)json_integer_value(json_object_get(res, "invalid")));
-}
+/* ---- verbs ----------------------------------------------------------------------------------- */
 
 static int parse_version(const char *s, long long *out)
 {
@@ -300,7 +182,7 @@ static int parse_version(const char *s, long long *out)
     return 0;
 }
 
-static int need_data(const args_t *a, const char *what)
+int ol_cli_need_data(const ol_cli_args_t *a, const char *what)
 {
     if (a->data)
         return 0;
@@ -308,9 +190,9 @@ static int need_data(const args_t *a, const char *what)
     return -1;
 }
 
-static int cmd_create(ol_cli_api_t *c, args_t *a)
+static int cmd_create(ol_cli_api_t *c, ol_cli_args_t *a)
 {
-    if (need_data(a, "records create"))
+    if (ol_cli_need_data(a, "records create"))
         return OL_CLI_EXIT_USAGE;
     char *url = ol_cli_api_route(c, a->pos[0], NULL, NULL, NULL);
     int rc = ol_cli_api_run(c, "POST", url, a->data, 0, print_record);
@@ -318,7 +200,7 @@ static int cmd_create(ol_cli_api_t *c, args_t *a)
     return rc;
 }
 
-static int cmd_get(ol_cli_api_t *c, args_t *a)
+static int cmd_get(ol_cli_api_t *c, ol_cli_args_t *a)
 {
     ol_buf_t b;
     ol_buf_init(&b);
@@ -334,8 +216,8 @@ static int cmd_get(ol_cli_api_t *c, args_t *a)
 
 /* "BASE/api/v1/TYPE[/SUB]?" with the --filter arguments and the named options that are set:
  * the URL of a list, an export or counts. Caller frees. */
-static char *query_url(ol_cli_api_t *c, const args_t *a, const char *sub, const char *const *names,
-                       const char *const *values, size_t n)
+static char *query_url(ol_cli_api_t *c, const ol_cli_args_t *a, const char *sub,
+                       const char *const *names, const char *const *values, size_t n)
 {
     ol_buf_t b;
     ol_buf_init(&b);
@@ -352,7 +234,7 @@ static char *query_url(ol_cli_api_t *c, const args_t *a, const char *sub, const 
     return ol_buf_steal(&b);
 }
 
-static int cmd_list(ol_cli_api_t *c, args_t *a)
+static int cmd_list(ol_cli_api_t *c, ol_cli_args_t *a)
 {
     static const char *const names[] = {"sort", "limit", "cursor", "q"};
     const char *values[] = {a->sort, a->limit, a->cursor, a->q};
@@ -363,7 +245,7 @@ static int cmd_list(ol_cli_api_t *c, args_t *a)
 }
 
 /* Counts grouped by --by (GET /api/v1/TYPE/stats). */
-static int cmd_stats(ol_cli_api_t *c, args_t *a)
+static int cmd_stats(ol_cli_api_t *c, ol_cli_args_t *a)
 {
     if (!a->by) {
         fprintf(stderr, "opsledger: records stats needs --by FIELD (e.g. --by state)\n");
@@ -378,7 +260,7 @@ static int cmd_stats(ol_cli_api_t *c, args_t *a)
 }
 
 /* Every matching record, as the server wrote it (CSV or JSON), to stdout. */
-static int cmd_export(ol_cli_api_t *c, args_t *a)
+static int cmd_export(ol_cli_api_t *c, ol_cli_args_t *a)
 {
     static const char *const names[] = {"format", "sort", "q"};
     const char *values[] = {a->format, a->sort, a->q};
@@ -394,10 +276,11 @@ static int cmd_export(ol_cli_api_t *c, args_t *a)
     return rc;
 }
 
-static int cmd_update(ol_cli_api_t *c, args_t *a)
+static int cmd_update(ol_cli_api_t *c, ol_cli_args_t *a)
 {
     long long version = 0;
-    if (need_data(a, "records update") || (a->version && parse_version(a->version, &version)))
+    if (ol_cli_need_data(a, "records update") ||
+        (a->version && parse_version(a->version, &version)))
         return OL_CLI_EXIT_USAGE;
     char *url = ol_cli_api_route(c, a->pos[0], a->pos[1], NULL, NULL);
     int rc = 0;
@@ -422,7 +305,7 @@ static int cmd_update(ol_cli_api_t *c, args_t *a)
     return rc;
 }
 
-static int cmd_transition(ol_cli_api_t *c, args_t *a)
+static int cmd_transition(ol_cli_api_t *c, ol_cli_args_t *a)
 {
     long long version = 0;
     if (a->version && parse_version(a->version, &version))
@@ -439,7 +322,7 @@ static int cmd_transition(ol_cli_api_t *c, args_t *a)
     return rc;
 }
 
-static int cmd_comment(ol_cli_api_t *c, args_t *a)
+static int cmd_comment(ol_cli_api_t *c, ol_cli_args_t *a)
 {
     if (!a->body) {
         fprintf(stderr, "opsledger: records comment needs --body TEXT\n");
@@ -458,7 +341,7 @@ static int cmd_comment(ol_cli_api_t *c, args_t *a)
     return rc;
 }
 
-static int cmd_link(ol_cli_api_t *c, args_t *a)
+static int cmd_link(ol_cli_api_t *c, ol_cli_args_t *a)
 {
     if (!a->link_type || !a->target) {
         fprintf(stderr, "opsledger: records link needs --link-type T and --target NUMBER\n");
@@ -476,7 +359,7 @@ static int cmd_link(ol_cli_api_t *c, args_t *a)
     return rc;
 }
 
-static int cmd_history(ol_cli_api_t *c, args_t *a)
+static int cmd_history(ol_cli_api_t *c, ol_cli_args_t *a)
 {
     char *url = ol_cli_api_route(c, a->pos[0], a->pos[1], "history", NULL);
     int rc = ol_cli_api_run(c, "GET", url, NULL, 0, print_history);
@@ -485,7 +368,7 @@ static int cmd_history(ol_cli_api_t *c, args_t *a)
 }
 
 /* Q3: the known errors and articles suggested for a text or an incident (--target). */
-static int cmd_suggest(ol_cli_api_t *c, args_t *a)
+static int cmd_suggest(ol_cli_api_t *c, ol_cli_args_t *a)
 {
     if (!a->q && !a->target) {
         fprintf(stderr, "opsledger: records suggest needs --q TEXT or --target INCIDENT\n");
@@ -504,211 +387,50 @@ static int cmd_suggest(ol_cli_api_t *c, args_t *a)
     return rc;
 }
 
-/* ---- CMDB (K2, K5) --------------------------------------------------------------------------- */
+/* ---- entry ----------------------------------------------------------------------------------- */
 
-static int cmd_relate(ol_cli_api_t *c, args_t *a, int remove)
-{
-    if (!a->link_type || !a->target) {
-        fprintf(stderr, "opsledger: records %s needs --link-type T and --target NUMBER\n",
-                remove ? "unrelate" : "relate");
-        return OL_CLI_EXIT_USAGE;
-    }
-    char *url = ol_cli_api_route(c, a->pos[0], a->pos[1], "relations", NULL);
-    int rc;
-    if (remove) {
-        ol_buf_t b;
-        ol_buf_init(&b);
-        ol_buf_puts(&b, url);
-        ol_cli_api_add_query(c, &b, "type", 4, a->link_type);
-        ol_cli_api_add_query(c, &b, "target", 6, a->target);
-        rc = ol_cli_api_run(c, "DELETE", b.p, NULL, 0, ol_cli_api_print_fields);
-        ol_buf_clear(&b);
-    } else {
-        json_t *body = json_pack("{ssss}", "type", a->link_type, "target", a->target);
-        rc = body ? ol_cli_api_run(c, "POST", url, body, 0, ol_cli_api_print_fields)
-                  : OL_CLI_EXIT_USAGE;
-        json_decref(body);
-    }
-    free(url);
-    return rc;
-}
-
-static int cmd_relate_add(ol_cli_api_t *c, args_t *a)
-{
-    return cmd_relate(c, a, 0);
-}
-
-static int cmd_relate_remove(ol_cli_api_t *c, args_t *a)
-{
-    return cmd_relate(c, a, 1);
-}
-
-static int cmd_relations(ol_cli_api_t *c, args_t *a)
-{
-    char *url = ol_cli_api_route(c, a->pos[0], a->pos[1], "relations", NULL);
-    int rc = ol_cli_api_run(c, "GET", url, NULL, 0, print_relations);
-    free(url);
-    return rc;
-}
-
-static int cmd_impact(ol_cli_api_t *c, args_t *a)
-{
-    ol_buf_t b;
-    ol_buf_init(&b);
-    char *url = ol_cli_api_route(c, a->pos[0], a->pos[1], "impact", NULL);
-    ol_buf_puts(&b, url);
-    free(url);
-    if (a->direction)
-        ol_cli_api_add_query(c, &b, "direction", 9, a->direction);
-    if (a->depth)
-        ol_cli_api_add_query(c, &b, "depth", 5, a->depth);
-    int rc = ol_cli_api_run(c, "GET", b.p, NULL, 0, print_impact);
-    ol_buf_clear(&b);
-    return rc;
-}
-
-static int cmd_discover(ol_cli_api_t *c, args_t *a)
-{
-    if (need_data(a, "records discover"))
-        return OL_CLI_EXIT_USAGE;
-    if (a->mode)
-        json_object_set_new(a->data, "mode", json_string(a->mode));
-    char *url = ol_cli_api_route(c, a->pos[0], "discovery", NULL, NULL);
-    int rc = ol_cli_api_run(c, "POST", url, a->data, 0, print_report);
-    free(url);
-    return rc;
-}
-
-/* K3: a compliance scan; --fields may name the baseline and turn off opening incidents. */
-static int cmd_scan(ol_cli_api_t *c, args_t *a)
-{
-    json_t *body = a->data ? json_incref(a->data) : json_object();
-    char *url = ol_cli_api_route(c, a->pos[0], "compliance-scan", NULL, NULL);
-    int rc = ol_cli_api_run(c, "POST", url, body, 0, print_scan);
-    free(url);
-    json_decref(body);
-    return rc;
-}
-
-/* K4: an audit's sample (--filter status=unaudited), one finding, the report. */
-static int cmd_audit_items(ol_cli_api_t *c, args_t *a)
-{
-    ol_buf_t b;
-    ol_buf_init(&b);
-    char *url = ol_cli_api_route(c, a->pos[0], a->pos[1], "items", NULL);
-    ol_buf_puts(&b, url);
-    free(url);
-    for (int i = 0; i < a->nfilters; i++) {
-        const char *eq = strchr(a->filters[i], '=');
-        ol_cli_api_add_query(c, &b, a->filters[i], (size_t)(eq - a->filters[i]), eq + 1);
-    }
-    int rc = ol_cli_api_run(c, "GET", b.p, NULL, 0, print_audit_items);
-    ol_buf_clear(&b);
-    return rc;
-}
-
-static int cmd_audit_check(ol_cli_api_t *c, args_t *a)
-{
-    if (need_data(a, "records audit-check"))
-        return OL_CLI_EXIT_USAGE;
-    char *url = ol_cli_api_route(c, a->pos[0], a->pos[1], "items", a->pos[2]);
-    int rc = ol_cli_api_run(c, "POST", url, a->data, 0, ol_cli_api_print_fields);
-    free(url);
-    return rc;
-}
-
-static int cmd_audit_report(ol_cli_api_t *c, args_t *a)
-{
-    char *url = ol_cli_api_route(c, a->pos[0], a->pos[1], "report", NULL);
-    int rc = ol_cli_api_run(c, "GET", url, NULL, 0, ol_cli_api_print_fields);
-    free(url);
-    return rc;
-}
-
-/* The file's text goes as it is: CSV as "data", JSON as the items (an array or {"items"}). */
-static int cmd_import(ol_cli_api_t *c, args_t *a)
-{
-    int csv = a->format && !strcmp(a->format, "csv");
-    if (!a->file || !a->format || (!csv && strcmp(a->format, "json"))) {
-        fprintf(stderr, "opsledger: records import needs --file FILE|- and --format csv|json\n");
-        return OL_CLI_EXIT_USAGE;
-    }
-    size_t len;
-    char *at = ol_xmalloc(strlen(a->file) + 2);
-    snprintf(at, strlen(a->file) + 2, "@%s", a->file);
-    char *text = ol_cli_api_read_data(at, &len);
-    free(at);
-    if (!text)
-        return OL_CLI_EXIT_USAGE;
-    json_t *body = json_pack("{ss}", "format", a->format), *items = NULL;
-    char err[256];
-    if (csv) {
-        json_t *data = json_stringn(text, len);
-        if (!data)
-            fprintf(stderr, "opsledger: %s is not UTF-8 text\n", a->file);
-        json_object_set_new(body, "data", data ? data : json_null());
-    } else if (ol_json_parse(text, len, OL_CLI_API_DATA_DEPTH, &items, err, sizeof err)) {
-        fprintf(stderr, "opsledger: %s is not valid JSON: %s\n", a->file, err);
-    } else {
-        json_object_set(body, "items",
-                        json_is_array(items) ? items : json_object_get(items, "items"));
-    }
-    free(text);
-    json_decref(items);
-    int rc = OL_CLI_EXIT_USAGE;
-    const json_t *data = json_object_get(body, "data");
-    if ((data && !json_is_null(data)) || json_object_get(body, "items")) {
-        if (a->mode)
-            json_object_set_new(body, "mode", json_string(a->mode));
-        char *url = ol_cli_api_route(c, a->pos[0], "import", NULL, NULL);
-        rc = ol_cli_api_run(c, "POST", url, body, 0, print_report);
-        free(url);
-    }
-    json_decref(body);
-    return rc;
-}
-
-static const struct {
-    const char *name;
-    int npos; /* positional arguments after the subcommand */
-    int (*fn)(ol_cli_api_t *c, args_t *a);
-} subcommands[] = {
+static const ol_cli_verb_t verbs[] = {
     {"create", 1, cmd_create},         {"get", 2, cmd_get},         {"list", 1, cmd_list},
     {"update", 2, cmd_update},         {"transition", 3, cmd_transition},
     {"comment", 2, cmd_comment},       {"link", 2, cmd_link},       {"history", 2, cmd_history},
     {"export", 1, cmd_export},         {"stats", 1, cmd_stats},     {"suggest", 0, cmd_suggest},
-    {"relate", 2, cmd_relate_add},     {"unrelate", 2, cmd_relate_remove},
-    {"relations", 2, cmd_relations},
-    {"impact", 2, cmd_impact},         {"discover", 1, cmd_discover}, {"import", 1, cmd_import},
-    {"scan", 1, cmd_scan},             {"audit-items", 2, cmd_audit_items},
-    {"audit-check", 3, cmd_audit_check}, {"audit-report", 2, cmd_audit_report},
+    {NULL, 0, NULL},
 };
 
-/* ---- entry ----------------------------------------------------------------------------------- */
+/* The verb called name: the generic ones, then the CMDB ones. NULL when there is none. */
+static const ol_cli_verb_t *find_verb(const char *name)
+{
+    static const ol_cli_verb_t *const tables[] = {verbs, ol_cli_cmdb_verbs};
+    for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
+        for (const ol_cli_verb_t *v = tables[t]; v->name; v++)
+            if (!strcmp(name, v->name))
+                return v;
+    return NULL;
+}
 
 int ol_cli_records(ol_config_t *cfg, int argc, char **argv)
 {
     (void)cfg; /* the client needs only the server URL and token, not the database */
-    args_t a;
+    ol_cli_args_t a;
     ol_cli_api_t c;
     memset(&a, 0, sizeof a);
     memset(&c, 0, sizeof c);
-    int idx = -1, rc = OL_CLI_EXIT_USAGE;
-    for (size_t i = 0; argc >= 2 && i < sizeof subcommands / sizeof subcommands[0]; i++)
-        if (!strcmp(argv[1], subcommands[i].name))
-            idx = (int)i;
-    if (idx < 0 || parse_args(argc, argv, &a) || a.npos != subcommands[idx].npos) {
-        if (idx >= 0 && a.npos != subcommands[idx].npos)
-            fprintf(stderr, "opsledger: records %s takes %d argument%s\n", argv[1],
-                    subcommands[idx].npos, subcommands[idx].npos > 1 ? "s" : "");
-        fputs(usage_text, stderr);
+    int rc = OL_CLI_EXIT_USAGE;
+    const ol_cli_verb_t *verb = argc >= 2 ? find_verb(argv[1]) : NULL;
+    if (!verb || parse_args(argc, argv, &a) || a.npos != verb->npos) {
+        if (verb && a.npos != verb->npos)
+            fprintf(stderr, "opsledger: records %s takes %d argument%s\n", argv[1], verb->npos,
+                    verb->npos > 1 ? "s" : "");
+        fputs(usage_head, stderr);
+        fputs(ol_cli_cmdb_usage, stderr);
+        fputs(usage_tail, stderr);
         goto out;
     }
     if (ol_cli_api_load_fields(a.fields, &a.data))
         goto out;
     rc = ol_cli_api_open(&c, a.url, a.cacert, a.token_file, a.json);
     if (rc == 0)
-        rc = subcommands[idx].fn(&c, &a);
+        rc = verb->fn(&c, &a);
 out:
     ol_cli_api_close(&c);
     free(a.filters);
