@@ -294,10 +294,10 @@ static int create_job(ol_conn_t *conn, void *arg)
         rc = history(conn, id, 1, c, now, "create", NULL, NULL, NULL, NULL, NULL);
     if (rc == 0)
         rc = ol_sla_on_write(conn, c, t, id, out); /* I4: timers start with the record */
+    if (rc == 0) /* P7: for the teams' rules; before the audit, which locks the chain on PG */
+        rc = ol_rec_events(conn, c, t, out, NULL, NULL);
     if (rc == 0)
         rc = ol_audit_write(conn, c, "record.create", number, "ok", NULL);
-    if (rc == 0)
-        rc = ol_rec_events(conn, c, t, out, NULL, NULL); /* P7: for the teams' rules */
     if (rc) {
         json_decref(out);
         return ol_ctx_db_fail(c, conn, rc);
@@ -543,6 +543,8 @@ static int update_job(ol_conn_t *conn, void *arg)
     }
     if (rc == 0)
         rc = ol_sla_on_write(conn, c, t, id, out); /* I4: timers follow state and priority */
+    if (rc == 0) /* P7: for the teams' rules; before the audit, which locks the chain on PG */
+        rc = ol_rec_events(conn, c, t, out, j->tr, changed);
     if (rc == 0) {
         char *detail = j->tr ? NULL : ol_json_dump(changed);
         char action[96];
@@ -551,8 +553,6 @@ static int update_job(ol_conn_t *conn, void *arg)
         rc = ol_audit_write(conn, c, action, j->number, "ok", detail);
         free(detail);
     }
-    if (rc == 0)
-        rc = ol_rec_events(conn, c, t, out, j->tr, changed); /* P7: for the teams' rules */
     json_decref(changed);
     if (rc) {
         json_decref(out);
