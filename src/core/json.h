@@ -11,6 +11,17 @@
 int ol_json_parse(const char *text, size_t len, int max_depth, json_t **out, char *err,
                   size_t errlen);
 
+/* A record's string member (NULL when absent or not a string) and whether a member is true:
+ * what the modules' rules read most. */
+static inline const char *ol_json_str(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+static inline int ol_json_true(const json_t *obj, const char *key)
+{
+    return json_is_true(json_object_get(obj, key));
+}
+
 /* Compact UTF-8 serialisation; caller frees with free(). */
 char *ol_json_dump(const json_t *v);
 

@@ -3,25 +3,21 @@
  * failure likelihood (change_level_matrix), or is standard when a pre-approved change model is
  * used; submitted with their plans (C2) against the lead-time and window rules (C3, C4:
  * modules/change_rules.c); assessed by someone other than the requester (C5), approved per level
- * (C6), implemented under a second person's review, backed out on failure (a failure with
- * impact opens a linked incident, C7), verified, reviewed and closed (C8). Emergency changes
+ * (C6: modules/change_approval.c), implemented under a second person's review, backed out on
+ * failure (a failure with impact opens a linked incident, C7), verified, reviewed and closed (C8;
+ * the effects on other records: modules/change_effects.c). Emergency changes
  * skip the assessment and the schedule rules, and their written approval is due within
  * change_emergency_written_hours after the implementation (flagged by a wake-up when late). */
 #include <stdio.h>
 #include <string.h>
 
-#include "auth/access.h"
-#include "auth/authz.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "modules/change.h"
-#include "modules/cmdb.h"
 #include "modules/service_desk.h"
-#include "records/outbox.h"
 #include "records/store.h"
-
-extern const ol_record_type_t ol_incident_type;
 
 const char *const ol_change_levels[] = {"major", "normal", "standard", NULL};
 const char *const ol_change_levels3[] = {"high", "medium", "low", NULL};
@@ -167,15 +163,8 @@ static const char *const writers[] = {"ops_engineer",    "ops_manager", "change_
 static const char *const assessors[] = {"change_assessor", "ops_manager", NULL};
 static const char *const managers[] = {"ops_manager", NULL};
 static const char *const experts[] = {"expert_team", NULL};
-static const char *const leaders[] = {"leadership", NULL};
-/* 004 §7.2.5.3: the head of the requester's unit approves an emergency change (org_units.head,
- * change_emergency_approver); when no unit on the chain has a head, the shipped roles for that
- * are the operations manager and the emergency command group (administrators may grant
- * transition:approve_emergency to others). */
-static const char *const heads[] = {"ops_manager", "emergency_command", NULL};
-/* Who rejects before the leadership's review; in it, the leadership (reject_guard). */
-static const char *const rejecters_before[] = {"ops_manager", "expert_team", "emergency_command",
-                                               NULL};
+/* Who approves an emergency change (the head of the requester's unit, else the shipped roles)
+ * and who rejects in and before the leadership's review: modules/change_approval.c. */
 static const char *const rejecters[] = {"ops_manager", "expert_team", "emergency_command",
                                         "leadership", NULL};
 static const char *const engineers[] = {"ops_engineer", "ops_manager", NULL};
@@ -211,16 +200,6 @@ static const ol_duty_t review_duties[] = {
     {0, NULL, NULL, NULL},
 };
 
-static const char *str(const json_t *rec, const char *key)
-{
-    return json_string_value(json_object_get(rec, key));
-}
-
-static int is_true(const json_t *rec, const char *key)
-{
-    return json_is_true(json_object_get(rec, key));
-}
-
 static int refuse(char *msg, size_t msglen, const char *text)
 {
     snprintf(msg, msglen, "%s", text);
@@ -229,20 +208,20 @@ static int refuse(char *msg, size_t msglen, const char *text)
 
 static int not_emergency(const ol_guard_ctx_t *g, char *msg, size_t msglen)
 {
-    return is_true(g->record, "emergency")
+    return ol_json_true(g->record, "emergency")
                ? refuse(msg, msglen, "an emergency change is submitted with submit_emergency")
                : 0;
 }
 
 static int emergency_only(const ol_guard_ctx_t *g, char *msg, size_t msglen)
 {
-    return is_true(g->record, "emergency") ? 0
+    return ol_json_true(g->record, "emergency") ? 0
                                            : refuse(msg, msglen, "this change is not an emergency");
 }
 
 static int not_pre_approved(const ol_guard_ctx_t *g, char *msg, size_t msglen)
 {
-    return is_true(g->record, "pre_approved")
+    return ol_json_true(g->record, "pre_approved")
                ? refuse(msg, msglen, "a pre-approved standard change skips the approval: use "
                                      "assess_standard")
                : 0;
@@ -250,21 +229,21 @@ static int not_pre_approved(const ol_guard_ctx_t *g, char *msg, size_t msglen)
 
 static int pre_approved_only(const ol_guard_ctx_t *g, char *msg, size_t msglen)
 {
-    return is_true(g->record, "pre_approved")
+    return ol_json_true(g->record, "pre_approved")
                ? 0
                : refuse(msg, msglen, "only a pre-approved standard change skips the approval");
 }
 
 static int level_is(const ol_guard_ctx_t *g, const char *level)
 {
-    const char *l = str(g->record, "level");
+    const char *l = ol_json_str(g->record, "level");
     return l && !strcmp(l, level);
 }
 
 /* C6: normal (and standard changes without a pre-approved model) -> the operations manager. */
 static int approvable(const ol_guard_ctx_t *g, char *msg, size_t msglen)
 {
-    if (is_true(g->record, "emergency"))
+    if (ol_json_true(g->record, "emergency"))
         return refuse(msg, msglen, "an emergency change is approved with approve_emergency");
     if (level_is(g, "major"))
         return refuse(msg, msglen, "a major change goes to the expert team: use endorse");
@@ -274,7 +253,7 @@ static int approvable(const ol_guard_ctx_t *g, char *msg, size_t msglen)
 /* C6: major -> the operations manager's first review, then the expert team. */
 static int major_only(const ol_guard_ctx_t *g, char *msg, size_t msglen)
 {
-    if (is_true(g->record, "emergency"))
+    if (ol_json_true(g->record, "emergency"))
         return refuse(msg, msglen, "an emergency change is approved with approve_emergency");
     return level_is(g, "major") ? 0 : refuse(msg, msglen, "only a major change goes to the "
                                                            "expert team");
@@ -284,124 +263,24 @@ static int major_only(const ol_guard_ctx_t *g, char *msg, size_t msglen)
  * to the leadership's approval (refer_leadership), not straight to the schedule. */
 static int not_referred(const ol_guard_ctx_t *g, char *msg, size_t msglen)
 {
-    return is_true(g->record, "leadership_required")
+    return ol_json_true(g->record, "leadership_required")
                ? refuse(msg, msglen, "the change was referred to the leadership: the expert team "
                                      "approves it with refer_leadership, then the leadership "
                                      "approves (approve_leadership)")
                : 0;
 }
 
-static int holds(const ol_ctx_t *c, const char *const *roles)
-{
-    for (const char *const *r = c->roles; r && *r; r++)
-        for (const char *const *want = roles; *want; want++)
-            if (!strcmp(*r, *want) || !strcmp(*r, "admin"))
-                return 1;
-    return 0;
-}
-
-/* C6: in the leadership's review only the leadership rejects; before it, the others. An
- * administrator's grant of transition:reject counts for both. */
-static int reject_guard(const ol_guard_ctx_t *g, char *msg, size_t msglen)
-{
-    const char *from = str(g->record, "state");
-    int at_leadership = from && !strcmp(from, "leadership_review");
-    const ol_ctx_t *c = g->ctx;
-    if (!c || holds(c, at_leadership ? leaders : rejecters_before) ||
-        ol_authz_granted(c->roles, "change", "transition:reject"))
-        return 0;
-    snprintf(msg, msglen, at_leadership ? "the change is with the leadership: only the leadership "
-                                          "rejects it"
-                                        : "only the operations manager, the expert team or the "
-                                          "emergency command group reject a change before the "
-                                          "leadership's review");
-    return -OL_EFORBIDDEN;
-}
-
-/* C6 (004 §7.2.5.3, 002 §2.5.3): whether c's user approves the emergency change rec, under
- * change_emergency_approver: the head of the requester's org unit (up the parents), else (or
- * with "role") the operations manager or the emergency command group. 0, or a negative OL_E*
- * code with the refusal in msg and who approves in who. Reads in conn. */
-static int may_approve_emergency(ol_conn_t *conn, const ol_ctx_t *c, const json_t *rec, char *who,
-                                 size_t wholen, char *msg, size_t msglen)
-{
-    const char *policy = ol_config()->change_emergency_approver;
-    const char *requester = str(rec, "requester");
-    char unit[80] = "", head[80] = "";
-    if (strcmp(policy, "role")) {
-        int rc = ol_org_unit_head_of(conn, requester, unit, sizeof unit, head, sizeof head);
-        if (rc) {
-            snprintf(msg, msglen, "the head of the requester's unit could not be read");
-            return rc;
-        }
-    }
-    if (*head) {
-        if (c->user && !strcmp(c->user, head))
-            return 0;
-        snprintf(who, wholen, "%s, head of %s", head, unit);
-        snprintf(msg, msglen, "only the head of unit %s (%s) approves this emergency change", unit,
-                 head);
-        return -OL_EFORBIDDEN;
-    }
-    if (!strcmp(policy, "unit_head")) {
-        snprintf(who, wholen, "the head of the requester's unit");
-        snprintf(msg, msglen, "no head of unit approves this emergency change: %s%s%s has no head "
-                 "up its parents (change_emergency_approver = unit_head); an administrator sets "
-                 "one", *unit ? "the unit " : "the requester ", *unit ? unit : "",
-                 *unit ? "" : (requester ? "belongs to no unit and" : "is unknown and"));
-        return -OL_ESTATE;
-    }
-    if (holds(c, heads) || ol_authz_granted(c->roles, "change", "transition:approve_emergency"))
-        return 0;
-    snprintf(who, wholen, "ops_manager, emergency_command");
-    snprintf(msg, msglen, "only the operations manager or the emergency command group approve "
-             "this emergency change (%s%s has no head of unit)", *unit ? "the unit " : "the "
-             "requester", *unit ? unit : "");
-    return -OL_EFORBIDDEN;
-}
-
-typedef struct {
-    const ol_guard_ctx_t *g;
-    char *msg;
-    size_t msglen;
-    int rc;
-} approver_job_t;
-
-static int approver_job(ol_conn_t *conn, void *arg)
-{
-    approver_job_t *j = arg;
-    char who[160];
-    j->rc = may_approve_emergency(conn, j->g->ctx, j->g->record, who, sizeof who, j->msg,
-                                  j->msglen);
-    return 0;
-}
-
-/* C6: approve_emergency is open to anyone who may update changes (roles NULL); this narrows it
- * to the approver change_emergency_approver names. */
-static int emergency_approver(const ol_guard_ctx_t *g, char *msg, size_t msglen)
-{
-    int rc = emergency_only(g, msg, msglen);
-    if (rc || !g->ctx)
-        return rc ? rc : refuse(msg, msglen, "the approver cannot be told without a caller");
-    approver_job_t j = {g, msg, msglen, 0};
-    if (g->conn)
-        approver_job(g->conn, &j);
-    else if ((rc = ol_db_read(g->ctx->db, approver_job, &j)))
-        return rc;
-    return j.rc;
-}
-
 /* C7: the named reviewer confirms the implementation, before the back-out point. */
 static int reviewer_completes(const ol_guard_ctx_t *g, char *msg, size_t msglen)
 {
-    const char *reviewer = str(g->record, "reviewer");
+    const char *reviewer = ol_json_str(g->record, "reviewer");
     if (!reviewer || !g->actor || strcmp(reviewer, g->actor)) {
         snprintf(msg, msglen, "only the reviewer (%s) confirms the implementation",
                  reviewer ? reviewer : "-");
         return -OL_EFORBIDDEN;
     }
     time_t at;
-    if (!ol_iso_parse(str(g->record, "backout_at"), &at) && ol_time() >= at)
+    if (!ol_iso_parse(ol_json_str(g->record, "backout_at"), &at) && ol_time() >= at)
         return refuse(msg, msglen, "the back-out point has passed without the change being "
                                    "completed: back it out (back_out)");
     return 0;
@@ -426,11 +305,12 @@ static const ol_transition_t transitions[] = {
      "Expert team approves", "专家团队审批通过", approve_duties},
     {"refer_leadership", st_expert, "leadership_review", experts, NULL, 0, NULL,
      "Expert team approves: to the leadership", "专家团队审批通过,提交上级领导层", approve_duties},
-    {"approve_leadership", st_leadership, "scheduled", leaders, NULL, 0, NULL,
+    {"approve_leadership", st_leadership, "scheduled", ol_change_leadership_roles, NULL, 0, NULL,
      "Leadership approves", "上级领导层审批通过", approve_duties},
-    {"approve_emergency", st_approval, "scheduled", NULL, NULL, 0, emergency_approver,
+    {"approve_emergency", st_approval, "scheduled", NULL, NULL, 0, ol_change_emergency_approver,
      "Approve emergency change", "紧急变更审批通过", approve_duties},
-    {"reject", st_rejectable, "rejected", rejecters, NULL, 1, reject_guard, "Reject", "驳回"},
+    {"reject", st_rejectable, "rejected", rejecters, NULL, 1, ol_change_reject_guard, "Reject",
+     "驳回"},
     {"start", st_scheduled, "implementing", engineers, needs_people, 0, NULL,
      "Start implementation", "开始实施"},
     {"complete", st_implementing, "verifying", engineers, NULL, 0, reviewer_completes,
@@ -468,7 +348,7 @@ static int index_of(const char *const *values, const char *s)
 static time_t at_of(const json_t *rec, const char *key)
 {
     time_t t;
-    return ol_iso_parse(str(rec, key), &t) ? 0 : t;
+    return ol_iso_parse(ol_json_str(rec, key), &t) ? 0 : t;
 }
 
 static void set_time(json_t *rec, const char *key, time_t t)
@@ -493,9 +373,9 @@ static void compute(json_t *rec, const char *state)
     for (int k = 0; times[k]; k++) /* one stored form, so that range filters compare right */
         if (at_of(rec, times[k]))
             set_time(rec, times[k], at_of(rec, times[k]));
-    int impact = index_of(ol_change_levels3, str(rec, "failure_impact"));
-    int likelihood = index_of(ol_change_levels3, str(rec, "failure_likelihood"));
-    int level = is_true(rec, "pre_approved") ? 2 : ol_change_level(impact, likelihood);
+    int impact = index_of(ol_change_levels3, ol_json_str(rec, "failure_impact"));
+    int likelihood = index_of(ol_change_levels3, ol_json_str(rec, "failure_likelihood"));
+    int level = ol_json_true(rec, "pre_approved") ? 2 : ol_change_level(impact, likelihood);
     if (level >= 0)
         json_object_set_new(rec, "level", json_string(ol_change_levels[level]));
 
@@ -530,19 +410,19 @@ static void compute(json_t *rec, const char *state)
     const ol_config_t *cfg = ol_config();
     time_t done = at_of(rec, "implemented_at");
     set_due(rec, "written_approval_due", "written_approval_late",
-            is_true(rec, "emergency") && done
+            ol_json_true(rec, "emergency") && done
                 ? done + (time_t)ol_config_int(cfg->change_emergency_written_hours) * 3600
                 : 0,
             at_of(rec, "written_approval_at"));
-    const char *outcome = str(rec, "outcome");
+    const char *outcome = ol_json_str(rec, "outcome");
     set_due(rec, "dr_update_due", "dr_update_overdue",
-            is_true(rec, "dr_affected") && done && !(outcome && !strcmp(outcome, "failed"))
+            ol_json_true(rec, "dr_affected") && done && !(outcome && !strcmp(outcome, "failed"))
                 ? ol_change_working_days_after(done,
                                                ol_config_int(cfg->change_dr_update_working_days))
                 : 0,
             at_of(rec, "dr_updated_at"));
     static const char *const dropped[] = {"cancelled", "rejected", NULL};
-    const char *lv = str(rec, "level");
+    const char *lv = ol_json_str(rec, "level");
     set_due(rec, "regulator_notice_due", "regulator_notice_overdue",
             lv && !strcmp(lv, "major") && s && !ol_sd_in(state, dropped)
                 ? ol_change_working_days_before(
@@ -553,8 +433,8 @@ static void compute(json_t *rec, const char *state)
 
 /* ---- rules that read other records ------------------------------------------------------------ */
 
-static int field_error(ol_ctx_t *c, const char *field, const char *code, const char *arg,
-                       const char *detail)
+int ol_change_field_error(ol_ctx_t *c, const char *field, const char *code, const char *arg,
+                          const char *detail)
 {
     ol_schema_add_error(c->errors, field, code, c->lang, arg);
     return ol_ctx_fail(c, -OL_EINVAL, "%s", detail);
@@ -564,32 +444,32 @@ static int field_error(ol_ctx_t *c, const char *field, const char *code, const c
  * pre-approved standard change, and its plan templates fill the plans left empty. */
 static int check_model(ol_conn_t *conn, ol_ctx_t *c, json_t *rec)
 {
-    const char *number = str(rec, "model");
+    const char *number = ol_json_str(rec, "model");
     if (!number || !*number) {
         json_object_set_new(rec, "pre_approved", json_false());
         return 0;
     }
     json_t *m = NULL;
     int rc = ol_rec_find(conn, c, &ol_change_model_type, number, &m);
-    if (rc == -OL_ENOTFOUND || (rc == 0 && strcmp(str(m, "state"), "active"))) {
+    if (rc == -OL_ENOTFOUND || (rc == 0 && strcmp(ol_json_str(m, "state"), "active"))) {
         json_decref(m);
-        return field_error(c, "model", "change_model_unknown", number,
+        return ol_change_field_error(c, "model", "change_model_unknown", number,
                            "the change model does not exist or is not active");
     }
     if (rc)
         return rc;
-    json_object_set_new(rec, "pre_approved", json_boolean(is_true(m, "pre_approved")));
+    json_object_set_new(rec, "pre_approved", json_boolean(ol_json_true(m, "pre_approved")));
     static const char *const copied[] = {"implementation_plan", "coordination_plan",
                                          "backout_plan", "verification_plan", "change_type",
                                          "category", NULL};
     for (int k = 0; copied[k]; k++) {
-        const char *mine = str(rec, copied[k]);
+        const char *mine = ol_json_str(rec, copied[k]);
         int fixed = k >= 4; /* the model's type and category are the change's */
-        if (str(m, copied[k]) && (fixed || !mine || !*mine))
+        if (ol_json_str(m, copied[k]) && (fixed || !mine || !*mine))
             json_object_set(rec, copied[k], json_object_get(m, copied[k]));
     }
     json_decref(m);
-    if (is_true(rec, "pre_approved")) { /* compute ran with the matrix's level: not major */
+    if (ol_json_true(rec, "pre_approved")) { /* compute ran with the matrix's level: not major */
         json_object_set_new(rec, "level", json_string("standard"));
         json_object_set_new(rec, "regulator_notice_due", json_null());
         json_object_set_new(rec, "regulator_notice_overdue", json_null());
@@ -605,7 +485,7 @@ static int check_plans(ol_ctx_t *c, const json_t *rec)
                                          "planned_end", NULL};
     int missing = 0;
     for (int k = 0; always[k]; k++) {
-        const char *v = str(rec, always[k]);
+        const char *v = ol_json_str(rec, always[k]);
         if (!v || !*v) {
             ol_schema_add_error(c->errors, always[k], "change_plan_required", c->lang, NULL);
             missing++;
@@ -615,8 +495,8 @@ static int check_plans(ol_ctx_t *c, const json_t *rec)
         const char *flag, *field;
     } conditional[] = {{"dr_affected", "dr_plan"}, {"important_system", "emergency_plan"}};
     for (size_t k = 0; k < sizeof conditional / sizeof conditional[0]; k++) {
-        const char *v = str(rec, conditional[k].field);
-        if (is_true(rec, conditional[k].flag) && (!v || !*v)) {
+        const char *v = ol_json_str(rec, conditional[k].field);
+        if (ol_json_true(rec, conditional[k].flag) && (!v || !*v)) {
             ol_schema_add_error(c->errors, conditional[k].field, "change_plan_required", c->lang,
                                 NULL);
             missing++;
@@ -654,124 +534,6 @@ static int check_schedule(ol_ctx_t *c, json_t *rec)
     return n;
 }
 
-/* C7: a failed change that caused an impact opens an incident, linked "caused_by" the change. */
-static int open_incident(ol_conn_t *conn, ol_ctx_t *c, json_t *rec)
-{
-    static const char *const system_roles[] = {"admin", NULL};
-    const char *number = str(rec, "number");
-    char title[240];
-    snprintf(title, sizeof title, "Failed change %s caused an impact: %.180s", number,
-             str(rec, "title") ? str(rec, "title") : "");
-    json_t *in = json_pack("{ssssssssssssssss}", "title", title, "description",
-                           "Opened by the change's back-out (C7); see the linked change.",
-                           "category", "outage", "classification", "configuration_change",
-                           "impact", "high", "urgency", "high", "reporter",
-                           c->user && strncmp(c->user, "cli:", 4) ? c->user : "admin",
-                           "importance", is_true(rec, "important_system") ? "important"
-                                                                           : "general");
-    json_t *first = json_array_get(json_object_get(rec, "cis"), 0);
-    if (json_is_string(first))
-        json_object_set(in, "ci", first);
-    ol_ctx_t sc;
-    ol_ctx_init(&sc, c->db, c->user, system_roles);
-    sc.via = c->via ? c->via : "system";
-    sc.ip = c->ip;
-    sc.lang = c->lang;
-    ol_write_t w;
-    int rc = ol_rec_create_prepare(&sc, &ol_incident_type, in, &w);
-    if (rc == 0) {
-        rc = w.fn(conn, w.arg);
-        w.free_arg(w.arg);
-    }
-    char inc[32] = "";
-    if (rc == 0) {
-        snprintf(inc, sizeof inc, "%s", str(sc.result, "number"));
-        json_decref(sc.result);
-        sc.result = NULL;
-        json_t *link = json_pack("{ssss}", "type", "caused_by", "target", number);
-        rc = ol_rec_link_prepare(&sc, &ol_incident_type, inc, link, &w);
-        json_decref(link);
-        if (rc == 0) {
-            rc = w.fn(conn, w.arg);
-            w.free_arg(w.arg);
-        }
-    }
-    if (rc) {
-        json_array_extend(c->errors, sc.errors);
-        ol_ctx_fail(c, rc, "the incident for the failed change could not be opened: %s",
-                    sc.detail);
-    } else {
-        json_object_set_new(rec, "incident", json_string(inc));
-    }
-    json_decref(in);
-    ol_ctx_clear(&sc);
-    return rc;
-}
-
-/* C6: the written approval of an emergency change, filed afterwards by its approver. */
-static int check_written_approval(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const json_t *old)
-{
-    if (!ol_sd_changed(old, rec, "written_approval"))
-        return 0;
-    const char *text = str(rec, "written_approval");
-    if (!is_true(rec, "emergency"))
-        return field_error(c, "written_approval", "change_written_not_emergency", NULL,
-                           "only an emergency change is approved in writing afterwards");
-    char who[160] = "", why[256] = "";
-    int rc = may_approve_emergency(conn, c, rec, who, sizeof who, why, sizeof why);
-    if (rc == -OL_EFORBIDDEN || rc == -OL_ESTATE)
-        return field_error(c, "written_approval", "change_written_approver", who, why);
-    if (rc)
-        return ol_ctx_db_fail(c, conn, rc);
-    if (str(rec, "requester") && c->user && !strcmp(str(rec, "requester"), c->user))
-        return field_error(c, "written_approval", "change_written_approver",
-                           "ops_manager, emergency_command",
-                           "the requester does not approve their own change");
-    char now[32];
-    json_object_set_new(rec, "written_approval_by",
-                        text && *text ? json_string(c->user) : json_null());
-    json_object_set_new(rec, "written_approval_at",
-                        text && *text ? json_string(ol_iso_at(ol_time(), now)) : json_null());
-    return 0;
-}
-
-/* C6, C8: a due date that has just been missed is told to change_notify_channel, once. */
-static int notify_late(ol_conn_t *conn, ol_ctx_t *c, const json_t *rec, const json_t *old)
-{
-    static const struct {
-        const char *flag, *en, *zh;
-    } flags[] = {
-        {"written_approval_late", "the written approval of emergency change %s is late",
-         "紧急变更 %s 的书面审批已逾期"},
-        {"dr_update_overdue", "the DR-environment update of change %s is overdue",
-         "变更 %s 的灾备环境变更已逾期"},
-        {"regulator_notice_overdue", "the regulator notice of major change %s is overdue",
-         "重大变更 %s 的监管报告已逾期"},
-    };
-    const char *channel = ol_config()->change_notify_channel;
-    const char *number = str(rec, "number");
-    int rc = 0;
-    for (size_t k = 0; k < sizeof flags / sizeof flags[0] && rc == 0; k++) {
-        if (!*channel || !number || !is_true(rec, flags[k].flag) ||
-            (old && is_true(old, flags[k].flag)))
-            continue;
-        char subject_en[160], subject_zh[160], key[96];
-        /* The texts come from the table above, each with one %s. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-        snprintf(subject_en, sizeof subject_en, flags[k].en, number);
-        snprintf(subject_zh, sizeof subject_zh, flags[k].zh, number);
-#pragma GCC diagnostic pop
-        snprintf(key, sizeof key, "change.late:%s:%s", number, flags[k].flag);
-        ol_notice_t n = {.channel = channel, .event = "change.late", .record = number,
-                         .subject_en = subject_en, .body_en = str(rec, "title"),
-                         .subject_zh = subject_zh, .body_zh = str(rec, "title"),
-                         .dedupe_key = key};
-        rc = ol_outbox_enqueue(conn, c, &n);
-    }
-    return rc;
-}
-
 /* C6: a change referred to the leadership stays referred; the leadership's approval is stamped. */
 static int check_leadership(ol_ctx_t *c, json_t *rec, const char *before, const char *state,
                             const json_t *old)
@@ -779,9 +541,9 @@ static int check_leadership(ol_ctx_t *c, json_t *rec, const char *before, const 
     static const char *const referred[] = {"expert_review", "leadership_review", NULL};
     if (before && !strcmp(before, "expert_review") && !strcmp(state, "leadership_review"))
         json_object_set_new(rec, "leadership_required", json_true());
-    if (before && ol_sd_in(before, referred) && is_true(old, "leadership_required") &&
-        !is_true(rec, "leadership_required"))
-        return field_error(c, "leadership_required", "change_leadership_locked", NULL,
+    if (before && ol_sd_in(before, referred) && ol_json_true(old, "leadership_required") &&
+        !ol_json_true(rec, "leadership_required"))
+        return ol_change_field_error(c, "leadership_required", "change_leadership_locked", NULL,
                            "the referral to the leadership cannot be withdrawn now");
     if (before && !strcmp(before, "leadership_review") && !strcmp(state, "scheduled")) {
         char now[32];
@@ -792,60 +554,23 @@ static int check_leadership(ol_ctx_t *c, json_t *rec, const char *before, const 
     return 0;
 }
 
-/* C8 (004 §7.2.5.4 f): the CIs the change touched are updated before it is verified. Under
- * change_verify_ci_updates = referenced each CI of the CMDB among cis has a version made under
- * this change (K5's change_ref), checked in the CMDB itself; names the CMDB does not hold, and
- * every name under 'flag', need the engineer's ci_updated confirmation. */
-static int check_ci_updates(ol_conn_t *conn, ol_ctx_t *c, const json_t *rec)
-{
-    const json_t *cis = json_object_get(rec, "cis");
-    int by_ref = !strcmp(ol_config()->change_verify_ci_updates, "referenced");
-    int need_flag = !by_ref && json_array_size(cis);
-    char missing[256] = "";
-    size_t used = 0, i;
-    json_t *ci;
-    json_array_foreach(cis, i, ci) {
-        int found = 0, updated = 0;
-        if (by_ref && json_is_string(ci)) {
-            int rc = ol_cmdb_updated_under(conn, c, json_string_value(ci), str(rec, "number"),
-                                           &found, &updated);
-            if (rc)
-                return rc;
-        }
-        if (found && !updated && used < sizeof missing - 70)
-            used += (size_t)snprintf(missing + used, sizeof missing - used, "%s%s",
-                                     used ? ", " : "", json_string_value(ci));
-        need_flag |= by_ref && !found;
-    }
-    if (*missing) {
-        char detail[400];
-        snprintf(detail, sizeof detail, "update the configuration items %s under this change "
-                 "first (their change_ref %s) (C8)", missing, str(rec, "number"));
-        return field_error(c, "cis", "change_cis_not_updated", missing, detail);
-    }
-    if (need_flag && !is_true(rec, "ci_updated"))
-        return field_error(c, "ci_updated", "change_ci_updated", NULL,
-                           "confirm that the configuration items were updated (ci_updated) (C8)");
-    return 0;
-}
-
 static int check(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state, const json_t *old)
 {
-    const char *before = old ? str(old, "state") : NULL;
-    if (!old && !str(rec, "requester") && c->user && strncmp(c->user, "cli:", 4))
+    const char *before = old ? ol_json_str(old, "state") : NULL;
+    if (!old && !ol_json_str(rec, "requester") && c->user && strncmp(c->user, "cli:", 4))
         json_object_set_new(rec, "requester", json_string(c->user));
     int rc = 0;
     if (!old || ol_sd_changed(old, rec, "model"))
         rc = check_model(conn, c, rec);
-    else if (is_true(rec, "pre_approved"))
+    else if (ol_json_true(rec, "pre_approved"))
         json_object_set_new(rec, "level", json_string("standard"));
     if (rc)
         return rc;
-    const char *impl = str(rec, "implementer"), *rev = str(rec, "reviewer");
+    const char *impl = ol_json_str(rec, "implementer"), *rev = ol_json_str(rec, "reviewer");
     if (impl && rev && !strcmp(impl, rev))
-        return field_error(c, "reviewer", "change_same_reviewer", NULL,
+        return ol_change_field_error(c, "reviewer", "change_same_reviewer", NULL,
                            "the reviewer and the implementer are two people");
-    if ((rc = check_written_approval(conn, c, rec, old)))
+    if ((rc = ol_change_check_written_approval(conn, c, rec, old)))
         return rc;
 
     int submitting = before && !strcmp(before, "draft") && strcmp(state, "draft") &&
@@ -871,7 +596,7 @@ static int check(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state, c
             return ol_ctx_fail(c, -OL_EINVAL, "the change is scheduled against a rule (C3, C4)");
     }
     if (assessing && json_array_size(json_object_get(rec, "conflicts"))) {
-        const char *note = str(rec, "conflict_note");
+        const char *note = ol_json_str(rec, "conflict_note");
         if (!note || !*note) {
             char list[256] = "";
             size_t i, used = 0;
@@ -880,7 +605,7 @@ static int check(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state, c
                 if (used < sizeof list - 40)
                     used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
                                              i ? ", " : "", json_string_value(x));
-            return field_error(c, "conflict_note", "change_conflicts", list,
+            return ol_change_field_error(c, "conflict_note", "change_conflicts", list,
                                "the change conflicts with others on the ops calendar (C5)");
         }
     }
@@ -892,15 +617,15 @@ static int check(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state, c
     if ((rc = check_leadership(c, rec, before, state, old)))
         return rc;
     if (before && !strcmp(before, "verifying") && !strcmp(state, "review") &&
-        (rc = check_ci_updates(conn, c, rec)))
+        (rc = ol_change_check_ci_updates(conn, c, rec)))
         return rc;
     int failed = !strcmp(state, "backed_out") ||
-                 (!strcmp(state, "closed") && str(rec, "outcome") &&
-                  !strcmp(str(rec, "outcome"), "failed"));
-    if (failed && is_true(rec, "caused_impact") && !str(rec, "incident") &&
-        (rc = open_incident(conn, c, rec)))
+                 (!strcmp(state, "closed") && ol_json_str(rec, "outcome") &&
+                  !strcmp(ol_json_str(rec, "outcome"), "failed"));
+    if (failed && ol_json_true(rec, "caused_impact") && !ol_json_str(rec, "incident") &&
+        (rc = ol_change_open_incident(conn, c, rec)))
         return rc;
-    return notify_late(conn, c, rec, old);
+    return ol_change_notify_late(conn, c, rec, old);
 }
 
 const ol_record_type_t ol_change_type = {

@@ -47,6 +47,29 @@ int ol_change_rules(ol_ctx_t *c, const json_t *rec, time_t now, json_t **report)
  * {"level", "ok", "errors": [...], "warnings": [...], "conflicts": [...], "earliest_start"}. */
 int ol_change_check(ol_ctx_t *c, const json_t *args);
 
+/* A field error (code, arg) on field in c, and the request refused with detail: -OL_EINVAL. */
+int ol_change_field_error(ol_ctx_t *c, const char *field, const char *code, const char *arg,
+                          const char *detail);
+
+/* C6 approvals (modules/change_approval.c): the leadership role, the guards of reject (in the
+ * leadership's review only the leadership) and approve_emergency (the head of the requester's
+ * unit, else by change_emergency_approver the shipped roles), and the check of a written
+ * approval filed afterwards (check hook; sets written_approval_by and _at). */
+extern const char *const ol_change_leadership_roles[];
+int ol_change_reject_guard(const ol_guard_ctx_t *g, char *msg, size_t msglen);
+int ol_change_emergency_approver(const ol_guard_ctx_t *g, char *msg, size_t msglen);
+int ol_change_check_written_approval(struct ol_conn *conn, ol_ctx_t *c, json_t *rec,
+                                     const json_t *old);
+
+/* What a change's steps do to other records (modules/change_effects.c), from the check hook in
+ * the write's transaction: C7 the incident a failed change with impact opens (its number set in
+ * rec's "incident"), C8 the CIs that must have been updated under the change before verify,
+ * C6/C8 the notice of a due date just missed (once, to change_notify_channel). */
+int ol_change_open_incident(struct ol_conn *conn, ol_ctx_t *c, json_t *rec);
+int ol_change_check_ci_updates(struct ol_conn *conn, ol_ctx_t *c, const json_t *rec);
+int ol_change_notify_late(struct ol_conn *conn, ol_ctx_t *c, const json_t *rec,
+                          const json_t *old);
+
 /* C6: emergency written approvals, C8 DR and regulator due dates: the change's next moment to
  * be looked at again (its wake-up), 0 = none (modules/change_sweep.c). */
 time_t ol_change_next_wake(const json_t *rec);
