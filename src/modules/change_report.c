@@ -10,13 +10,9 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/json.h"
 #include "modules/change.h"
 #include "modules/service_desk.h"
-
-static const char *str(const json_t *rec, const char *key)
-{
-    return json_string_value(json_object_get(rec, key));
-}
 
 static json_t *percent(long part, long whole)
 {
@@ -79,15 +75,16 @@ int ol_report_changes(ol_ctx_t *c, const char *from, const char *to)
     json_array_foreach(items, i, r) {
         total++;
         emergency += json_is_true(json_object_get(r, "emergency"));
-        const char *outcome = str(r, "outcome");
+        const char *outcome = ol_json_str(r, "outcome");
         ok += outcome && !strcmp(outcome, "successful");
         failed += outcome && !strcmp(outcome, "failed");
-        json_int_t caused = json_integer_value(json_object_get(causes.caused, str(r, "number")));
-        if (!caused && str(r, "incident"))
+        json_int_t caused =
+            json_integer_value(json_object_get(causes.caused, ol_json_str(r, "number")));
+        if (!caused && ol_json_str(r, "incident"))
             caused = 1; /* the back-out incident, should its link have been removed */
         incidents += caused > 0;
-        count_in(by_state, str(r, "state"));
-        count_in(by_level, str(r, "level"));
+        count_in(by_state, ol_json_str(r, "state"));
+        count_in(by_level, ol_json_str(r, "level"));
         if (json_is_true(json_object_get(r, "written_approval_late")))
             json_array_append(late, json_object_get(r, "number"));
         if (json_is_true(json_object_get(r, "dr_update_overdue")))

@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "modules/change.h"
 #include "modules/cmdb.h"
 #include "modules/incident_policy.h"
@@ -22,15 +23,10 @@
 
 static const char *const system_roles[] = {"admin", NULL};
 
-static const char *str(const json_t *rec, const char *key)
-{
-    return json_string_value(json_object_get(rec, key));
-}
-
 static time_t at_of(const json_t *rec, const char *key)
 {
     time_t t;
-    return ol_iso_parse(str(rec, key), &t) ? 0 : t;
+    return ol_iso_parse(ol_json_str(rec, key), &t) ? 0 : t;
 }
 
 static int in_list(const char *const *list, const char *s)
@@ -256,7 +252,7 @@ static int scan(ol_ctx_t *c, const ol_record_type_t *t, const char *const *args,
         if ((rc = ol_rec_list(&sc, t, &q)))
             break;
         json_array_extend(*items, json_object_get(sc.result, "items"));
-        const char *next = str(sc.result, "next_cursor");
+        const char *next = ol_json_str(sc.result, "next_cursor");
         if (next)
             rc = ol_query_add(&sc, t, &q, "cursor", next);
         json_decref(sc.result);
@@ -279,7 +275,7 @@ static void relate(json_t *related, const json_t *ci, const char *how)
 {
     static const char *const keys[] = {"number", "ci_id", NULL};
     for (int k = 0; keys[k]; k++) {
-        const char *v = str(ci, keys[k]);
+        const char *v = ol_json_str(ci, keys[k]);
         if (v && !json_object_get(related, v))
             json_object_set_new(related, v, json_string(how));
     }
@@ -310,7 +306,7 @@ static int related_cis(ol_ctx_t *c, const json_t *cis, json_t **related)
         const char *const by_id[] = {"ci_id", name, NULL};
         if (strncmp(name, "CI-", 3) && scan(c, &ol_ci_type, by_id, &found) == 0 &&
             json_array_size(found))
-            snprintf(number, sizeof number, "%s", str(json_array_get(found, 0), "number"));
+            snprintf(number, sizeof number, "%s", ol_json_str(json_array_get(found, 0), "number"));
         json_decref(found);
         static const char *const directions[] = {"up", "down"};
         for (int d = 0; d < 2 && rc == 0; d++) {
@@ -323,7 +319,7 @@ static int related_cis(ol_ctx_t *c, const json_t *cis, json_t **related)
                 json_array_foreach(json_object_get(gc.result, "nodes"), j, node) {
                     char how[300];
                     snprintf(how, sizeof how, "%s %s %s (%s, depth %lld)",
-                             str(node, "number"), d ? "is needed by" : "depends on", name,
+                             ol_json_str(node, "number"), d ? "is needed by" : "depends on", name,
                              d ? "down" : "up",
                              (long long)json_integer_value(json_object_get(node, "depth")));
                     relate(*related, node, how);
@@ -356,11 +352,11 @@ static int find_conflicts(ol_ctx_t *c, const json_t *rec, const char *from, cons
         json_decref(related);
         return rc;
     }
-    const char *me = str(rec, "number");
+    const char *me = ol_json_str(rec, "number");
     size_t i, j;
     json_t *other, *ci;
     json_array_foreach(items, i, other) {
-        if (me && !strcmp(me, str(other, "number")))
+        if (me && !strcmp(me, ol_json_str(other, "number")))
             continue;
         json_t *shared = json_array();
         const char *via = NULL;
@@ -406,14 +402,17 @@ static int check_freezes(ol_ctx_t *c, const json_t *rec, const char *from, const
         int applies = json_array_size(scope) == 0;
         json_array_foreach(scope, j, s) {
             const char *v = json_string_value(s);
-            applies |= v && ((str(rec, "change_type") && !strcmp(v, str(rec, "change_type"))) ||
-                             (str(rec, "category") && !strcmp(v, str(rec, "category"))));
+            applies |=
+                v &&
+                ((ol_json_str(rec, "change_type") && !strcmp(v, ol_json_str(rec, "change_type"))) ||
+                 (ol_json_str(rec, "category") && !strcmp(v, ol_json_str(rec, "category"))));
         }
         if (!applies)
             continue;
         char arg[400];
-        snprintf(arg, sizeof arg, "%s %.200s (%s - %s)", str(f, "number"),
-                 str(f, "title") ? str(f, "title") : "", str(f, "start"), str(f, "end"));
+        snprintf(arg, sizeof arg, "%s %.200s (%s - %s)", ol_json_str(f, "number"),
+                 ol_json_str(f, "title") ? ol_json_str(f, "title") : "", ol_json_str(f, "start"),
+                 ol_json_str(f, "end"));
         ol_schema_add_error(c->errors, "planned_start", "change_window_freeze", c->lang, arg);
         n++;
     }
@@ -433,8 +432,8 @@ int ol_change_rules(ol_ctx_t *c, const json_t *rec, time_t now, json_t **report)
     char from[32], to[32], msg[300], arg[300];
     ol_iso_at(s, from);
     ol_iso_at(e, to);
-    const char *type = str(rec, "change_type"), *level = str(rec, "level");
-    const char *category = str(rec, "category");
+    const char *type = ol_json_str(rec, "change_type"), *level = ol_json_str(rec, "level");
+    const char *category = ol_json_str(rec, "category");
     int n = 0, rc = 0;
     if (!json_is_true(json_object_get(rec, "emergency"))) {
         char err[200];
@@ -487,7 +486,7 @@ int ol_change_check(ol_ctx_t *c, const json_t *args)
                                         "failure_likelihood", "emergency", "planned_start",
                                         "planned_end", "cis", "model", NULL};
     json_t *rec = json_object();
-    const char *number = str(args, "number");
+    const char *number = ol_json_str(args, "number");
     int rc = 0;
     if (number) {
         ol_ctx_t rc_ctx;
@@ -544,20 +543,21 @@ int ol_change_check(ol_ctx_t *c, const json_t *args)
     }
     int impact = -1, likelihood = -1;
     for (int k = 0; ol_change_levels3[k]; k++) {
-        if (str(rec, "failure_impact") && !strcmp(ol_change_levels3[k], str(rec, "failure_impact")))
+        if (ol_json_str(rec, "failure_impact") &&
+            !strcmp(ol_change_levels3[k], ol_json_str(rec, "failure_impact")))
             impact = k;
-        if (str(rec, "failure_likelihood") &&
-            !strcmp(ol_change_levels3[k], str(rec, "failure_likelihood")))
+        if (ol_json_str(rec, "failure_likelihood") &&
+            !strcmp(ol_change_levels3[k], ol_json_str(rec, "failure_likelihood")))
             likelihood = k;
     }
     int level = ol_change_level(impact < 0 ? 1 : impact, likelihood < 0 ? 1 : likelihood);
-    const char *model = str(rec, "model");
+    const char *model = ol_json_str(rec, "model");
     if (model && *model) {
         ol_ctx_t mc;
         ol_ctx_init(&mc, c->db, "system", system_roles);
         if (ol_rec_get(&mc, &ol_change_model_type, model) == 0 &&
             json_is_true(json_object_get(mc.result, "pre_approved")) &&
-            !strcmp(str(mc.result, "state"), "active"))
+            !strcmp(ol_json_str(mc.result, "state"), "active"))
             level = 2;
         ol_ctx_clear(&mc);
     }
@@ -565,8 +565,9 @@ int ol_change_check(ol_ctx_t *c, const json_t *args)
         json_object_set_new(rec, "level", json_string(ol_change_levels[level]));
     json_t *report = NULL;
     time_t submitted;
-    int n = ol_change_rules(c, rec, ol_iso_parse(str(rec, "submitted_at"), &submitted)
-                                        ? ol_time() : submitted, &report);
+    int n = ol_change_rules(
+        c, rec, ol_iso_parse(ol_json_str(rec, "submitted_at"), &submitted) ? ol_time() : submitted,
+        &report);
     if (n < 0) {
         json_decref(report);
         json_decref(rec);

@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "modules/change.h"
 #include "records/outbox.h"
 #include "records/sla.h"
@@ -17,15 +18,10 @@
 
 #define SWEEP_BATCH 200 /* changes re-checked per sweep at most (the rest: the next sweep) */
 
-static const char *str(const json_t *rec, const char *key)
-{
-    return json_string_value(json_object_get(rec, key));
-}
-
 static time_t at_of(const json_t *rec, const char *key)
 {
     time_t t;
-    return ol_iso_parse(str(rec, key), &t) ? 0 : t;
+    return ol_iso_parse(ol_json_str(rec, key), &t) ? 0 : t;
 }
 
 time_t ol_change_next_wake(const json_t *rec)
@@ -36,7 +32,7 @@ time_t ol_change_next_wake(const json_t *rec)
                   {"dr_update_due", "dr_updated_at", "dr_update_overdue"},
                   {"regulator_notice_due", "regulator_notified_at", "regulator_notice_overdue"},
                   {"backout_at", NULL, "backout_due"}};
-    const char *state = str(rec, "state");
+    const char *state = ol_json_str(rec, "state");
     time_t next = 0;
     for (size_t k = 0; k < sizeof timers / sizeof timers[0]; k++) {
         time_t due = at_of(rec, timers[k].due);

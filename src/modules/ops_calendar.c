@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "core/mem.h"
+#include "core/json.h"
 #include "modules/release.h"
 #include "records/query.h"
 #include "records/store.h"
@@ -29,11 +30,6 @@ static const struct {
 
 /* States that take an entry off the calendar's conflicts (it will not happen). */
 static const char *const void_states[] = {"cancelled", "rejected", "withdrawn", NULL};
-
-static const char *str(const json_t *rec, const char *key)
-{
-    return json_string_value(json_object_get(rec, key));
-}
 
 static int in_list(const char *csv, const char *word)
 {
@@ -102,7 +98,7 @@ static int list_type(ol_ctx_t *c, int k, const char *from, const char *to, const
         size_t i;
         json_t *rec;
         json_array_foreach(json_object_get(res, "items"), i, rec) {
-            const char *s = str(rec, kinds[k].start), *e = str(rec, kinds[k].end);
+            const char *s = ol_json_str(rec, kinds[k].start), *e = ol_json_str(rec, kinds[k].end);
             if (!s)
                 continue;
             if (!e)
@@ -121,22 +117,22 @@ static int list_type(ol_ctx_t *c, int k, const char *from, const char *to, const
                                                   "period or the types",
                                    ol_config()->calendar_max_entries);
             }
-            const char *kind = str(rec, "kind");
+            const char *kind = ol_json_str(rec, "kind");
             json_array_append_new(
-                items, json_pack("{sssssssO?sssssssOsO?sO?sbss}", "type", t->name, "path",
-                                 t->path, "number", str(rec, "number"), "title",
-                                 json_object_get(rec, "title"), "state", str(rec, "state"),
-                                 "start", s, "end", e, "cis", cis ? cis : json_null(), "group",
-                                 json_object_get(rec, "group"), "owner",
-                                 json_object_get(rec, "owner"), "freeze", kinds[k].freeze,
-                                 "kind", kind ? kind : t->name));
+                items,
+                json_pack("{sssssssO?sssssssOsO?sO?sbss}", "type", t->name, "path", t->path,
+                          "number", ol_json_str(rec, "number"), "title",
+                          json_object_get(rec, "title"), "state", ol_json_str(rec, "state"),
+                          "start", s, "end", e, "cis", cis ? cis : json_null(), "group",
+                          json_object_get(rec, "group"), "owner", json_object_get(rec, "owner"),
+                          "freeze", kinds[k].freeze, "kind", kind ? kind : t->name));
             json_t *last = json_array_get(items, json_array_size(items) - 1);
             if (!cis)
                 json_object_set_new(last, "cis", json_array());
             json_object_set(last, "updated_at", json_object_get(rec, "updated_at"));
             json_object_set(last, "description", json_object_get(rec, "description"));
         }
-        const char *next = str(res, "next_cursor");
+        const char *next = ol_json_str(res, "next_cursor");
         cursor = next ? ol_xstrdup(next) : NULL;
         json_decref(res);
     } while (cursor);
@@ -146,8 +142,8 @@ static int list_type(ol_ctx_t *c, int k, const char *from, const char *to, const
 static int by_start(const void *a, const void *b)
 {
     const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-    int d = strcmp(str(x, "start"), str(y, "start"));
-    return d ? d : strcmp(str(x, "number"), str(y, "number"));
+    int d = strcmp(ol_json_str(x, "start"), ol_json_str(y, "start"));
+    return d ? d : strcmp(ol_json_str(x, "number"), ol_json_str(y, "number"));
 }
 
 int ol_calendar_list(ol_ctx_t *c, time_t from, time_t to, const char *types, const char *ci,
@@ -205,13 +201,14 @@ int ol_calendar_list(ol_ctx_t *c, time_t from, time_t to, const char *types, con
 
 static int overlaps(const json_t *a, const json_t *b)
 {
-    return strcmp(str(a, "start"), str(b, "end")) < 0 && strcmp(str(b, "start"), str(a, "end")) < 0;
+    return strcmp(ol_json_str(a, "start"), ol_json_str(b, "end")) < 0 &&
+           strcmp(ol_json_str(b, "start"), ol_json_str(a, "end")) < 0;
 }
 
 static int is_void(const json_t *e)
 {
     for (int k = 0; void_states[k]; k++)
-        if (!strcmp(str(e, "state"), void_states[k]))
+        if (!strcmp(ol_json_str(e, "state"), void_states[k]))
             return 1;
     return 0;
 }
@@ -238,7 +235,7 @@ int ol_calendar_conflicts(ol_ctx_t *c, time_t from, time_t to)
             continue;
         for (size_t j = i + 1; j < n; j++) {
             json_t *b = json_array_get(all, j);
-            if (strcmp(str(b, "start"), str(a, "end")) >= 0)
+            if (strcmp(ol_json_str(b, "start"), ol_json_str(a, "end")) >= 0)
                 break; /* sorted by start: nothing later overlaps a */
             if (is_void(b) || json_is_true(json_object_get(b, "freeze")) || !overlaps(a, b))
                 continue;
@@ -349,21 +346,21 @@ char *ol_calendar_ical(const json_t *cal, const char *name, time_t stamp)
     json_t *e;
     json_array_foreach(json_object_get(cal, "items"), i, e) {
         char uid[128], summary[400];
-        snprintf(uid, sizeof uid, "%s@opsledger", str(e, "number"));
-        snprintf(summary, sizeof summary, "[%s] %s %s", str(e, "kind"), str(e, "number"),
-                 str(e, "title") ? str(e, "title") : "");
-        char *s = ical_text(summary), *d = ical_text(str(e, "description"));
+        snprintf(uid, sizeof uid, "%s@opsledger", ol_json_str(e, "number"));
+        snprintf(summary, sizeof summary, "[%s] %s %s", ol_json_str(e, "kind"),
+                 ol_json_str(e, "number"), ol_json_str(e, "title") ? ol_json_str(e, "title") : "");
+        char *s = ical_text(summary), *d = ical_text(ol_json_str(e, "description"));
         ical_line(&b, "BEGIN", "VEVENT");
         ical_line(&b, "UID", uid);
         ical_line(&b, "DTSTAMP", dtstamp);
-        ical_line(&b, "DTSTART", ical_time(str(e, "start"), t1));
-        ical_line(&b, "DTEND", ical_time(str(e, "end"), t2));
-        if (str(e, "updated_at"))
-            ical_line(&b, "LAST-MODIFIED", ical_time(str(e, "updated_at"), t1));
+        ical_line(&b, "DTSTART", ical_time(ol_json_str(e, "start"), t1));
+        ical_line(&b, "DTEND", ical_time(ol_json_str(e, "end"), t2));
+        if (ol_json_str(e, "updated_at"))
+            ical_line(&b, "LAST-MODIFIED", ical_time(ol_json_str(e, "updated_at"), t1));
         ical_line(&b, "SUMMARY", s);
         if (*d)
             ical_line(&b, "DESCRIPTION", d);
-        ical_line(&b, "CATEGORIES", str(e, "kind"));
+        ical_line(&b, "CATEGORIES", ol_json_str(e, "kind"));
         ical_line(&b, "STATUS", is_void(e) ? "CANCELLED" : "CONFIRMED");
         ical_line(&b, "TRANSP", json_is_true(json_object_get(e, "freeze")) ? "TRANSPARENT"
                                                                             : "OPAQUE");

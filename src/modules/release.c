@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "modules/release.h"
 #include "modules/service_desk.h"
 #include "records/outbox.h"
@@ -129,17 +130,12 @@ static const ol_duty_t duties[] = {
     {0, NULL, NULL, NULL},
 };
 
-static const char *str(const json_t *rec, const char *key)
-{
-    return json_string_value(json_object_get(rec, key));
-}
-
 static int stage_count(const json_t *rec)
 {
     ol_stage_t st[OL_RELEASE_MAX_STAGES];
     int n = 0;
     char err[160];
-    const char *spec = str(rec, "stages");
+    const char *spec = ol_json_str(rec, "stages");
     return spec && ol_release_parse_stages(spec, st, &n, err, sizeof err) == 0 ? n : 0;
 }
 
@@ -161,11 +157,14 @@ static int gate_passed(const ol_guard_ctx_t *g, char *msg, size_t msglen, int la
 {
     long long stage = json_integer_value(json_object_get(g->record, "stage"));
     int n = stage_count(g->record);
-    const char *gate = str(g->record, "gate_status");
+    const char *gate = ol_json_str(g->record, "gate_status");
     if (!gate || strcmp(gate, "passed")) {
-        snprintf(msg, msglen, "stage %lld has not passed its gates: after its watch ends (%s) a "
-                              "reading must meet every gate",
-                 stage, str(g->record, "observe_until") ? str(g->record, "observe_until") : "-");
+        snprintf(msg, msglen,
+                 "stage %lld has not passed its gates: after its watch ends (%s) a "
+                 "reading must meet every gate",
+                 stage,
+                 ol_json_str(g->record, "observe_until") ? ol_json_str(g->record, "observe_until")
+                                                         : "-");
         return -OL_ESTATE;
     }
     if (last != (stage >= n)) {
@@ -198,7 +197,7 @@ static int rewrite(ol_conn_t *conn, ol_ctx_t *c, const json_t *rec)
     c2.lang = c->lang;
     ol_write_t w;
     json_t *none = json_object();
-    int rc = ol_rec_update_prepare(&c2, &ol_release_type, str(rec, "number"),
+    int rc = ol_rec_update_prepare(&c2, &ol_release_type, ol_json_str(rec, "number"),
                                    json_integer_value(json_object_get(rec, "version")), none, &w);
     json_decref(none);
     if (rc == 0) {
@@ -220,10 +219,10 @@ static int on_advance(ol_conn_t *conn, ol_ctx_t *c, const json_t *rec)
     int n = 0;
     char err[160];
     int next = (int)json_integer_value(json_object_get(rec, "stage")) + 1;
-    if (ol_release_parse_stages(str(rec, "stages"), st, &n, err, sizeof err) || next > n)
+    if (ol_release_parse_stages(ol_json_str(rec, "stages"), st, &n, err, sizeof err) || next > n)
         return ol_ctx_fail(c, -OL_ESTATE, "the release has no stage %d", next);
-    int rc = ol_rollout_log(conn, c, str(rec, "number"), next, "start", st[next - 1].percent, -1,
-                            NULL, NULL, NULL);
+    int rc = ol_rollout_log(conn, c, ol_json_str(rec, "number"), next, "start",
+                            st[next - 1].percent, -1, NULL, NULL, NULL);
     return rc ? ol_ctx_db_fail(c, conn, rc) : rewrite(conn, c, rec);
 }
 
@@ -255,7 +254,7 @@ static const ol_transition_t transitions[] = {
 static time_t at(const json_t *rec, const char *key)
 {
     time_t t;
-    return ol_iso_parse(str(rec, key), &t) ? 0 : t;
+    return ol_iso_parse(ol_json_str(rec, key), &t) ? 0 : t;
 }
 
 static void set_time(json_t *rec, const char *key, time_t t)
@@ -296,7 +295,7 @@ static void compute(json_t *rec, const char *state)
 static time_t next_due(const json_t *rec)
 {
     time_t now = ol_time(), next = 0;
-    const char *state = str(rec, "state");
+    const char *state = ol_json_str(rec, "state");
     time_t review = at(rec, "review_due"), dr = at(rec, "dr_due");
     if (state && !strcmp(state, "released") && review > now)
         next = review;
@@ -309,12 +308,20 @@ static int notify(ol_conn_t *conn, ol_ctx_t *c, const json_t *rec, const char *w
                   const char *en, const char *zh)
 {
     char subject_en[400], subject_zh[400], key[160];
-    const char *number = str(rec, "number");
-    snprintf(subject_en, sizeof subject_en, "%s %s: %s", number, str(rec, "release_version"), en);
-    snprintf(subject_zh, sizeof subject_zh, "%s %s:%s", number, str(rec, "release_version"), zh);
+    const char *number = ol_json_str(rec, "number");
+    snprintf(subject_en, sizeof subject_en, "%s %s: %s", number,
+             ol_json_str(rec, "release_version"), en);
+    snprintf(subject_zh, sizeof subject_zh, "%s %s:%s", number, ol_json_str(rec, "release_version"),
+             zh);
     snprintf(key, sizeof key, "release.%s.%s", what, number);
-    ol_notice_t n = {ol_config()->release_channel, "release.overdue", number, subject_en,
-                     str(rec, "title"), subject_zh, str(rec, "title"), key};
+    ol_notice_t n = {ol_config()->release_channel,
+                     "release.overdue",
+                     number,
+                     subject_en,
+                     ol_json_str(rec, "title"),
+                     subject_zh,
+                     ol_json_str(rec, "title"),
+                     key};
     return ol_outbox_enqueue(conn, c, &n);
 }
 
@@ -329,12 +336,12 @@ static int spec_error(ol_ctx_t *c, const char *field, const char *why)
 static int check_plan(ol_ctx_t *c, json_t *rec, const json_t *old)
 {
     const ol_config_t *cfg = ol_config();
-    if (!str(rec, "stages") || !*str(rec, "stages"))
+    if (!ol_json_str(rec, "stages") || !*ol_json_str(rec, "stages"))
         json_object_set_new(rec, "stages", json_string(cfg->release_stages));
-    if (!str(rec, "gates") || !*str(rec, "gates"))
+    if (!ol_json_str(rec, "gates") || !*ol_json_str(rec, "gates"))
         json_object_set_new(rec, "gates", json_string(cfg->release_gates));
     static const char *const fixed[] = {"draft", "assessment", "assessed", "approved", NULL};
-    if (old && !ol_sd_in(str(old, "state"), fixed) &&
+    if (old && !ol_sd_in(ol_json_str(old, "state"), fixed) &&
         (ol_sd_changed(old, rec, "stages") || ol_sd_changed(old, rec, "gates"))) {
         const char *f = ol_sd_changed(old, rec, "stages") ? "stages" : "gates";
         ol_schema_add_error(c->errors, f, "plan_fixed", c->lang, NULL);
@@ -344,9 +351,9 @@ static int check_plan(ol_ctx_t *c, json_t *rec, const json_t *old)
     ol_gate_t g[OL_RELEASE_MAX_GATES];
     int n;
     char why[160];
-    if (ol_release_parse_stages(str(rec, "stages"), st, &n, why, sizeof why))
+    if (ol_release_parse_stages(ol_json_str(rec, "stages"), st, &n, why, sizeof why))
         return spec_error(c, "stages", why);
-    if (ol_release_parse_gates(str(rec, "gates"), g, &n, why, sizeof why))
+    if (ol_release_parse_gates(ol_json_str(rec, "gates"), g, &n, why, sizeof why))
         return spec_error(c, "gates", why);
     time_t s = at(rec, "planned_start"), e = at(rec, "planned_end");
     if (s && e && e <= s) {
@@ -358,7 +365,7 @@ static int check_plan(ol_ctx_t *c, json_t *rec, const json_t *old)
 
 static int mirror_rollout(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state)
 {
-    const char *number = str(rec, "number");
+    const char *number = ol_json_str(rec, "number");
     if (!strcmp(state, "draft") || !number) {
         static const char *const keys[] = {"stage", "stage_percent", "stage_started_at",
                                            "observe_until", "gate_status", NULL};
@@ -382,19 +389,19 @@ static int mirror_rollout(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char 
 
 static int check(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state, const json_t *old)
 {
-    if (!old && !str(rec, "requester") && c->user)
+    if (!old && !ol_json_str(rec, "requester") && c->user)
         json_object_set_new(rec, "requester", json_string(c->user));
     int rc = check_plan(c, rec, old);
     if (rc)
         return rc;
-    const char *was = old ? str(old, "state") : NULL;
-    const char *number = str(rec, "number");
+    const char *was = old ? ol_json_str(old, "state") : NULL;
+    const char *number = ol_json_str(rec, "number");
     int moved = was && strcmp(was, state);
     if (moved && !strcmp(state, "rolling_out")) { /* start: stage 1 now */
         ol_stage_t st[OL_RELEASE_MAX_STAGES];
         int n;
         char why[160];
-        ol_release_parse_stages(str(rec, "stages"), st, &n, why, sizeof why);
+        ol_release_parse_stages(ol_json_str(rec, "stages"), st, &n, why, sizeof why);
         rc = ol_rollout_log(conn, c, number, 1, "start", st[0].percent, -1, NULL, NULL, NULL);
     } else if (moved && (!strcmp(state, "rolled_back") || !strcmp(state, "released"))) {
         long long stage = json_integer_value(json_object_get(old, "stage"));
@@ -449,7 +456,8 @@ int ol_release_sweep(ol_db_t *db)
     int written = ol_rec_refresh(db, &ol_release_type, items);
     json_t *rec;
     json_array_foreach(items, i, rec) /* those a write did not move: their real next time */
-        json_object_set_new(settle, str(rec, "number"), json_integer((json_int_t)next_due(rec)));
+        json_object_set_new(settle, ol_json_str(rec, "number"),
+                            json_integer((json_int_t)next_due(rec)));
     rc = ol_wake_settle(db, ol_release_type.name, settle, now);
     json_decref(items);
     json_decref(settle);

@@ -21,11 +21,6 @@
 
 static const char *const system_roles[] = {"admin", NULL};
 
-static const char *str(const json_t *rec, const char *key)
-{
-    return json_string_value(json_object_get(rec, key));
-}
-
 /* ---- plans ------------------------------------------------------------------------------------- */
 
 int ol_release_parse_stages(const char *spec, ol_stage_t *out, int *n, char *err, size_t errlen)
@@ -216,7 +211,7 @@ int ol_rollout_read(ol_conn_t *conn, const char *number, const json_t *rec,
     time_t started = 0, until;
     ol_iso_parse(st->started_at, &started);
     until = started;
-    if (ol_release_parse_stages(str(rec, "stages"), plan, &n, err, sizeof err) == 0 &&
+    if (ol_release_parse_stages(ol_json_str(rec, "stages"), plan, &n, err, sizeof err) == 0 &&
         st->stage <= n)
         until += plan[st->stage - 1].observe_minutes * 60;
     ol_iso_at(until, st->observe_until);
@@ -269,7 +264,7 @@ static int write_release(ol_conn_t *conn, ol_ctx_t *c, const char *user,
     c2.ip = c->ip;
     c2.lang = c->lang;
     ol_write_t w;
-    const char *number = str(rec, "number");
+    const char *number = ol_json_str(rec, "number");
     long long version = json_integer_value(json_object_get(rec, "version"));
     json_t *input = transition ? json_pack("{ss}", "reason", reason) : json_object();
     int rc = transition ? ol_rec_transition_prepare(&c2, &ol_release_type, number, transition,
@@ -295,23 +290,23 @@ static int reading_job(ol_conn_t *conn, void *arg)
     ol_ctx_t *c = j->c;
     json_t *rec = NULL, *release = NULL;
     int rc = ol_rec_find(conn, c, &ol_release_type, j->number, &rec);
-    if (rc == -OL_ENOTFOUND || (rc == 0 && !ol_ctx_in_scope(c, str(rec, "group"),
-                                                             str(rec, "owner"),
-                                                             str(rec, "created_by")))) {
+    if (rc == -OL_ENOTFOUND ||
+        (rc == 0 && !ol_ctx_in_scope(c, ol_json_str(rec, "group"), ol_json_str(rec, "owner"),
+                                     ol_json_str(rec, "created_by")))) {
         json_decref(rec);
         return ol_ctx_fail(c, -OL_ENOTFOUND, "no release %s", j->number);
     }
     if (rc)
         return rc;
-    if (strcmp(str(rec, "state"), "rolling_out")) {
+    if (strcmp(ol_json_str(rec, "state"), "rolling_out")) {
         rc = ol_ctx_fail(c, -OL_ESTATE, "%s is %s: gate readings are taken while it rolls out",
-                         j->number, str(rec, "state"));
+                         j->number, ol_json_str(rec, "state"));
         goto out;
     }
     ol_gate_t gates[OL_RELEASE_MAX_GATES];
     int ngates = 0;
     char why[160];
-    ol_release_parse_gates(str(rec, "gates"), gates, &ngates, why, sizeof why);
+    ol_release_parse_gates(ol_json_str(rec, "gates"), gates, &ngates, why, sizeof why);
     for (int k = 0; k < ngates; k++) {
         if (!json_is_number(json_object_get(j->metrics, gates[k].metric))) {
             char field[64];
@@ -367,9 +362,9 @@ static int reading_job(ol_conn_t *conn, void *arg)
                  stage, percent, failed);
         rc = write_release(conn, c, "system", system_roles, rec, "trip", reason, &release);
         snprintf(subject, sizeof subject, "%s %s rolled back by the circuit breaker", j->number,
-                 str(rec, "release_version"));
+                 ol_json_str(rec, "release_version"));
         snprintf(subject_zh, sizeof subject_zh, "%s %s 触发熔断,已回退", j->number,
-                 str(rec, "release_version"));
+                 ol_json_str(rec, "release_version"));
         snprintf(key, sizeof key, "release.trip.%s.%lld", j->number,
                  (long long)json_integer_value(json_object_get(rec, "version")));
         ol_notice_t n = {ol_config()->release_channel, "release.trip", j->number, subject, reason,
@@ -481,10 +476,10 @@ int ol_release_rollout(ol_ctx_t *c, const char *number)
     ol_gate_t g[OL_RELEASE_MAX_GATES];
     int n = 0, ng = 0;
     char why[160];
-    ol_release_parse_stages(str(rec, "stages"), st, &n, why, sizeof why);
-    ol_release_parse_gates(str(rec, "gates"), g, &ng, why, sizeof why);
+    ol_release_parse_stages(ol_json_str(rec, "stages"), st, &n, why, sizeof why);
+    ol_release_parse_gates(ol_json_str(rec, "gates"), g, &ng, why, sizeof why);
     long long cur = json_integer_value(json_object_get(rec, "stage"));
-    const char *state = str(rec, "state");
+    const char *state = ol_json_str(rec, "state");
     json_t *stages = json_array(), *gates = json_array();
     for (int k = 0; k < n; k++) {
         const char *status = "pending";

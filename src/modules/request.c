@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/json.h"
 #include "modules/service_desk.h"
 #include "records/store.h"
 
@@ -75,15 +76,10 @@ static const ol_duty_t approval_duties[] = {
     {0, NULL, NULL, NULL},
 };
 
-static const char *str(const json_t *rec, const char *key)
-{
-    return json_string_value(json_object_get(rec, key));
-}
-
 /* 004 §5.1.5.4: the requester confirms the result (or sends it back) themselves. */
 static int is_requester(const ol_guard_ctx_t *g, char *msg, size_t msglen)
 {
-    const char *requester = str(g->record, "requester");
+    const char *requester = ol_json_str(g->record, "requester");
     if (!requester || !g->actor || strcmp(requester, g->actor)) {
         snprintf(msg, msglen, "only the requester confirms the result or sends it back");
         return -OL_EFORBIDDEN;
@@ -93,7 +89,7 @@ static int is_requester(const ol_guard_ctx_t *g, char *msg, size_t msglen)
 
 static int approved_if_needed(const ol_guard_ctx_t *g, char *msg, size_t msglen)
 {
-    const char *state = str(g->record, "state");
+    const char *state = ol_json_str(g->record, "state");
     if (state && !strcmp(state, "submitted") &&
         json_is_true(json_object_get(g->record, "approval_required"))) {
         snprintf(msg, msglen, "the service needs approval first: an operations manager "
@@ -140,15 +136,15 @@ static void compute(json_t *rec, const char *state)
  * approval rule and fulfilment group are copied onto the request. */
 static int check_service(ol_conn_t *conn, ol_ctx_t *c, json_t *rec)
 {
-    const char *number = str(rec, "service");
+    const char *number = ol_json_str(rec, "service");
     json_t *svc = NULL;
     int rc = number ? ol_rec_find(conn, c, &ol_service_type, number, &svc) : -OL_ENOTFOUND;
     int requestable = svc && !json_is_false(json_object_get(svc, "requestable"));
-    const char *code = rc == -OL_ENOTFOUND                  ? "service_unknown"
-                       : rc                                 ? NULL
-                       : strcmp(str(svc, "state"), "active") ? "service_inactive"
-                       : !requestable                       ? "service_not_requestable"
-                                                            : NULL;
+    const char *code = rc == -OL_ENOTFOUND                           ? "service_unknown"
+                       : rc                                          ? NULL
+                       : strcmp(ol_json_str(svc, "state"), "active") ? "service_inactive"
+                       : !requestable                                ? "service_not_requestable"
+                                                                     : NULL;
     if (code) {
         ol_schema_add_error(c->errors, "service", code, c->lang, number ? number : "");
         rc = ol_ctx_fail(c, -OL_EINVAL, "the request names a service it cannot be raised for");
@@ -156,7 +152,7 @@ static int check_service(ol_conn_t *conn, ol_ctx_t *c, json_t *rec)
         json_object_set(rec, "service_title", json_object_get(svc, "title"));
         json_object_set(rec, "approval_required",
                         json_boolean(!json_is_false(json_object_get(svc, "approval_required"))));
-        if (!str(rec, "group") && str(svc, "group"))
+        if (!ol_json_str(rec, "group") && ol_json_str(svc, "group"))
             json_object_set(rec, "group", json_object_get(svc, "group"));
     }
     json_decref(svc);
@@ -170,7 +166,7 @@ static int check(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state, c
         return rc;
     static const char *const unlocked[] = {"submitted", "returned", NULL};
     if (!old || ol_sd_changed(old, rec, "service")) {
-        if (old && !ol_sd_in(str(old, "state"), unlocked)) {
+        if (old && !ol_sd_in(ol_json_str(old, "state"), unlocked)) {
             ol_schema_add_error(c->errors, "service", "service_locked", c->lang, NULL);
             return ol_ctx_fail(c, -OL_EINVAL, "the service of a request in progress is fixed");
         }
@@ -178,7 +174,8 @@ static int check(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state, c
             return rc;
     }
     /* The rating and its comment are the requester's, given when confirming (never changed). */
-    int confirming = old && !strcmp(str(old, "state"), "fulfilled") && !strcmp(state, "confirmed");
+    int confirming =
+        old && !strcmp(ol_json_str(old, "state"), "fulfilled") && !strcmp(state, "confirmed");
     static const char *const rated[] = {"rating", "feedback", NULL};
     for (int k = 0; rated[k]; k++) {
         if (ol_sd_changed(old, rec, rated[k]) && !confirming) {
@@ -186,12 +183,12 @@ static int check(ol_conn_t *conn, ol_ctx_t *c, json_t *rec, const char *state, c
             return ol_ctx_fail(c, -OL_EINVAL, "the requester rates the request when confirming");
         }
     }
-    const char *parent = str(rec, "parent");
+    const char *parent = ol_json_str(rec, "parent");
     if (parent && ol_sd_changed(old, rec, "parent")) {
         json_t *p = NULL;
         rc = ol_rec_find(conn, c, &ol_request_type, parent, &p);
         json_decref(p);
-        if (rc == -OL_ENOTFOUND || (old && !strcmp(parent, str(old, "number")))) {
+        if (rc == -OL_ENOTFOUND || (old && !strcmp(parent, ol_json_str(old, "number")))) {
             ol_schema_add_error(c->errors, "parent", "request_unknown", c->lang, parent);
             return ol_ctx_fail(c, -OL_EINVAL, "the parent request does not exist");
         }

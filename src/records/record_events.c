@@ -9,28 +9,24 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "core/json.h"
 #include "records/outbox.h"
 #include "records/store.h"
-
-static const char *str(const json_t *rec, const char *key)
-{
-    return json_string_value(json_object_get(rec, key));
-}
 
 /* Sends one event about rec; kind names it in the dedupe key (one per record version). */
 static int raise(ol_conn_t *conn, const ol_ctx_t *c, const ol_record_type_t *t,
                  const json_t *rec, const char *event, const char *kind, const char *subject_en,
                  const char *subject_zh)
 {
-    const char *number = str(rec, "number"), *url = ol_config()->public_url;
+    const char *number = ol_json_str(rec, "number"), *url = ol_config()->public_url;
     char body_en[1200], body_zh[1200], key[160];
     char link[400] = "";
     size_t n = strlen(url);
     if (n) /* the record's page in the web UI */
         snprintf(link, sizeof link, "\n%.*s/records/%s/%s", (int)(n - (url[n - 1] == '/')), url,
                  t->path, number);
-    snprintf(body_en, sizeof body_en, "%.600s%s", str(rec, "title") ? str(rec, "title") : "",
-             link);
+    snprintf(body_en, sizeof body_en, "%.600s%s",
+             ol_json_str(rec, "title") ? ol_json_str(rec, "title") : "", link);
     snprintf(body_zh, sizeof body_zh, "%s", body_en);
     snprintf(key, sizeof key, "rec:%s:%lld:%s", number,
              (long long)json_integer_value(json_object_get(rec, "version")), kind);
@@ -43,7 +39,7 @@ static int raise(ol_conn_t *conn, const ol_ctx_t *c, const ol_record_type_t *t,
 int ol_rec_events(ol_conn_t *conn, const ol_ctx_t *c, const ol_record_type_t *t,
                   const json_t *rec, const ol_transition_t *tr, const json_t *changed)
 {
-    const char *number = str(rec, "number"), *state = str(rec, "state");
+    const char *number = ol_json_str(rec, "number"), *state = ol_json_str(rec, "state");
     if (!number || !state)
         return 0;
     char event[96], en[320], zh[320];
@@ -61,7 +57,7 @@ int ol_rec_events(ol_conn_t *conn, const ol_ctx_t *c, const ol_record_type_t *t,
                  tr->label_zh ? tr->label_zh : tr->label_en, state);
         rc = raise(conn, c, t, rec, event, "state", en, zh);
     }
-    const char *owner = str(rec, "owner");
+    const char *owner = ol_json_str(rec, "owner");
     if (rc == 0 && owner && *owner && (!changed || json_object_get(changed, "owner"))) {
         snprintf(event, sizeof event, "%s.assigned", t->name);
         snprintf(en, sizeof en, "%s %s assigned to %.64s", t->label_en, number, owner);
